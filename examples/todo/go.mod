@@ -1,0 +1,3 @@
+module example.com/vango/todo
+
+go 1.24

@@ -1,0 +1,74 @@
+"""``vango``: the pipeline's command line, a thin layer over doit running :mod:`pipeline.dodo`.
+
+``vango build`` in an app folder (one with vango.json) builds it into ./dist; ``--app`` points elsewhere.
+Exit codes are doit's: 0 success, 1 a task failed (e.g. a Go compile error), 2 bad configuration,
+3 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from pipeline import __version__, log
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vango", description="Build Vango (Go -> WebAssembly) apps.")
+    parser.add_argument("--version", action="version", version=f"vango-pipeline {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--app", metavar="DIR", help="app folder with vango.json (default: current folder)")
+        p.add_argument("--dist", metavar="DIR", help="output folder (default: ./dist)")
+        p.add_argument("--build-dir", metavar="DIR", help="intermediate files and doit DB (default: ./build)")
+        p.add_argument("--log-format", choices=log.FORMATS, help="human (default) or json, one object per line")
+
+    build = sub.add_parser("build", help="build the app into dist/ (runs doit's 'release' task)")
+    common(build)
+    build.add_argument("-n", "--process", type=int, metavar="N", help="run up to N tasks in parallel")
+    build.add_argument("-a", "--always", action="store_true", help="run every task even if up to date")
+    build.add_argument("tasks", nargs="*", help="tasks to run instead of 'release' (see 'vango list')")
+
+    listing = sub.add_parser("list", help="list the pipeline's tasks")
+    common(listing)
+    clean = sub.add_parser("clean", help="remove build outputs (build/ files the tasks created)")
+    common(clean)
+    return parser
+
+
+def _doit(argv: list[str]) -> int:
+    from doit.cmd_base import ModuleTaskLoader
+    from doit.doit_cmd import DoitMain
+
+    import pipeline.dodo as namespace  # imported after the environment is set: it reads the paths
+
+    try:
+        return DoitMain(ModuleTaskLoader(namespace)).run(argv)
+    except SystemExit as exc:  # raised for bad configuration while tasks load
+        return exc.code if isinstance(exc.code, int) else 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    for option, variable in (("app", "VANGO_APP"), ("dist", "VANGO_DIST_DIR"), ("build_dir", "VANGO_BUILD_DIR")):
+        value = getattr(args, option)
+        if value:
+            os.environ[variable] = os.path.abspath(value)
+    log.setup(fmt=args.log_format)
+    if args.command == "build":
+        doit_args = ["run"]
+        if args.process:
+            doit_args += ["-n", str(args.process)]
+        if args.always:
+            doit_args.append("-a")
+        return _doit(doit_args + (args.tasks or ["release"]))
+    if args.command == "list":
+        return _doit(["list"])
+    return _doit(["clean"])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,40 @@
+"""Precompression: deterministic brotli and gzip bytes (no timestamps, no file names in headers)."""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Callable
+from pathlib import PurePosixPath
+
+import brotli
+
+# Formats that gain from compression. Images like PNG/JPEG/WebP and woff2 are compressed already.
+COMPRESSIBLE_SUFFIXES = frozenset({
+    ".html", ".htm", ".css", ".js", ".mjs", ".json", ".webmanifest", ".map", ".svg", ".txt", ".xml",
+    ".wasm", ".ico", ".ttf", ".otf", ".eot", ".csv", ".md",
+})
+CHUNK = 256 * 1024
+
+Progress = Callable[[int], None]
+
+
+def is_compressible(path: str) -> bool:
+    return PurePosixPath(path).suffix.lower() in COMPRESSIBLE_SUFFIXES
+
+
+def brotli_bytes(data: bytes, quality: int = 11, progress: Progress | None = None) -> bytes:
+    """Brotli at ``quality``; ``progress`` gets the number of input bytes consumed so far."""
+    mode = brotli.MODE_TEXT if data[:4] != b"\0asm" else brotli.MODE_GENERIC
+    compressor = brotli.Compressor(quality=quality, mode=mode)
+    parts = []
+    for start in range(0, len(data), CHUNK):
+        parts.append(compressor.process(data[start:start + CHUNK]))
+        if progress:
+            progress(min(start + CHUNK, len(data)))
+    parts.append(compressor.finish())
+    return b"".join(parts)
+
+
+def gzip_bytes(data: bytes, level: int = 9) -> bytes:
+    """gzip with ``mtime=0`` and no file name, so identical input always gives identical output."""
+    return gzip.compress(data, compresslevel=level, mtime=0)

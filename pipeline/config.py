@@ -1,0 +1,108 @@
+"""Load and validate ``vango.json`` into typed settings.
+
+Validation uses the JSON Schema shipped in ``pipeline/schemas`` (the same file editors use through
+``"$schema"``), so the rules live in one place; this module only adds defaults and path checks.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+
+from pipeline.errors import ConfigError
+
+CONFIG_NAME = "vango.json"
+
+
+@dataclass(frozen=True)
+class GoSettings:
+    main: str = "."
+    toolchain: str | None = None
+    tags: tuple[str, ...] = ()
+    ldflags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CompressSettings:
+    brotli: bool = True
+    gzip: bool = True
+    brotli_quality: int = 11
+    gzip_level: int = 9
+    min_size: int = 1024
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    """Validated ``vango.json``; paths are still relative to the app folder."""
+
+    name: str
+    web: str = "web"
+    public: str = "public"
+    entry: str = "index.html"
+    base: str = "/"
+    go: GoSettings = field(default_factory=GoSettings)
+    compress: CompressSettings = field(default_factory=CompressSettings)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data, for doit's ``config_changed`` and for logs."""
+        from dataclasses import asdict
+
+        return asdict(self)
+
+
+@cache
+def schema(name: str = "vango.schema.json") -> dict[str, Any]:
+    """A JSON Schema shipped with the package."""
+    return json.loads(resources.files("pipeline.schemas").joinpath(name).read_text(encoding="utf-8"))
+
+
+def load_config(path: Path) -> AppConfig:
+    """Read, validate and type ``vango.json``; any problem is a one-line :class:`ConfigError`."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("not found: every Vango app needs a vango.json with at least a name", path=path) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read: {exc}", path=path) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"invalid JSON: {exc.msg}", path=path, location=f"{exc.lineno}:{exc.colno}") from None
+    return parse_config(data, path)
+
+
+def parse_config(data: Any, path: Path) -> AppConfig:
+    """Validate already-decoded JSON against the schema and apply defaults."""
+    error = best_match(Draft202012Validator(schema()).iter_errors(data))
+    if error is not None:
+        raise ConfigError(f"{error.json_path}: {error.message}", path=path)
+    go = data.get("go", {})
+    return AppConfig(
+        name=data["name"],
+        web=data.get("web", "web"),
+        public=data.get("public", "public"),
+        entry=data.get("entry", "index.html"),
+        base=data.get("base", "/"),
+        go=GoSettings(
+            main=go.get("main", "."),
+            toolchain=go.get("toolchain"),
+            tags=tuple(go.get("tags", ())),
+            ldflags=tuple(go.get("ldflags", ())),
+        ),
+        compress=CompressSettings(**data.get("compress", {})),
+    )
+
+
+def inside(root: Path, relative: str, *, config: Path, key: str) -> Path:
+    """Resolve a configured path and refuse one that escapes the app folder."""
+    resolved = (root / relative).resolve()
+    if not resolved.is_relative_to(root.resolve()):
+        raise ConfigError(f"$.{key}: {relative!r} points outside the app folder", path=config)
+    return resolved

@@ -1,0 +1,46 @@
+"""Errors caused by the user's input, reported as one line and never as a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class PipelineError(Exception):
+    """A problem in the app's own files (config, HTML, CSS, JS, Go): tells where and what, in one line.
+
+    ``exit_code`` follows doit's convention for task failures (1); configuration errors use 2.
+    """
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, path: str | Path | None = None, location: str | int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.path = str(path) if path is not None else None
+        self.location = location
+
+    def __str__(self) -> str:
+        where = ""
+        if self.path:
+            where = f"{display_path(self.path)}"
+            if self.location not in (None, ""):
+                where += f":{self.location}"
+            where += ": "
+        return f"{where}{self.message}"
+
+
+class ConfigError(PipelineError):
+    """Invalid ``vango.json`` or ``budgets.toml``, or a path that escapes the project."""
+
+    exit_code = 2
+
+
+def display_path(path: str | Path) -> str:
+    """Show paths relative to the working directory when that is shorter, so messages stay readable."""
+    p = Path(path)
+    if p.is_absolute():
+        try:
+            return str(p.relative_to(Path.cwd()))
+        except ValueError:
+            return str(p)
+    return str(p)

@@ -1,0 +1,93 @@
+"""Logging for the whole pipeline: human-readable by default, one JSON object per line on request.
+
+Every record carries the run id and the task name, so JSON logs of parallel runs can be told apart.
+The format comes from ``--log-format`` (the ``vango`` CLI) or the ``VANGO_LOG_FORMAT`` environment
+variable (``human`` or ``json``), so ``doit`` runs can use it too.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import os
+import sys
+import time
+import uuid
+from typing import Any
+
+LOGGER_NAME = "vango"
+FORMATS = ("human", "json")
+
+current_task: contextvars.ContextVar[str | None] = contextvars.ContextVar("vango_task", default=None)
+
+
+def run_id() -> str:
+    """One id per run, shared with doit's worker processes through the environment."""
+    rid = os.environ.get("VANGO_RUN_ID")
+    if not rid:
+        rid = uuid.uuid4().hex[:12]
+        os.environ["VANGO_RUN_ID"] = rid
+    return rid
+
+
+def log_format() -> str:
+    fmt = os.environ.get("VANGO_LOG_FORMAT", "human").strip().lower()
+    return fmt if fmt in FORMATS else "human"
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line; ``fields`` passed through ``extra`` are merged in."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "run_id": run_id(),
+            "task": getattr(record, "task", None) or current_task.get(),
+            "event": getattr(record, "event", None),
+            "msg": record.getMessage(),
+        }
+        entry.update(getattr(record, "fields", None) or {})
+        if record.exc_info:
+            entry["traceback"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+class HumanFormatter(logging.Formatter):
+    """Plain lines; warnings and errors get a prefix so they stand out in CI logs."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage()
+        if record.levelno >= logging.ERROR:
+            message = f"error: {message}"
+        elif record.levelno >= logging.WARNING:
+            message = f"warning: {message}"
+        if record.exc_info:
+            message += "\n" + self.formatException(record.exc_info)
+        return message
+
+
+def setup(fmt: str | None = None, level: str | None = None) -> logging.Logger:
+    """Configure the ``vango`` logger once per process (again if the format changes)."""
+    if fmt is not None:
+        os.environ["VANGO_LOG_FORMAT"] = fmt
+    fmt = log_format()
+    logger = logging.getLogger(LOGGER_NAME)
+    wanted = JsonFormatter if fmt == "json" else HumanFormatter
+    if not any(isinstance(h.formatter, wanted) and getattr(h, "_vango", False) for h in logger.handlers):
+        for handler in [h for h in logger.handlers if getattr(h, "_vango", False)]:
+            logger.removeHandler(handler)
+        # Bound to the real stderr: doit swaps sys.stderr while capturing action output.
+        handler = logging.StreamHandler(sys.__stderr__ or sys.stderr)
+        handler._vango = True  # type: ignore[attr-defined]
+        handler.setFormatter(wanted())
+        logger.addHandler(handler)
+    logger.setLevel((level or os.environ.get("VANGO_LOG_LEVEL") or "INFO").upper())
+    logger.propagate = False
+    run_id()
+    return logger
+
+
+def get_logger(name: str = "") -> logging.Logger:
+    return logging.getLogger(f"{LOGGER_NAME}.{name}" if name else LOGGER_NAME)

@@ -1,0 +1,121 @@
+"""Where things are: the app (sources and vango.json), the build folder and dist/.
+
+The app comes from ``VANGO_APP``, else the default the dodo file set with :func:`set_default_app`, else
+the working directory. ``build/`` and ``dist/`` live in the working directory unless ``VANGO_BUILD_DIR``
+or ``VANGO_DIST_DIR`` say otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from pipeline.config import CONFIG_NAME, AppConfig, inside, load_config
+from pipeline.errors import ConfigError
+
+_default_app: Path | None = None
+
+
+def set_default_app(path: str | os.PathLike[str]) -> None:
+    """Used by a dodo file to name its app; ``VANGO_APP`` still wins."""
+    global _default_app
+    _default_app = Path(path)
+
+
+@dataclass(frozen=True)
+class Paths:
+    app_dir: Path
+    build_dir: Path
+    dist_dir: Path
+
+    @classmethod
+    def from_environment(cls) -> Paths:
+        cwd = Path.cwd()
+        app = Path(os.environ.get("VANGO_APP") or _default_app or cwd)
+        build = Path(os.environ.get("VANGO_BUILD_DIR") or cwd / "build")
+        dist = Path(os.environ.get("VANGO_DIST_DIR") or cwd / "dist")
+        return cls((cwd / app).resolve(), (cwd / build).resolve(), (cwd / dist).resolve())
+
+    @property
+    def db_path(self) -> Path:
+        return self.build_dir / "doit.sqlite3"
+
+
+@dataclass(frozen=True)
+class Project:
+    """Everything a task needs to know, picklable so ``doit -n N`` can hand it to workers."""
+
+    paths: Paths
+    config: AppConfig
+
+    @classmethod
+    def load(cls, paths: Paths | None = None) -> Project:
+        paths = paths or Paths.from_environment()
+        config = load_config(paths.app_dir / CONFIG_NAME)
+        project = cls(paths, config)
+        project.check_layout()
+        return project
+
+    @property
+    def app_dir(self) -> Path:
+        return self.paths.app_dir
+
+    @property
+    def config_path(self) -> Path:
+        return self.app_dir / CONFIG_NAME
+
+    @cached_property
+    def web_dir(self) -> Path:
+        return inside(self.app_dir, self.config.web, config=self.config_path, key="web")
+
+    @cached_property
+    def public_dir(self) -> Path:
+        return inside(self.app_dir, self.config.public, config=self.config_path, key="public")
+
+    @cached_property
+    def main_dir(self) -> Path:
+        return inside(self.app_dir, self.config.go.main, config=self.config_path, key="go.main")
+
+    @property
+    def build_dir(self) -> Path:
+        return self.paths.build_dir
+
+    @property
+    def dist_dir(self) -> Path:
+        return self.paths.dist_dir
+
+    @property
+    def out_dir(self) -> Path:
+        """The staged output tree that the build steps write into; release copies it into dist/."""
+        return self.build_dir / "out"
+
+    @property
+    def maps_dir(self) -> Path:
+        return self.build_dir / "maps"
+
+    @property
+    def wasm_dir(self) -> Path:
+        return self.build_dir / "wasm"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.build_dir / "cache"
+
+    def check_layout(self) -> None:
+        """Refuse layouts where publishing dist/ would replace or nest into the sources."""
+        if not self.web_dir.is_dir():
+            raise ConfigError(f"$.web: folder {self.config.web!r} does not exist", path=self.config_path)
+        inside(self.web_dir, self.config.entry, config=self.config_path, key="entry")
+        if not (self.web_dir / self.config.entry).is_file():
+            raise ConfigError(f"$.entry: {self.config.web}/{self.config.entry} does not exist", path=self.config_path)
+        if not self.main_dir.is_dir():
+            raise ConfigError(f"$.go.main: folder {self.config.go.main!r} does not exist", path=self.config_path)
+        dist = self.dist_dir
+        for name, source in (("the app", self.app_dir), ("the build folder", self.build_dir)):
+            if dist == source or source.is_relative_to(dist):
+                raise ConfigError(f"dist folder {dist} would contain {name}; choose another VANGO_DIST_DIR")
+        for name, source in (("web", self.web_dir), ("public", self.public_dir)):
+            if dist.is_relative_to(source):
+                raise ConfigError(f"dist folder {dist} is inside the {name} folder; choose another VANGO_DIST_DIR")

@@ -1,0 +1,57 @@
+"""Publish a fully built staging folder as dist/ in one step, so readers never see a half-written dist/.
+
+On Linux the two folders are exchanged atomically with ``renameat2(RENAME_EXCHANGE)``; elsewhere (or on
+filesystems without it) the old dist/ is renamed aside first, leaving a window of microseconds with no
+dist/ but never a partial one.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import shutil
+import sys
+from pathlib import Path
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths; False when the platform or filesystem cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    return result == 0
+
+
+def staging_dir(dist: Path) -> Path:
+    """A sibling of dist/, so the final rename stays on one filesystem."""
+    return dist.parent / f".{dist.name}.staging-{os.getpid()}"
+
+
+def clear_stale_staging(dist: Path) -> None:
+    """Remove staging folders left behind by interrupted runs."""
+    for leftover in dist.parent.glob(f".{dist.name}.staging-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def swap_into_place(staging: Path, dist: Path) -> None:
+    """Make ``staging`` the new ``dist``; the previous dist/ is deleted afterwards."""
+    if not dist.exists():
+        os.rename(staging, dist)
+        return
+    if _exchange(staging, dist):
+        shutil.rmtree(staging)  # now holds the previous release
+        return
+    old = dist.parent / f".{dist.name}.old-{os.getpid()}"
+    os.rename(dist, old)
+    os.rename(staging, dist)
+    shutil.rmtree(old, ignore_errors=True)

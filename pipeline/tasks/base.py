@@ -1,0 +1,94 @@
+"""Shared doit wiring: the action wrapper and the shape of a build step's task.
+
+A step is a plain doit task dict whose target is the step's map file (see :mod:`pipeline.outputs`).
+Actions are module-level functions (picklable, so ``doit -n N`` works) wrapped by :func:`action`,
+which turns :class:`~pipeline.errors.PipelineError` into a one-line doit failure without traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from doit.exceptions import TaskFailed
+from doit.tools import config_changed
+
+from pipeline import log
+from pipeline.errors import PipelineError
+from pipeline.outputs import OutputFile, map_path, write_map
+from pipeline.project import Project
+
+
+def action(func: Callable[..., Iterable[Path | str] | None]) -> Callable[..., Any]:
+    """Wrap a step function: log under the task's name, report written files, fail cleanly on bad input.
+
+    The wrapper takes doit's ``task`` argument itself and keeps the function's module and name, so it
+    still pickles by reference.
+    """
+
+    def wrapper(*args: Any, task: Any, **kwargs: Any) -> dict[str, Any] | TaskFailed:
+        log.setup()
+        token = log.current_task.set(task.name)
+        try:
+            written = func(*args, **kwargs) or []
+        except PipelineError as exc:
+            return TaskFailed(str(exc))
+        finally:
+            log.current_task.reset(token)
+        return {"written": sorted({str(p) for p in written})}
+
+    wrapper.__module__ = func.__module__
+    wrapper.__name__ = func.__name__
+    wrapper.__qualname__ = func.__qualname__
+    wrapper.__doc__ = func.__doc__
+    return wrapper
+
+
+def written(project: Project, step: str, outputs: Iterable[OutputFile]) -> list[Path]:
+    """Record a content step's outputs in its map; returns what it wrote, for the task events."""
+    outputs = list(outputs)
+    return [write_map(project.maps_dir, step, outputs), *(project.out_dir / o.path for o in outputs)]
+
+
+def outputs_exist(map_file: Path, out_dir: Path) -> Callable[[], bool]:
+    """doit ``uptodate`` check: a step is stale if a file its map lists went missing from build/out."""
+
+    def check() -> bool:
+        try:
+            entries = json.loads(map_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        paths = [f["path"] for f in entries.get("files", [])]
+        for encodings in (entries.get("encodings") or {}).values():
+            paths.extend(e["path"] for e in encodings.values())
+        return all((out_dir / p).is_file() for p in paths)
+
+    return check
+
+
+def settings_changed(settings: Any) -> Any:
+    """doit ``uptodate`` check that re-runs a task when the config values its output depends on change."""
+    return config_changed(json.dumps(settings, sort_keys=True, default=str))
+
+
+def step_task(project: Project, step: str, doc: str, func: Callable[..., Any], *,
+              file_dep: Iterable[Path | str], settings: Any = None, name: str | None = None) -> dict[str, Any]:
+    """The task dict of a build step writing ``build/maps/<step>.json``; ``settings`` are the config
+    values its output depends on (a change re-runs it, via doit's ``config_changed``)."""
+    target = map_path(project.maps_dir, step)
+    task: dict[str, Any] = {
+        "doc": doc,
+        "actions": [(func, [project])],
+        "file_dep": sorted({str(Path(p)) for p in file_dep}),
+        "targets": [str(target)],
+        "uptodate": [outputs_exist(target, project.out_dir)],
+        "clean": True,
+        "verbosity": 2,
+    }
+    if settings is not None:
+        task["uptodate"].append(settings_changed(settings))
+    if name is not None:
+        task["name"] = name
+    return task

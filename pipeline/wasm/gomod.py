@@ -1,0 +1,75 @@
+"""The app module's own inputs, asked of ``go list`` so new files, packages and ``//go:embed`` files
+are noticed without a hard-coded list."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+from pipeline.errors import PipelineError
+from pipeline.wasm.toolchain import Toolchain
+
+_SEP = "\x1f"
+_TEMPLATE = (
+    "{{if and .Module .Module.Main}}{{.Dir}}" + _SEP + "{{.Module.GoMod}}" + _SEP
+    + "{{range .GoFiles}}{{.}}" + _SEP + "{{end}}{{range .EmbedFiles}}{{.}}" + _SEP + "{{end}}{{end}}"
+)
+
+
+def module_root(main_dir: Path) -> Path:
+    """The folder of the nearest ``go.mod`` at or above the main package."""
+    for folder in (main_dir, *main_dir.parents):
+        if (folder / "go.mod").is_file():
+            return folder
+    raise PipelineError("no go.mod found at or above the main package", path=main_dir)
+
+
+def go_inputs(toolchain: Toolchain, main_dir: Path, tags: tuple[str, ...] = ()) -> list[Path]:
+    """Every file of the main module that the wasm build reads, plus go.mod and go.sum."""
+    root = module_root(main_dir)
+    cmd = [str(toolchain.go), "list", "-e", "-deps", "-f", _TEMPLATE]
+    if tags:
+        cmd += ["-tags", ",".join(tags)]
+    cmd.append(".")
+    proc = subprocess.run(cmd, cwd=main_dir, env=toolchain.env(), capture_output=True, text=True, timeout=120)
+    if proc.returncode != 0:
+        raise PipelineError(f"go list failed: {first_line(proc.stderr)}", path=root / "go.mod")
+    files: set[Path] = {root / "go.mod"}
+    if (root / "go.sum").is_file():
+        files.add(root / "go.sum")
+    for line in proc.stdout.splitlines():
+        parts = [p for p in line.split(_SEP) if p]
+        if len(parts) < 2:
+            continue
+        directory = Path(parts[0])
+        files.update(directory / name for name in parts[2:])
+    return sorted(files)
+
+
+def first_line(text: str) -> str:
+    lines = [ln for ln in text.strip().splitlines() if ln.strip() and not ln.startswith("#")]
+    return lines[0].strip() if lines else "(no output)"
+
+
+_LOCATION = re.compile(r"^(\.{0,2}/?[^\s:]+\.go):(\d+)(?::(\d+))?:\s*(.*)$")
+
+
+def compiler_errors(stderr: str, cwd: Path) -> list[str]:
+    """Go's error lines with paths made relative to the user's working directory (clickable)."""
+    errors = []
+    for raw in stderr.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        match = _LOCATION.match(line)
+        if match:
+            path = (cwd / match.group(1)).resolve()
+            try:
+                shown = str(path.relative_to(Path.cwd()))
+            except ValueError:
+                shown = str(path)
+            col = f":{match.group(3)}" if match.group(3) else ""
+            line = f"{shown}:{match.group(2)}{col}: {match.group(4)}"
+        errors.append(line)
+    return errors
