@@ -2,7 +2,8 @@
 
 The app comes from ``VANGO_APP``, else the default the dodo file set with :func:`set_default_app`, else
 the working directory. ``build/`` and ``dist/`` live in the working directory unless ``VANGO_BUILD_DIR``
-or ``VANGO_DIST_DIR`` say otherwise.
+or ``VANGO_DIST_DIR`` say otherwise; ``VANGO_CACHE_DIR`` moves the content-addressed cache (default
+``build/cache``).
 """
 
 from __future__ import annotations
@@ -29,14 +30,16 @@ class Paths:
     app_dir: Path
     build_dir: Path
     dist_dir: Path
+    cache_dir: Path
 
     @classmethod
     def from_environment(cls) -> Paths:
         cwd = Path.cwd()
         app = Path(os.environ.get("VANGO_APP") or _default_app or cwd)
-        build = Path(os.environ.get("VANGO_BUILD_DIR") or cwd / "build")
+        build = (cwd / Path(os.environ.get("VANGO_BUILD_DIR") or "build")).resolve()
         dist = Path(os.environ.get("VANGO_DIST_DIR") or cwd / "dist")
-        return cls((cwd / app).resolve(), (cwd / build).resolve(), (cwd / dist).resolve())
+        cache = Path(os.environ.get("VANGO_CACHE_DIR") or build / "cache")
+        return cls((cwd / app).resolve(), build, (cwd / dist).resolve(), (cwd / cache).resolve())
 
     @property
     def db_path(self) -> Path:
@@ -101,7 +104,8 @@ class Project:
 
     @property
     def cache_dir(self) -> Path:
-        return self.build_dir / "cache"
+        """Content-addressed results (precompressed bytes); safe to share between builds and keep in CI."""
+        return self.paths.cache_dir
 
     def check_layout(self) -> None:
         """Refuse layouts where publishing dist/ would replace or nest into the sources."""

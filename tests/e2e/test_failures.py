@@ -1,0 +1,106 @@
+"""Bad input: one clear line naming the file and place, a non-zero exit, no traceback, dist/ intact."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import snapshot
+
+pytestmark = pytest.mark.e2e
+
+
+def errors(run) -> list[str]:
+    return [e["msg"] for e in run.events if e["level"] == "error"]
+
+
+@pytest.fixture
+def released(app: Path, vango) -> dict:
+    result = vango(app)
+    assert result.returncode == 0, result.stderr
+    return snapshot(app / "dist")
+
+
+def test_go_syntax_error_fails_cleanly_and_keeps_dist(app: Path, vango, released: dict):
+    main_go = app / "main.go"
+    lines = main_go.read_text().splitlines()
+    lines.append("func broken( {")
+    main_go.write_text("\n".join(lines) + "\n")
+
+    run = vango(app)
+    assert run.returncode == 1
+    assert "Traceback" not in run.stderr
+    failed = [e for e in run.events if e.get("event") == "task.failed"]
+    assert [e["task"] for e in failed] == ["wasm:compile"]
+    assert f"main.go:{len(lines)}:" in failed[0]["error"]
+    assert "syntax error" in failed[0]["error"]
+    assert "release" not in run.executed()
+    assert snapshot(app / "dist") == released
+
+
+@pytest.mark.parametrize(("content", "where"), [
+    ('{"name": "x",\n  "web": "web"\n  "public": "public"}', "vango.json:3:3: invalid JSON"),
+    ('{"name": "x", "compress": {"min_size": "big"}}', "vango.json: $.compress.min_size: 'big' is not of type"),
+    ('{"web": "web"}', "vango.json: $: 'name' is a required property"),
+    ('{"name": "x", "colour": "red"}', "vango.json: $: Additional properties are not allowed ('colour'"),
+    ('{"name": "x", "web": "../../outside"}', "vango.json: $.web: '../../outside' points outside the app folder"),
+])
+def test_bad_config_is_one_line_exit_2_and_keeps_dist(app: Path, vango, released: dict, content: str, where: str):
+    (app / "vango.json").write_text(content)
+    run = vango(app)
+    assert run.returncode == 2
+    assert "Traceback" not in run.stderr
+    assert len(errors(run)) == 1
+    assert "\n" not in errors(run)[0]
+    assert errors(run)[0].startswith(where), errors(run)[0]
+    assert snapshot(app / "dist") == released
+
+
+def test_missing_asset_reference_names_the_page_and_line(app: Path, vango, released: dict):
+    page = app / "web" / "index.html"
+    text = page.read_text().replace("</body>", '<img src="img/missing.png" alt="">\n</body>')
+    page.write_text(text)
+    line = text.splitlines().index('<img src="img/missing.png" alt="">') + 1
+
+    run = vango(app)
+    assert run.returncode == 1
+    assert "Traceback" not in run.stderr
+    failed = next(e for e in run.events if e.get("event") == "task.failed")
+    assert failed["task"] == "pages"
+    assert failed["error"].startswith(f"web/index.html:{line}: 'img/missing.png' does not resolve")
+    assert snapshot(app / "dist") == released
+
+
+def test_reference_escaping_the_web_folder_is_refused(app: Path, vango, released: dict):
+    css = app / "web" / "css" / "app.css"
+    css.write_text(css.read_text() + '\n.x { background: url("../../../vango.json"); }\n')
+    run = vango(app)
+    assert run.returncode == 1
+    failed = next(e for e in run.events if e.get("event") == "task.failed")
+    assert "points outside the web folder" in failed["error"] and "app.css:" in failed["error"]
+    assert snapshot(app / "dist") == released
+
+
+def test_html_that_is_not_utf8_is_reported(app: Path, vango, released: dict):
+    (app / "web" / "about.html").write_bytes(b"<html><body>caf\xe9</body></html>")
+    run = vango(app)
+    assert run.returncode == 1
+    failed = next(e for e in run.events if e.get("event") == "task.failed")
+    assert failed["error"].startswith("web/about.html: not UTF-8")
+    assert snapshot(app / "dist") == released
+
+
+def test_dist_pointing_at_the_app_is_refused(app: Path, vango):
+    run = vango(app, env={"VANGO_DIST_DIR": str(app)})
+    assert run.returncode == 2
+    assert "would contain the app" in errors(run)[0]
+    assert (app / "vango.json").is_file()
+
+
+def test_config_json_log_line_is_machine_readable(app: Path, vango):
+    (app / "vango.json").write_text("{")
+    run = vango(app)
+    assert run.returncode == 2
+    lines = [ln for ln in run.stderr.splitlines() if ln.strip()]
+    assert lines and all(json.loads(ln)["run_id"] for ln in lines)

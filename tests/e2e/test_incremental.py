@@ -1,0 +1,87 @@
+"""doit's caching, as seen from the task list it reports: nothing re-runs without a reason, and a
+change re-runs exactly the tasks that depend on it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import snapshot
+
+pytestmark = pytest.mark.e2e
+ALL_TASKS = {"static", "css", "js", "public", "wasm:compile", "wasm:runtime", "pages", "compress", "manifest",
+             "release"}
+
+
+def test_second_run_executes_nothing_and_leaves_dist_untouched(app: Path, vango):
+    first = vango(app)
+    assert first.returncode == 0, first.stderr
+    assert first.executed() == ALL_TASKS
+    before = snapshot(app / "dist")
+    dist_inode = (app / "dist").stat().st_ino
+
+    second = vango(app)
+    assert second.returncode == 0, second.stderr
+    assert second.executed() == set()
+    assert second.uptodate() == ALL_TASKS
+    assert snapshot(app / "dist") == before  # same bytes, same mtimes, same inodes
+    assert (app / "dist").stat().st_ino == dist_inode
+
+
+def test_changing_a_stylesheet_reruns_only_what_depends_on_it(app: Path, vango):
+    assert vango(app).returncode == 0
+    css = app / "web" / "css" / "theme.css"
+    css.write_text(css.read_text() + "\n:root { --vango-test: 1px; }\n")
+
+    run = vango(app)
+    assert run.returncode == 0, run.stderr
+    # theme.css is @imported by app.css, whose name changes, so the page changes too.
+    assert run.executed() == {"css", "pages", "compress", "manifest", "release"}
+    assert "wasm:compile" in run.uptodate()
+    started = next(e for e in run.events if e.get("event") == "task.started" and e["task"] == "css")
+    assert any(path.endswith("theme.css") for path in started["changed"])
+
+
+def test_adding_a_go_file_recompiles_the_wasm(app: Path, vango):
+    assert vango(app).returncode == 0
+    (app / "version.go").write_text('//go:build js && wasm\n\npackage main\n\nvar buildLabel = "test"\n')
+
+    run = vango(app)
+    assert run.returncode == 0, run.stderr
+    assert {"wasm:compile", "wasm:runtime"} <= run.executed()
+    assert not {"static", "css", "js", "public"} & run.executed()
+
+
+def test_a_go_change_that_keeps_the_bytes_stops_at_the_compile(app: Path, vango):
+    """Early cut-off: a comment-only Go edit recompiles, but identical wasm bytes stop the cascade."""
+    assert vango(app).returncode == 0
+    main_go = app / "main.go"
+    main_go.write_text(main_go.read_text() + "\n// a comment changes no code\n")
+
+    run = vango(app)
+    assert run.returncode == 0, run.stderr
+    assert "wasm:compile" in run.executed()
+    assert run.executed() & {"pages", "compress", "manifest", "release"} == set()
+
+
+def test_a_deleted_dist_is_republished_without_rebuilding(app: Path, vango):
+    assert vango(app).returncode == 0
+    before = {k: v[0] for k, v in snapshot(app / "dist").items()}
+    import shutil
+
+    shutil.rmtree(app / "dist")
+    run = vango(app)
+    assert run.returncode == 0, run.stderr
+    assert run.executed() == {"release"}
+    assert {k: v[0] for k, v in snapshot(app / "dist").items()} == before
+
+
+def test_parallel_build_gives_the_same_dist(app: Path, vango, tmp_path: Path):
+    serial = vango(app)
+    assert serial.returncode == 0, serial.stderr
+    parallel_dist = tmp_path / "parallel-dist"
+    run = vango(app, "build", "-n", "2", env={"VANGO_BUILD_DIR": str(tmp_path / "pbuild"),
+                                               "VANGO_DIST_DIR": str(parallel_dist)})
+    assert run.returncode == 0, run.stderr
+    assert run.executed() == ALL_TASKS
+    assert {k: v[0] for k, v in snapshot(parallel_dist).items()} == {k: v[0] for k, v in snapshot(app / "dist").items()}
