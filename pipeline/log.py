@@ -48,7 +48,8 @@ class JsonFormatter(logging.Formatter):
             "event": getattr(record, "event", None),
             "msg": record.getMessage(),
         }
-        entry.update(getattr(record, "fields", None) or {})
+        for key, value in (getattr(record, "fields", None) or {}).items():
+            entry.setdefault(key, value)  # event fields never overwrite ts/level/run_id/task/event/msg
         if record.exc_info:
             entry["traceback"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False, default=str)

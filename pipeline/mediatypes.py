@@ -27,6 +27,16 @@ _WEB_TYPES = {
 }
 
 
+# A file that *is* compressed (data.tar.gz) is served as the archive, not as what it decompresses to.
+_ENCODED_TYPES = {"gzip": "application/gzip", "br": "application/x-brotli", "bzip2": "application/x-bzip2",
+                  "xz": "application/x-xz", "compress": "application/x-compress"}
+
+
 def content_type(path: str) -> str:
     suffix = PurePosixPath(path).suffix.lower()
-    return _WEB_TYPES.get(suffix) or mimetypes.guess_type(path, strict=False)[0] or "application/octet-stream"
+    if suffix in _WEB_TYPES:
+        return _WEB_TYPES[suffix]
+    guessed, encoding = mimetypes.guess_type(path, strict=False)
+    if encoding:
+        return _ENCODED_TYPES.get(encoding, "application/octet-stream")
+    return guessed or "application/octet-stream"

@@ -37,9 +37,22 @@ def staging_dir(dist: Path) -> Path:
     return dist.parent / f".{dist.name}.staging-{os.getpid()}"
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def clear_stale_staging(dist: Path) -> None:
-    """Remove staging folders left behind by interrupted runs."""
+    """Remove staging folders left behind by interrupted runs (not those of builds still running)."""
     for leftover in dist.parent.glob(f".{dist.name}.staging-*"):
+        pid = leftover.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
+            continue
         shutil.rmtree(leftover, ignore_errors=True)
 
 

@@ -41,7 +41,7 @@ def to_logical(url: str, importer: str, base: str = "/", base_href: str | None =
     if path.startswith("/"):
         if not path.startswith(base):
             return None
-        joined = path[len(base):]
+        joined = path[len(base):].lstrip("/")  # "/app//x.png": servers merge the slashes
     else:
         directory = posixpath.dirname(importer)
         if base_href is not None and is_local(base_href):

@@ -14,15 +14,18 @@ from tinycss2 import ast
 from pipeline.rewrite import NewUrl, Reference, splice
 
 _IMAGE_SET = {"image-set", "-webkit-image-set"}
-_URL_SAFE = re.compile(r"^[^\s\"'()\\\x00-\x1f\x7f]*$")
+_URL_SAFE = re.compile(r"[^\s\"'()\\\x00-\x1f\x7f]*")
+# CSS Syntax 3 newlines (what tinycss2 counts lines by); str.splitlines would also split on U+2028 etc.
+_NEWLINE = re.compile(r"\r\n|\r|\n|\f")
+_STRING_ESCAPES = {"\\": "\\\\", "\n": "\\a ", "\r": "\\d ", "\f": "\\c "}
 
 
 def _offsets(text: str) -> list[int]:
-    starts, pos = [0], 0
-    for line in text.splitlines(keepends=True):
-        pos += len(line)
-        starts.append(pos)
-    return starts
+    return [0, *(m.end() for m in _NEWLINE.finditer(text))]
+
+
+def _escape(value: str, quote: str) -> str:
+    return "".join(_STRING_ESCAPES.get(ch, "\\" + ch if ch == quote else ch) for ch in value)
 
 
 def _token_end(text: str, start: int, closing: str) -> int:
@@ -75,17 +78,14 @@ def references(text: str) -> list[Reference]:
             after_import = isinstance(token, ast.AtKeywordToken) and token.lower_value == "import"
 
     walk(tinycss2.parse_component_value_list(text, skip_comments=False))
-    return found
+    return sorted(found, key=lambda ref: ref.start)
 
 
 def _serialize(original: str, url: str) -> str:
     quote = original[0] if original[:1] in ("'", '"') else None
     if quote is None:
-        if _URL_SAFE.match(url):
-            return f"url({url})"
-        return 'url("' + url.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\a ") + '")'
-    escaped = url.replace("\\", "\\\\").replace(quote, "\\" + quote).replace("\n", "\\a ")
-    return f"{quote}{escaped}{quote}"
+        return f"url({url})" if _URL_SAFE.fullmatch(url) else f'url("{_escape(url, chr(34))}")'
+    return f"{quote}{_escape(url, quote)}{quote}"
 
 
 def rewrite(text: str, new_url: NewUrl, refs: list[Reference] | None = None) -> str:

@@ -7,7 +7,6 @@ Inline ``<style>``, ``style=""`` and ``<script type="module">`` go through the C
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
@@ -29,7 +28,6 @@ ASSET_RELS = frozenset({
     "stylesheet", "icon", "shortcut", "apple-touch-icon", "apple-touch-icon-precomposed", "mask-icon",
     "preload", "modulepreload", "prefetch", "manifest",
 })
-_SRCSET_CANDIDATE = re.compile(r"\s*([^\s,][^\s]*?)(,?)(\s+[^,]*)?(?:,|$)")
 MODULE_TYPES = frozenset({"module"})
 
 
@@ -69,10 +67,26 @@ def _kind(element: etree._Element, attribute: str) -> str:
 
 
 def _srcset(value: str) -> Iterator[tuple[int, int, str]]:
-    """(start, end, url) of each image candidate in a ``srcset`` value."""
-    for match in _SRCSET_CANDIDATE.finditer(value):
-        if match.group(1):
-            yield match.start(1), match.end(1), match.group(1)
+    """(start, end, url) of each image candidate in a ``srcset`` value, as the HTML spec parses it:
+    a URL is a run of non-whitespace (commas included, so ``data:`` URLs survive) minus trailing
+    commas; its descriptors run to the next comma outside parentheses."""
+    pos, length = 0, len(value)
+    while pos < length:
+        while pos < length and (value[pos].isspace() or value[pos] == ","):
+            pos += 1
+        start = pos
+        while pos < length and not value[pos].isspace():
+            pos += 1
+        url = value[start:pos]
+        stripped = url.rstrip(",")
+        if stripped:
+            yield start, start + len(stripped), stripped
+        if len(stripped) != len(url):
+            continue  # trailing commas ended this candidate: it has no descriptors
+        depth = 0
+        while pos < length and (value[pos] != "," or depth):
+            depth += {"(": 1, ")": -1}.get(value[pos], 0)
+            pos += 1
 
 
 def _is_module_script(element: etree._Element) -> bool:

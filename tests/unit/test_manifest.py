@@ -1,0 +1,145 @@
+"""pipeline.manifest: building, validating and listing dist/asset-manifest.json."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import json
+
+import pytest
+
+from pipeline import manifest
+from pipeline.config import AppConfig
+from pipeline.hashing import fingerprint
+from pipeline.outputs import OutputFile
+
+CONTENTS = {
+    "index.html": (b"<!DOCTYPE html><title>x</title>", False),
+    "css/app.css": (b"body{color:red}", True),
+    "main.wasm": (b"\0asm\x01\0\0\0", True),
+    "site.webmanifest": (b"{}", True),
+}
+
+
+def output(logical: str, data: bytes, hashed: bool) -> OutputFile:
+    fp = fingerprint(data)
+    if hashed:
+        stem, _, ext = logical.rpartition(".")
+        path = f"{stem}.{hashlib.sha384(data).hexdigest()[:16]}.{ext}"
+    else:
+        path = logical
+    return OutputFile.from_fingerprint(logical, path, fp, hashed)
+
+
+@pytest.fixture
+def built() -> dict:
+    files = {name: output(name, data, hashed) for name, (data, hashed) in CONTENTS.items()}
+    encodings = {
+        "css/app.css": {
+            "br": {"path": files["css/app.css"].path + ".br", "size": 10},
+            "gzip": {"path": files["css/app.css"].path + ".gz", "size": 12},
+        },
+        "main.wasm": {"gzip": {"path": files["main.wasm"].path + ".gz", "size": 3}},
+    }
+    return manifest.build_manifest(AppConfig(name="demo", base="/app/"), files, encodings)
+
+
+def test_build_manifest_shape(built: dict) -> None:
+    assert built["version"] == 1
+    assert (built["app"], built["base"], built["entry"]) == ("demo", "/app/", "index.html")
+    assert list(built["assets"]) == sorted(CONTENTS)
+    for name, (data, hashed) in CONTENTS.items():
+        asset = built["assets"][name]
+        digest = hashlib.sha384(data).digest()
+        assert asset["hash"] == digest.hex()
+        assert asset["integrity"] == "sha384-" + base64.b64encode(digest).decode()
+        assert asset["size"] == len(data)
+        assert asset["hashed"] is hashed
+        assert (asset["path"] != name) is hashed
+    assert built["assets"]["main.wasm"]["type"] == "application/wasm"
+    assert built["assets"]["site.webmanifest"]["type"] == "application/manifest+json"
+    assert built["assets"]["css/app.css"]["type"] == "text/css"
+    assert built["assets"]["index.html"]["encodings"] == {}
+    assert set(built["assets"]["css/app.css"]["encodings"]) == {"br", "gzip"}
+
+
+def test_built_manifest_is_valid(built: dict) -> None:
+    assert manifest.validate_manifest(built) == []
+
+
+def test_encodings_are_copied_not_shared() -> None:
+    files = {"a.css": output("a.css", b"a", True)}
+    encodings = {"a.css": {"br": {"path": "a.br", "size": 1}}}
+    built = manifest.build_manifest(AppConfig(name="x"), files, encodings)
+    built["assets"]["a.css"]["encodings"]["gzip"] = {"path": "a.gz", "size": 1}
+    assert "gzip" not in encodings["a.css"]
+
+
+def mutate(doc: dict, path: list, value: object = None, delete: bool = False) -> dict:
+    doc = copy.deepcopy(doc)
+    target = doc
+    for key in path[:-1]:
+        target = target[key]
+    if delete:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = value
+    return doc
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "delete", "expected_path"),
+    [
+        (["version"], 2, False, "$.version"),
+        (["app"], "", False, "$.app"),
+        (["base"], "app/", False, "$.base"),
+        (["entry"], None, True, "$"),
+        (["extra"], 1, False, "$"),
+        (["assets", "css/app.css", "hash"], "ABC", False, "$.assets['css/app.css'].hash"),
+        (["assets", "css/app.css", "hash"], "0" * 64, False, "$.assets['css/app.css'].hash"),
+        (["assets", "css/app.css", "integrity"], "sha256-" + "A" * 43 + "=", False,
+         "$.assets['css/app.css'].integrity"),
+        (["assets", "css/app.css", "size"], -1, False, "$.assets['css/app.css'].size"),
+        (["assets", "css/app.css", "hashed"], "yes", False, "$.assets['css/app.css'].hashed"),
+        (["assets", "css/app.css", "type"], None, True, "$.assets['css/app.css']"),
+        (["assets", "css/app.css", "encodings", "deflate"], {"path": "x", "size": 1}, False,
+         "$.assets['css/app.css'].encodings"),
+        (["assets", "css/app.css", "encodings", "br", "size"], None, True, "$.assets['css/app.css'].encodings.br"),
+    ],
+)
+def test_validate_manifest_reports_json_paths(built: dict, path: list, value: object, delete: bool,
+                                              expected_path: str) -> None:
+    errors = manifest.validate_manifest(mutate(built, path, value, delete))
+    assert errors, "the mutation must be reported"
+    assert any(e.startswith(expected_path + ": ") for e in errors), errors
+
+
+def test_served_files_lists_every_path_once_sorted(built: dict) -> None:
+    served = manifest.served_files(built)
+    expected = {manifest.MANIFEST_NAME}
+    for asset in built["assets"].values():
+        expected.add(asset["path"])
+        expected.update(e["path"] for e in asset["encodings"].values())
+    assert served == sorted(expected)
+    assert len(served) == len(CONTENTS) + 3 + 1
+    assert "index.html" in served and manifest.MANIFEST_NAME in served
+
+
+def test_served_files_of_empty_manifest() -> None:
+    empty = {"version": 1, "app": "x", "base": "/", "entry": "index.html", "assets": {}}
+    assert manifest.validate_manifest(empty) == []
+    assert manifest.served_files(empty) == [manifest.MANIFEST_NAME]
+
+
+def test_dumps_is_stable_sorted_utf8_json(built: dict) -> None:
+    built["app"] = "café"
+    data = manifest.dumps(built)
+    assert data.endswith(b"}\n")
+    assert "café".encode() in data
+    assert json.loads(data) == built
+    assert data == manifest.dumps(json.loads(data))
+    orders: list[list[str]] = []
+    json.loads(data, object_pairs_hook=lambda pairs: orders.append([k for k, _ in pairs]) or dict(pairs))
+    assert len(orders) > 5
+    assert all(keys == sorted(keys) for keys in orders)  # every object, at every depth
