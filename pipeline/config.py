@@ -39,6 +39,24 @@ class CompressSettings:
 
 
 @dataclass(frozen=True)
+class SriSettings:
+    algorithms: tuple[str, ...] = ("sha384",)
+    allow: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CspSettings:
+    enabled: bool = True
+    meta: bool = False
+    directives: tuple[tuple[str, tuple[str, ...]], ...] = ()  # extra sources per directive, sorted
+
+
+@dataclass(frozen=True)
+class DeploySettings:
+    keep_releases: int = 2
+
+
+@dataclass(frozen=True)
 class AppConfig:
     """Validated ``vango.json``; paths are still relative to the app folder."""
 
@@ -49,6 +67,9 @@ class AppConfig:
     base: str = "/"
     go: GoSettings = field(default_factory=GoSettings)
     compress: CompressSettings = field(default_factory=CompressSettings)
+    sri: SriSettings = field(default_factory=SriSettings)
+    csp: CspSettings = field(default_factory=CspSettings)
+    deploy: DeploySettings = field(default_factory=DeploySettings)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data, for doit's ``config_changed`` and for logs."""
@@ -83,7 +104,7 @@ def parse_config(data: Any, path: Path) -> AppConfig:
     error = best_match(Draft202012Validator(schema()).iter_errors(data))
     if error is not None:
         raise ConfigError(f"{error.json_path}: {error.message}", path=path)
-    go = data.get("go", {})
+    go, sri, csp = data.get("go", {}), data.get("sri", {}), data.get("csp", {})
     return AppConfig(
         name=data["name"],
         web=data.get("web", "web"),
@@ -97,6 +118,13 @@ def parse_config(data: Any, path: Path) -> AppConfig:
             ldflags=tuple(go.get("ldflags", ())),
         ),
         compress=CompressSettings(**data.get("compress", {})),
+        sri=SriSettings(algorithms=tuple(sri.get("algorithms", ("sha384",))), allow=tuple(sri.get("allow", ()))),
+        csp=CspSettings(
+            enabled=csp.get("enabled", True),
+            meta=csp.get("meta", False),
+            directives=tuple(sorted((k, tuple(v)) for k, v in csp.get("directives", {}).items())),
+        ),
+        deploy=DeploySettings(**data.get("deploy", {})),
     )
 
 

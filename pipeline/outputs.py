@@ -15,6 +15,7 @@ from typing import Any
 from pipeline.errors import PipelineError
 from pipeline.fs import write_if_changed
 from pipeline.hashing import Fingerprint, fingerprint, hashed_name
+from pipeline.sri import DEFAULT_ALGORITHM, integrity
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,13 @@ class OutputFile:
     @classmethod
     def from_fingerprint(cls, logical: str, path: str, fp: Fingerprint, hashed: bool = True) -> OutputFile:
         return cls(logical, path, fp.hex, fp.integrity, fp.size, hashed)
+
+
+def integrity_of(record: OutputFile, out_dir: Path, algorithms: tuple[str, ...]) -> str:
+    """The record's SRI value; plain sha384 reuses the digest taken when the bytes were written."""
+    if algorithms == (DEFAULT_ALGORITHM,):
+        return record.integrity
+    return integrity((out_dir / record.path).read_bytes(), algorithms)
 
 
 def emit(out_dir: Path, logical: str, data: bytes, *, hashed: bool = True, fp: Fingerprint | None = None) -> OutputFile:

@@ -7,8 +7,10 @@ which turns :class:`~pipeline.errors.PipelineError` into a one-line doit failure
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterable
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -46,10 +48,11 @@ def action(func: Callable[..., Iterable[Path | str] | None]) -> Callable[..., An
     return wrapper
 
 
-def written(project: Project, step: str, outputs: Iterable[OutputFile]) -> list[Path]:
-    """Record a content step's outputs in its map; returns what it wrote, for the task events."""
+def written(project: Project, step: str, outputs: Iterable[OutputFile], **extra: Any) -> list[Path]:
+    """Record a content step's outputs (and any ``extra`` facts for later steps) in its map; returns
+    what it wrote, for the task events."""
     outputs = list(outputs)
-    return [write_map(project.maps_dir, step, outputs), *(project.out_dir / o.path for o in outputs)]
+    return [write_map(project.maps_dir, step, outputs, **extra), *(project.out_dir / o.path for o in outputs)]
 
 
 def outputs_exist(map_file: Path, out_dir: Path) -> Callable[[], bool]:
@@ -68,9 +71,23 @@ def outputs_exist(map_file: Path, out_dir: Path) -> Callable[[], bool]:
     return check
 
 
+@cache
+def pipeline_fingerprint() -> str:
+    """Hash of the pipeline's own code, templates and schemas: upgrading the pipeline re-runs the tasks,
+    so no output made by older code survives (read once per process; a few milliseconds)."""
+    root = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.suffix in {".py", ".j2", ".json"} and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
 def settings_changed(settings: Any) -> Any:
-    """doit ``uptodate`` check that re-runs a task when the config values its output depends on change."""
-    return config_changed(json.dumps(settings, sort_keys=True, default=str))
+    """doit ``uptodate`` check that re-runs a task when the config values its output depends on, or the
+    pipeline's code, change."""
+    return config_changed(json.dumps({"settings": settings, "pipeline": pipeline_fingerprint()}, sort_keys=True,
+                                     default=str))
 
 
 def step_task(project: Project, step: str, doc: str, func: Callable[..., Any], *,
@@ -87,8 +104,7 @@ def step_task(project: Project, step: str, doc: str, func: Callable[..., Any], *
         "clean": True,
         "verbosity": 2,
     }
-    if settings is not None:
-        task["uptodate"].append(settings_changed(settings))
+    task["uptodate"].append(settings_changed(settings))
     if name is not None:
         task["name"] = name
     return task

@@ -1,4 +1,5 @@
-"""HTML pages: every reference rewritten to its hashed name and the wasm loader put in place.
+"""HTML pages: references rewritten to hashed names, the wasm loader put in place, and every script and
+stylesheet protected by Subresource Integrity; the Content-Security-Policy is derived from the result.
 
 Pages keep their names (they are what users navigate to). The loader replaces each
 ``<link data-vango rel="go">`` marker, or goes at the end of the entry page's ``<head>`` when no page
@@ -9,13 +10,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lxml import etree
+
+from pipeline import urls
 from pipeline.errors import PipelineError
 from pipeline.fs import logical
-from pipeline.outputs import emit, map_path, read_files
+from pipeline.outputs import OutputFile, emit, integrity_of, map_path, read_files
 from pipeline.project import Project
 from pipeline.resolve import resolver
 from pipeline.rewrite import html
 from pipeline.sources import PAGE_SUFFIXES, by_suffix
+from pipeline.sri import csp
+from pipeline.sri.html import (
+    SriError,
+    add_importmap_integrity,
+    add_integrity,
+    has_style_attributes,
+    inline_script_hashes,
+    inline_style_hashes,
+)
 from pipeline.tasks.base import action, step_task, written
 from pipeline.tasks.wasm import BOOTSTRAP_NAME
 
@@ -23,15 +36,57 @@ CONTENT_STEP = "pages"
 UPSTREAM = ["static", "css", "js", "wasm"]
 
 
-def _parse(path: Path):
+def _parse(path: Path) -> etree._ElementTree:
     try:
         return html.parse(path.read_bytes())
     except html.HtmlError as exc:
         raise PipelineError(str(exc), path=path) from None
 
 
+def _protect(project: Project, name: str, source: Path, tree: etree._ElementTree,
+             served: dict[str, OutputFile]) -> None:
+    """Integrity for every script/stylesheet/preload of the page, from the final bytes of its target."""
+    base_href = html.base_href(tree)
+
+    def integrity_for(url: str) -> str | None:
+        try:
+            target = urls.to_logical(url, name, project.config.base, base_href)
+        except urls.EscapesRoot:
+            return None
+        record = served.get(target or "")
+        return integrity_of(record, project.out_dir, project.config.sri.algorithms) if record else None
+
+    try:
+        add_integrity(tree, integrity_for, project.config.sri.allow)
+    except SriError as exc:
+        raise PipelineError(str(exc), path=source, location=exc.line) from None
+
+
+def content_security_policy(project: Project, trees: dict[str, etree._ElementTree]) -> csp.Policy:
+    scripts, styles, attributes = set(), set(), False
+    for tree in trees.values():
+        scripts.update(inline_script_hashes(tree))
+        styles.update(inline_style_hashes(tree))
+        attributes = attributes or has_style_attributes(tree)
+    return csp.build_policy(script_hashes=scripts, style_hashes=styles, style_attributes=attributes,
+                            extra=dict(project.config.csp.directives))
+
+
+def _meta_policy(tree: etree._ElementTree, policy: str) -> None:
+    """First in <head>, so it applies to everything the page loads."""
+    meta = etree.Element("meta")
+    meta.set("http-equiv", "Content-Security-Policy")
+    meta.set("content", policy)
+    head = tree.getroot().find("head")
+    if head is None:
+        head = etree.Element("head")
+        tree.getroot().insert(0, head)
+    meta.tail = head.text
+    head.insert(0, meta)
+
+
 @action
-def build_pages(project: Project) -> list[str]:
+def build_pages(project: Project) -> list[Path]:
     web, config = project.web_dir, project.config
     known = read_files(project.maps_dir, UPSTREAM)
     pages = {logical(p, web): p for p in by_suffix(web, PAGE_SUFFIXES)}
@@ -51,12 +106,28 @@ def build_pages(project: Project) -> list[str]:
               if html.replace_marker(tree, lambda: html.script_element(loader_src))}
     if not marked:
         html.append_to_head(trees[config.entry], html.script_element(loader_src))
+
+    served = {record.path: record for record in known.values()}
+    algorithms = config.sri.algorithms
+    modules = {config.base + r.path: integrity_of(r, project.out_dir, algorithms)
+               for r in read_files(project.maps_dir, ["js"]).values()}
+    for name, tree in trees.items():
+        _protect(project, name, pages[name], tree, served)
+        try:
+            add_importmap_integrity(tree, modules)
+        except SriError as exc:
+            raise PipelineError(str(exc), path=pages[name], location=exc.line) from None
+    policy = content_security_policy(project, trees)
+    if config.csp.enabled and config.csp.meta:
+        for tree in trees.values():
+            _meta_policy(tree, csp.serialize(policy, for_meta=True))
     outputs = [emit(project.out_dir, name, html.serialize(tree), hashed=False) for name, tree in trees.items()]
-    return written(project, CONTENT_STEP, outputs)
+    return written(project, CONTENT_STEP, outputs, csp=policy if config.csp.enabled else None)
 
 
 def task_pages(project: Project) -> dict:
     deps = [*by_suffix(project.web_dir, PAGE_SUFFIXES), *(map_path(project.maps_dir, s) for s in UPSTREAM)]
-    return step_task(project, CONTENT_STEP, "Rewrite HTML pages to hashed asset names and insert the wasm loader",
+    config = project.config
+    return step_task(project, CONTENT_STEP, "Rewrite HTML pages to hashed names, insert the wasm loader, add SRI",
                      build_pages, file_dep=deps,
-                     settings={"base": project.config.base, "entry": project.config.entry})
+                     settings={"base": config.base, "entry": config.entry, "sri": config.sri, "csp": config.csp})

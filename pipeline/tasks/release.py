@@ -13,7 +13,7 @@ from pathlib import Path
 from pipeline.manifest import MANIFEST_NAME, served_files
 from pipeline.project import Project
 from pipeline.publish import clear_stale_staging, staging_dir, swap_into_place
-from pipeline.tasks.base import action
+from pipeline.tasks.base import action, settings_changed
 from pipeline.tasks.manifest import manifest_path
 
 
@@ -42,5 +42,6 @@ def task_release(project: Project) -> dict:
         "actions": [(publish_release, [project])],
         "file_dep": [str(manifest_path(project))],
         "targets": [str(project.dist_dir / MANIFEST_NAME)],
+        "uptodate": [settings_changed({"keep_releases": project.config.deploy.keep_releases})],
         "verbosity": 2,
     }

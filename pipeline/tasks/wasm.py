@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pipeline import log, progress
 from pipeline.errors import PipelineError
-from pipeline.outputs import emit
+from pipeline.outputs import emit, integrity_of
 from pipeline.project import Project
 from pipeline.tasks.base import action, settings_changed, step_task, written
 from pipeline.wasm.bootstrap import render_bootstrap, template_path
@@ -68,7 +68,9 @@ def build_runtime(project: Project) -> list[str]:
     wasm_bytes = wasm_path(project).read_bytes()
     wasm = emit(out, WASM_NAME, wasm_bytes)
     runtime = emit(out, RUNTIME_NAME, tc.wasm_exec().read_bytes())
-    loader = render_bootstrap(runtime_url=f"./{runtime.path}", wasm_url=f"./{wasm.path}",
+    algorithms = project.config.sri.algorithms
+    loader = render_bootstrap(runtime_url=f"./{runtime.path}", runtime_integrity=integrity_of(runtime, out, algorithms),
+                              wasm_url=f"./{wasm.path}", wasm_integrity=integrity_of(wasm, out, algorithms),
                               wasm_size=len(wasm_bytes), app_name=project.config.name)
     bootstrap = emit(out, BOOTSTRAP_NAME, loader)
     return written(project, CONTENT_STEP, [wasm, runtime, bootstrap])
@@ -94,4 +96,5 @@ def task_wasm(project: Project):
     deps = [wasm_path(project), tc.wasm_exec(), template_path()]
     yield step_task(project, CONTENT_STEP, f"Hash {WASM_NAME}, add {RUNTIME_NAME} from the same toolchain and "
                     f"generate the {BOOTSTRAP_NAME} loader", build_runtime, file_dep=deps,
-                    settings={**settings, "name": project.config.name}, name="runtime")
+                    settings={**settings, "name": project.config.name, "sri": project.config.sri.algorithms},
+                    name="runtime")

@@ -24,9 +24,11 @@ def template_path() -> str:
     return str(resources.files("pipeline.wasm.templates").joinpath(TEMPLATE))
 
 
-def render_bootstrap(*, runtime_url: str, wasm_url: str, wasm_size: int, app_name: str) -> bytes:
+def render_bootstrap(*, runtime_url: str, runtime_integrity: str, wasm_url: str, wasm_integrity: str,
+                     wasm_size: int, app_name: str) -> bytes:
     """Deterministic: the same inputs always give the same bytes (and so the same hashed name)."""
     text = _environment().get_template(TEMPLATE).render(
-        runtime_url=runtime_url, wasm_url=wasm_url, wasm_size=wasm_size, app_name=app_name
+        runtime_url=runtime_url, runtime_integrity=runtime_integrity, wasm_url=wasm_url,
+        wasm_integrity=wasm_integrity, wasm_size=wasm_size, app_name=app_name,
     )
     return text.encode("utf-8")
