@@ -218,3 +218,19 @@ def script_element(src: str, module: bool = True) -> etree._Element:
     element.set("src", src)
     element.text = ""
     return element
+
+
+def insert_before_resources(tree: etree._ElementTree, element: etree._Element) -> None:
+    """Put ``element`` before the page's first script, stylesheet link or style (after the <meta>s)."""
+    first = next((e for e in tree.iter("script", "link", "style")), None)
+    if first is not None:
+        element.tail = first.tail
+        first.addprevious(element)
+    else:
+        append_to_head(tree, element)
+
+
+def inline_script(code: str) -> etree._Element:
+    element = etree.Element("script")
+    element.text = code
+    return element

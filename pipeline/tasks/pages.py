@@ -31,6 +31,7 @@ from pipeline.sri.html import (
 )
 from pipeline.tasks.base import action, step_task, written
 from pipeline.tasks.wasm import BOOTSTRAP_NAME
+from pipeline.wasm.bootstrap import render_guard, template_paths
 
 CONTENT_STEP = "pages"
 UPSTREAM = ["static", "css", "js", "wasm"]
@@ -111,12 +112,14 @@ def build_pages(project: Project) -> list[Path]:
     algorithms = config.sri.algorithms
     modules = {config.base + r.path: integrity_of(r, project.out_dir, algorithms)
                for r in read_files(project.maps_dir, ["js"]).values()}
+    guard = render_guard(app_name=config.name)
     for name, tree in trees.items():
         _protect(project, name, pages[name], tree, served)
         try:
             add_importmap_integrity(tree, modules)
         except SriError as exc:
             raise PipelineError(str(exc), path=pages[name], location=exc.line) from None
+        html.insert_before_resources(tree, html.inline_script(guard))
     policy = content_security_policy(project, trees)
     if config.csp.enabled and config.csp.meta:
         for tree in trees.values():
@@ -126,7 +129,8 @@ def build_pages(project: Project) -> list[Path]:
 
 
 def task_pages(project: Project) -> dict:
-    deps = [*by_suffix(project.web_dir, PAGE_SUFFIXES), *(map_path(project.maps_dir, s) for s in UPSTREAM)]
+    deps = [*by_suffix(project.web_dir, PAGE_SUFFIXES), *(map_path(project.maps_dir, s) for s in UPSTREAM),
+            *template_paths()]
     config = project.config
     return step_task(project, CONTENT_STEP, "Rewrite HTML pages to hashed names, insert the wasm loader, add SRI",
                      build_pages, file_dep=deps,

@@ -11,7 +11,7 @@ from pipeline.errors import PipelineError
 from pipeline.outputs import emit, integrity_of
 from pipeline.project import Project
 from pipeline.tasks.base import action, settings_changed, step_task, written
-from pipeline.wasm.bootstrap import render_bootstrap, template_path
+from pipeline.wasm.bootstrap import render_bootstrap, template_paths
 from pipeline.wasm.gomod import compiler_errors, go_inputs, module_root
 from pipeline.wasm.toolchain import Toolchain, find_toolchain
 
@@ -93,7 +93,7 @@ def task_wasm(project: Project):
         "clean": True,
         "verbosity": 2,
     }
-    deps = [wasm_path(project), tc.wasm_exec(), template_path()]
+    deps = [wasm_path(project), tc.wasm_exec(), *template_paths()]
     yield step_task(project, CONTENT_STEP, f"Hash {WASM_NAME}, add {RUNTIME_NAME} from the same toolchain and "
                     f"generate the {BOOTSTRAP_NAME} loader", build_runtime, file_dep=deps,
                     settings={**settings, "name": project.config.name, "sri": project.config.sri.algorithms},

@@ -1,34 +1,27 @@
-"""Render ``bootstrap.js``, the loader that the HTML references instead of the wasm itself."""
+"""Render the browser-side scripts of the wasm chain: ``bootstrap.js`` (the loader the page references
+instead of the wasm) and the inline guard that reports scripts/stylesheets failing to load."""
 
 from __future__ import annotations
 
-from functools import cache
-from importlib import resources
+from pipeline.templating import render, template_file
 
-import jinja2
-
-TEMPLATE = "bootstrap.js.j2"
+PACKAGE = "pipeline.wasm.templates"
+TEMPLATES = ("bootstrap.js.j2", "guard.js.j2", "error_ui.js.j2")
 
 
-@cache
-def _environment() -> jinja2.Environment:
-    loader = jinja2.FunctionLoader(
-        lambda name: resources.files("pipeline.wasm.templates").joinpath(name).read_text(encoding="utf-8")
-    )
-    return jinja2.Environment(loader=loader, autoescape=False, keep_trailing_newline=True,
-                              undefined=jinja2.StrictUndefined)
-
-
-def template_path() -> str:
-    """The template file, so doit can list it as a dependency of the loader."""
-    return str(resources.files("pipeline.wasm.templates").joinpath(TEMPLATE))
+def template_paths() -> list[str]:
+    """The template files, so doit can list them as dependencies."""
+    return [template_file(PACKAGE, name) for name in TEMPLATES]
 
 
 def render_bootstrap(*, runtime_url: str, runtime_integrity: str, wasm_url: str, wasm_integrity: str,
                      wasm_size: int, app_name: str) -> bytes:
     """Deterministic: the same inputs always give the same bytes (and so the same hashed name)."""
-    text = _environment().get_template(TEMPLATE).render(
-        runtime_url=runtime_url, runtime_integrity=runtime_integrity, wasm_url=wasm_url,
-        wasm_integrity=wasm_integrity, wasm_size=wasm_size, app_name=app_name,
-    )
-    return text.encode("utf-8")
+    return render(PACKAGE, "bootstrap.js.j2", runtime_url=runtime_url, runtime_integrity=runtime_integrity,
+                  wasm_url=wasm_url, wasm_integrity=wasm_integrity, wasm_size=wasm_size,
+                  app_name=app_name).encode("utf-8")
+
+
+def render_guard(*, app_name: str) -> str:
+    """The inline guard's source (its CSP hash is taken from the page like any inline script)."""
+    return render(PACKAGE, "guard.js.j2", app_name=app_name)

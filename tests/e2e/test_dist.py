@@ -13,8 +13,8 @@ from urllib.parse import unquote
 
 import brotli
 import pytest
-from conftest import EXAMPLE
 from jsonschema import Draft202012Validator
+from support import EXAMPLE
 
 from pipeline.config import schema
 from pipeline.rewrite import css, html, js

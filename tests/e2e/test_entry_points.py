@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import REPO, run_pipeline
+from support import REPO, run_pipeline
 
 pytestmark = pytest.mark.e2e
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import snapshot
+from support import snapshot
 
 pytestmark = pytest.mark.e2e
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import snapshot
+from support import snapshot
 
 pytestmark = pytest.mark.e2e
 ALL_TASKS = {"static", "css", "js", "public", "wasm:compile", "wasm:runtime", "pages", "compress", "manifest",

@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE, IGNORED, contents, run_pipeline
+from support import EXAMPLE, IGNORED, contents, run_pipeline
 
 pytestmark = pytest.mark.e2e
 

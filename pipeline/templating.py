@@ -1,0 +1,25 @@
+"""Jinja2 templates shipped inside the package (loaders, service worker), rendered deterministically."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+import jinja2
+
+
+@cache
+def environment(package: str) -> jinja2.Environment:
+    """One environment per template package; ``{% include %}`` works between its files."""
+    loader = jinja2.FunctionLoader(lambda name: resources.files(package).joinpath(name).read_text(encoding="utf-8"))
+    return jinja2.Environment(loader=loader, autoescape=False, keep_trailing_newline=True,
+                              undefined=jinja2.StrictUndefined)
+
+
+def render(package: str, name: str, **context: object) -> str:
+    return environment(package).get_template(name).render(**context)
+
+
+def template_file(package: str, name: str) -> str:
+    """The template's path on disk, so doit can list it as a dependency."""
+    return str(resources.files(package).joinpath(name))

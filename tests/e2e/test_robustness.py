@@ -1,0 +1,105 @@
+"""Concurrent and interrupted runs, toolchain overrides and terminal progress."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from support import run_pipeline, snapshot
+
+from pipeline.wasm.toolchain import find_toolchain
+
+pytestmark = pytest.mark.e2e
+
+
+def test_concurrent_builds_of_one_app_both_succeed(app: Path, shared_cache: Path):
+    env = {**os.environ, "VANGO_LOG_FORMAT": "json", "VANGO_CACHE_DIR": str(shared_cache)}
+    procs = [subprocess.Popen([sys.executable, "-m", "pipeline.cli", "build"], cwd=app, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [r[1][-2000:] for r in results]
+    again = run_pipeline(["pipeline.cli", "build"], app, {"VANGO_CACHE_DIR": str(shared_cache)})
+    assert again.returncode == 0 and again.executed() == set()  # the sqlite3 DB survived
+    assert not list(app.glob(".dist.staging-*"))
+
+
+def test_a_killed_build_leaves_dist_intact_and_the_next_one_recovers(app: Path, tmp_path: Path):
+    cache = tmp_path / "private-cache"  # empty: brotli of the wasm takes seconds, time to interrupt
+    first = run_pipeline(["pipeline.cli", "build"], app, {"VANGO_CACHE_DIR": str(tmp_path / "c0")})
+    assert first.returncode == 0, first.stderr
+    before = snapshot(app / "dist")
+    (app / "web" / "css" / "theme.css").write_text(":root { --interrupted: 1; }\n")
+    (app / "main.go").write_text((app / "main.go").read_text() + "\nvar interrupted = 1\n")
+    env = {**os.environ, "VANGO_LOG_FORMAT": "json", "VANGO_CACHE_DIR": str(cache)}
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "build"], cwd=app, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    seen = ""
+    while '"task": "compress", "event": "task.started"' not in seen and time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stderr], [], [], 1)
+        if ready:
+            line = proc.stderr.readline()
+            if not line:
+                break
+            seen += line
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert '"event": "task.started"' in seen
+    assert snapshot(app / "dist") == before
+
+    recovered = run_pipeline(["pipeline.cli", "build"], app, {"VANGO_CACHE_DIR": str(cache)})
+    assert recovered.returncode == 0, recovered.stderr
+    assert "release" in recovered.executed()
+    assert "--interrupted: 1" in "".join(p.read_text() for p in (app / "dist" / "css").glob("theme.*.css"))
+
+
+def test_vango_go_selects_the_toolchain(app: Path, shared_cache: Path, tmp_path: Path):
+    missing = run_pipeline(["pipeline.cli", "build"], app, {"VANGO_GO": str(tmp_path / "no-such-go")})
+    assert missing.returncode == 2
+    assert "no-such-go" in missing.stderr and "VANGO_GO" in missing.stderr and "Traceback" not in missing.stderr
+
+    calls = tmp_path / "calls.log"
+    wrapper = tmp_path / "bin" / "go"
+    wrapper.parent.mkdir()
+    wrapper.write_text(f'#!/bin/sh\necho "$1" >> "{calls}"\nexec "{find_toolchain().go}" "$@"\n')
+    wrapper.chmod(0o755)
+    run = run_pipeline(["pipeline.cli", "build"], app, {"VANGO_GO": str(wrapper), "VANGO_CACHE_DIR": str(shared_cache)})
+    assert run.returncode == 0, run.stderr
+    assert {"env", "list", "build"} <= set(calls.read_text().split())  # asked, listed inputs, compiled
+
+
+def test_progress_is_shown_on_a_terminal(app: Path, tmp_path: Path):
+    """Under a pseudo-terminal the Go compile shows a spinner line and brotli of the wasm a progress bar."""
+    env = {**os.environ, "VANGO_LOG_FORMAT": "human", "VANGO_CACHE_DIR": str(tmp_path / "cache"), "TERM": "xterm",
+           "COLUMNS": "100"}
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "build"], cwd=app, env=env, stdin=follower,
+                            stdout=follower, stderr=follower, close_fds=True)
+    os.close(follower)
+    output = b""
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([leader], [], [], 1)
+        if ready:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            output += chunk
+        elif proc.poll() is not None:
+            break
+    proc.wait(timeout=30)
+    os.close(leader)
+    text = output.decode("utf-8", "replace")
+    assert proc.returncode == 0, text[-2000:]
+    assert "Compiling Go -> wasm" in text
+    assert "brotli app." in text
