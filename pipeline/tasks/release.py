@@ -1,5 +1,8 @@
 """``release``, the main job: publish the staged build as dist/ in one atomic swap.
 
+Hashed files of the previous ``deploy.keep_releases`` releases are carried over (listed under
+``retained`` in the manifest), so tabs still running an older version can fetch what they need.
+
 It runs only after every other step succeeded (they are its dependencies), so a failing build never
 touches dist/; with nothing changed it does not run at all and dist/ keeps its files and mtimes.
 """
@@ -10,7 +13,9 @@ import json
 import shutil
 from pathlib import Path
 
-from pipeline.manifest import MANIFEST_NAME, served_files
+from pipeline.deploy import retained_files
+from pipeline.fs import write_atomic
+from pipeline.manifest import MANIFEST_NAME, dumps, served_files
 from pipeline.project import Project
 from pipeline.publish import clear_stale_staging, staging_dir, swap_into_place
 from pipeline.tasks.base import action, settings_changed
@@ -24,16 +29,34 @@ def publish_release(project: Project) -> list[Path]:
     clear_stale_staging(dist)
     staging = staging_dir(dist)
     manifest = json.loads(manifest_path(project).read_text(encoding="utf-8"))
+    current = served_files(manifest)
+    retained = retained_files(_previous_manifest(dist), current, project.config.deploy.keep_releases)
+    retained = {path: age for path, age in retained.items() if (dist / path).is_file()}
     try:
-        for relative in served_files(manifest):
-            destination = staging / relative
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(project.out_dir / relative, destination)
+        for relative in current:
+            _copy(project.out_dir / relative, staging / relative)
+        for relative in retained:
+            _copy(dist / relative, staging / relative)
+        if retained:
+            manifest["retained"] = {path: {"releases_ago": age} for path, age in retained.items()}
+        write_atomic(staging / MANIFEST_NAME, dumps(manifest))
         swap_into_place(staging, dist)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return [dist / relative for relative in served_files(manifest)]
+    return [dist / relative for relative in current]
+
+
+def _copy(source: Path, destination: Path) -> None:
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, destination)
+
+
+def _previous_manifest(dist: Path) -> dict | None:
+    try:
+        return json.loads((dist / MANIFEST_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # first release, or a dist/ not made by this pipeline: nothing to keep
 
 
 def task_release(project: Project) -> dict:

@@ -19,11 +19,36 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--no-first-run"]
 
 
+def parse_headers_file(text: str) -> list[tuple[str, dict[str, str]]]:
+    """The Netlify/Cloudflare ``_headers`` format: an unindented path, then indented ``Name: value`` lines."""
+    rules: list[tuple[str, dict[str, str]]] = []
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if not line[0].isspace():
+            rules.append((line.strip(), {}))
+        else:
+            name, _, value = line.strip().partition(":")
+            rules[-1][1][name.strip()] = value.strip()
+    return rules
+
+
 class StaticHandler(SimpleHTTPRequestHandler):
-    """Serves a folder with the content types the pipeline declares (application/wasm …)."""
+    """Serves a folder with the content types the pipeline declares (application/wasm …) and, like a
+    Netlify or Cloudflare deploy, the headers of its ``_headers`` file."""
+
+    rules: list[tuple[str, dict[str, str]]] = []
 
     def guess_type(self, path: str) -> str:
         return content_type(str(path))
+
+    def end_headers(self) -> None:
+        request_path = self.path.split("?")[0]
+        for pattern, headers in self.rules:
+            if pattern == request_path or (pattern.endswith("*") and request_path.startswith(pattern[:-1])):
+                for name, value in headers.items():
+                    self.send_header(name, value)
+        super().end_headers()
 
     def log_message(self, format: str, *args: object) -> None:
         pass
@@ -33,8 +58,11 @@ class StaticHandler(SimpleHTTPRequestHandler):
 def serve() -> Iterator:
     servers: list[ThreadingHTTPServer] = []
 
-    def start(folder: Path) -> str:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), partial(StaticHandler, directory=str(folder)))
+    def start(folder: Path, apply_headers_file: bool = True) -> str:
+        headers_file = folder / "_headers"
+        rules = parse_headers_file(headers_file.read_text()) if apply_headers_file and headers_file.exists() else []
+        handler = type("Handler", (StaticHandler,), {"rules": rules})
+        server = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(folder)))
         threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
         servers.append(server)
         return f"http://127.0.0.1:{server.server_address[1]}/"

@@ -61,7 +61,7 @@ def test_human_logs_by_default(app: Path, shared_cache: Path):
     run = run_pipeline(["pipeline.cli", "build"], app, {"VANGO_LOG_FORMAT": "human",
                                                         "VANGO_CACHE_DIR": str(shared_cache)})
     assert run.returncode == 0
-    assert ".  wasm:compile" in run.stderr and "done: 10 executed, 0 up to date" in run.stderr
+    assert ".  wasm:compile" in run.stderr and "done: 11 executed, 0 up to date" in run.stderr
     assert not run.events
 
 
