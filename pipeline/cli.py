@@ -30,6 +30,8 @@ def _parser() -> argparse.ArgumentParser:
     common(build)
     build.add_argument("-n", "--process", type=int, metavar="N", help="run up to N tasks in parallel")
     build.add_argument("-a", "--always", action="store_true", help="run every task even if up to date")
+    build.add_argument("--pwa", action="store_true", help="build a Progressive Web App even if vango.json does not "
+                       "enable it (needs pwa.icon)")
     build.add_argument("tasks", nargs="*", help="tasks to run instead of 'release' (see 'vango list')")
 
     listing = sub.add_parser("list", help="list the pipeline's tasks")
@@ -59,6 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             os.environ[variable] = os.path.abspath(value)
     log.setup(fmt=args.log_format)
     if args.command == "build":
+        if args.pwa:
+            os.environ["VANGO_PWA"] = "1"
         doit_args = ["run"]
         if args.process:
             doit_args += ["-n", str(args.process)]

@@ -7,6 +7,7 @@ Validation uses the JSON Schema shipped in ``pipeline/schemas`` (the same file e
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -17,8 +18,10 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from pipeline.errors import ConfigError
+from pipeline.pwa.settings import PwaSettings
 
 CONFIG_NAME = "vango.json"
+ICON_DEFAULT = "icon.png"  # the PWA icon source when pwa.icon is not set: web/icon.png, then icon.png
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,7 @@ class AppConfig:
     sri: SriSettings = field(default_factory=SriSettings)
     csp: CspSettings = field(default_factory=CspSettings)
     deploy: DeploySettings = field(default_factory=DeploySettings)
+    pwa: PwaSettings | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data, for doit's ``config_changed`` and for logs."""
@@ -84,8 +88,10 @@ def schema(name: str = "vango.schema.json") -> dict[str, Any]:
     return json.loads(resources.files("pipeline.schemas").joinpath(name).read_text(encoding="utf-8"))
 
 
-def load_config(path: Path) -> AppConfig:
-    """Read, validate and type ``vango.json``; any problem is a one-line :class:`ConfigError`."""
+def load_config(path: Path, *, force_pwa: bool = False) -> AppConfig:
+    """Read, validate and type ``vango.json``; any problem is a one-line :class:`ConfigError`.
+
+    ``force_pwa`` (``vango build --pwa``) turns the PWA on even when the file does not."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -96,10 +102,31 @@ def load_config(path: Path) -> AppConfig:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ConfigError(f"invalid JSON: {exc.msg}", path=path, location=f"{exc.lineno}:{exc.colno}") from None
-    return parse_config(data, path)
+    return parse_config(data, path, force_pwa=force_pwa)
 
 
-def parse_config(data: Any, path: Path) -> AppConfig:
+def _pwa(data: dict[str, Any], base: str, path: Path, force: bool) -> PwaSettings | None:
+    value = data.get("pwa", False)
+    if value is False and not force:
+        return None
+    value = {} if value in (True, False) else dict(value)
+    if "icon" not in value:
+        defaults = [f"{data.get('web', 'web')}/{ICON_DEFAULT}", ICON_DEFAULT]
+        found = next((c for c in defaults if (path.parent / c).is_file()), None)
+        if found is None:
+            raise ConfigError(f"$.pwa.icon: the PWA needs a source image for its icons (at least 512 px); set it or "
+                              f"add {defaults[0]}", path=path)
+        value["icon"] = found
+    sw = value.setdefault("service_worker", {})
+    sw.setdefault("denylist", [f"^{re.escape(base)}api/"])  # API calls are never answered with HTML
+    settings = PwaSettings.from_dict(value, base, path=path)
+    if not settings.scope.startswith(base):
+        raise ConfigError(f"$.pwa.scope: {settings.scope!r} is outside base {base!r} (the worker lives at base)",
+                          path=path)
+    return settings
+
+
+def parse_config(data: Any, path: Path, *, force_pwa: bool = False) -> AppConfig:
     """Validate already-decoded JSON against the schema and apply defaults."""
     error = best_match(Draft202012Validator(schema()).iter_errors(data))
     if error is not None:
@@ -125,6 +152,7 @@ def parse_config(data: Any, path: Path) -> AppConfig:
             directives=tuple(sorted((k, tuple(v)) for k, v in csp.get("directives", {}).items())),
         ),
         deploy=DeploySettings(**data.get("deploy", {})),
+        pwa=_pwa(data, data.get("base", "/"), path, force_pwa),
     )
 
 

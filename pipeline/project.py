@@ -56,7 +56,8 @@ class Project:
     @classmethod
     def load(cls, paths: Paths | None = None) -> Project:
         paths = paths or Paths.from_environment()
-        config = load_config(paths.app_dir / CONFIG_NAME)
+        force_pwa = os.environ.get("VANGO_PWA", "").lower() in {"1", "true", "yes"}
+        config = load_config(paths.app_dir / CONFIG_NAME, force_pwa=force_pwa)
         project = cls(paths, config)
         project.check_layout()
         return project
@@ -76,6 +77,12 @@ class Project:
     @cached_property
     def public_dir(self) -> Path:
         return inside(self.app_dir, self.config.public, config=self.config_path, key="public")
+
+    @cached_property
+    def pwa_icon(self) -> Path | None:
+        if self.config.pwa is None:
+            return None
+        return inside(self.app_dir, self.config.pwa.icon, config=self.config_path, key="pwa.icon")
 
     @cached_property
     def main_dir(self) -> Path:
@@ -114,6 +121,8 @@ class Project:
         inside(self.web_dir, self.config.entry, config=self.config_path, key="entry")
         if not (self.web_dir / self.config.entry).is_file():
             raise ConfigError(f"$.entry: {self.config.web}/{self.config.entry} does not exist", path=self.config_path)
+        if self.pwa_icon is not None and not self.pwa_icon.is_file():
+            raise ConfigError(f"$.pwa.icon: {self.config.pwa.icon!r} does not exist", path=self.config_path)
         if not self.main_dir.is_dir():
             raise ConfigError(f"$.go.main: folder {self.config.go.main!r} does not exist", path=self.config_path)
         dist = self.dist_dir

@@ -15,8 +15,9 @@ from lxml import etree
 from pipeline import urls
 from pipeline.errors import PipelineError
 from pipeline.fs import logical
-from pipeline.outputs import OutputFile, emit, integrity_of, map_path, read_files
+from pipeline.outputs import OutputFile, emit, integrity_of, map_path, read_files, read_map
 from pipeline.project import Project
+from pipeline.pwa.icons import APPLE_TOUCH_ICON, FAVICON
 from pipeline.resolve import resolver
 from pipeline.rewrite import html
 from pipeline.sources import PAGE_SUFFIXES, by_suffix
@@ -30,11 +31,12 @@ from pipeline.sri.html import (
     inline_style_hashes,
 )
 from pipeline.tasks.base import action, step_task, written
+from pipeline.tasks.pwa import MANIFEST_NAME, REGISTER_NAME
 from pipeline.tasks.wasm import BOOTSTRAP_NAME
 from pipeline.wasm.bootstrap import render_guard, template_paths
 
 CONTENT_STEP = "pages"
-UPSTREAM = ["static", "css", "js", "wasm"]
+UPSTREAM = ["static", "css", "js", "wasm", "pwa"]
 
 
 def _parse(path: Path) -> etree._ElementTree:
@@ -86,6 +88,34 @@ def _meta_policy(tree: etree._ElementTree, policy: str) -> None:
     head.insert(0, meta)
 
 
+def _link_pwa(tree: etree._ElementTree, base: str, known: dict[str, OutputFile], theme_color: str) -> None:
+    """Manifest, theme colour, touch icon and the worker registration (external, so SRI and CSP apply);
+    anything the author already declared is kept."""
+    head = tree.getroot().find("head")
+    if head is None:
+        head = etree.Element("head")
+        tree.getroot().insert(0, head)
+
+    def has(xpath: str) -> bool:
+        return bool(head.xpath(xpath))
+
+    additions = []
+    if not has("link[contains(concat(' ', normalize-space(@rel), ' '), ' manifest ')]"):
+        additions.append(("link", {"rel": "manifest", "href": base + known[MANIFEST_NAME].path}))
+    if not has("meta[@name='theme-color']"):
+        additions.append(("meta", {"name": "theme-color", "content": theme_color}))
+    if not has("link[@rel='apple-touch-icon']"):
+        additions.append(("link", {"rel": "apple-touch-icon", "href": base + known[APPLE_TOUCH_ICON].path}))
+    if not has("link[contains(concat(' ', normalize-space(@rel), ' '), ' icon ')]"):
+        additions.append(("link", {"rel": "icon", "href": base + known[FAVICON].path, "sizes": "48x48"}))
+    additions.append(("script", {"src": base + known[REGISTER_NAME].path, "defer": ""}))
+    for tag, attributes in additions:
+        element = etree.Element(tag, attributes)
+        if tag == "script":
+            element.text = ""
+        html.append_to_head(tree, element)
+
+
 @action
 def build_pages(project: Project) -> list[Path]:
     web, config = project.web_dir, project.config
@@ -107,6 +137,11 @@ def build_pages(project: Project) -> list[Path]:
               if html.replace_marker(tree, lambda: html.script_element(loader_src))}
     if not marked:
         html.append_to_head(trees[config.entry], html.script_element(loader_src))
+
+    pwa = read_map(project.maps_dir, "pwa")
+    if pwa["files"]:
+        for tree in trees.values():
+            _link_pwa(tree, config.base, known, pwa["theme_color"])
 
     served = {record.path: record for record in known.values()}
     algorithms = config.sri.algorithms

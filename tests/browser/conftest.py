@@ -11,12 +11,9 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from browser_support import CHROMIUM, CHROMIUM_ARGS
 
 from pipeline.mediatypes import content_type
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
 
 
 def parse_headers_file(text: str) -> list[tuple[str, dict[str, str]]]:
@@ -41,6 +38,12 @@ class StaticHandler(SimpleHTTPRequestHandler):
 
     def guess_type(self, path: str) -> str:
         return content_type(str(path))
+
+    def send_head(self):  # type: ignore[no-untyped-def]
+        # Always answer with the file: a rebuild within the same second as the previous one must not get a
+        # 304 for sw.js (real hosts use ETags; http.server only compares whole-second mtimes).
+        del self.headers["If-Modified-Since"]
+        return super().send_head()
 
     def end_headers(self) -> None:
         request_path = self.path.split("?")[0]

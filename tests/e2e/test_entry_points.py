@@ -16,8 +16,8 @@ def test_doit_list_describes_every_task():
     run = run_pipeline(["doit", "list"], REPO)
     assert run.returncode == 0, run.stderr
     described = dict(line.split(None, 1) for line in run.stdout.splitlines() if line.strip())
-    expected = {"static", "css", "js", "public", "wasm:compile", "wasm:runtime", "pages", "compress", "manifest",
-                "release"}
+    expected = {"static", "css", "js", "public", "wasm:compile", "wasm:runtime", "pwa", "pages", "sw", "deploy",
+                "compress", "manifest", "release"}
     assert expected <= set(described)
     assert all(len(described[name].strip()) > 15 for name in expected)
     assert "main job" in described["release"]
@@ -61,7 +61,7 @@ def test_human_logs_by_default(app: Path, shared_cache: Path):
     run = run_pipeline(["pipeline.cli", "build"], app, {"VANGO_LOG_FORMAT": "human",
                                                         "VANGO_CACHE_DIR": str(shared_cache)})
     assert run.returncode == 0
-    assert ".  wasm:compile" in run.stderr and "done: 11 executed, 0 up to date" in run.stderr
+    assert ".  wasm:compile" in run.stderr and "done: 13 executed, 0 up to date" in run.stderr
     assert not run.events
 
 

@@ -9,8 +9,8 @@ import pytest
 from support import snapshot
 
 pytestmark = pytest.mark.e2e
-ALL_TASKS = {"static", "css", "js", "public", "wasm:compile", "wasm:runtime", "pages", "deploy", "compress", "manifest",
-             "release"}
+ALL_TASKS = {"static", "css", "js", "public", "wasm:compile", "wasm:runtime", "pwa", "pages", "sw", "deploy",
+             "compress", "manifest", "release"}
 
 
 def test_second_run_executes_nothing_and_leaves_dist_untouched(app: Path, vango):
@@ -36,7 +36,8 @@ def test_changing_a_stylesheet_reruns_only_what_depends_on_it(app: Path, vango):
     run = vango(app)
     assert run.returncode == 0, run.stderr
     # theme.css is @imported by app.css, whose name changes, so the page changes too.
-    assert run.executed() == {"css", "pages", "deploy", "compress", "manifest", "release"}
+    # The service worker's precache revisions change with them.
+    assert run.executed() == {"css", "pages", "sw", "deploy", "compress", "manifest", "release"}
     assert "wasm:compile" in run.uptodate()
     started = next(e for e in run.events if e.get("event") == "task.started" and e["task"] == "css")
     assert any(path.endswith("theme.css") for path in started["changed"])

@@ -1,0 +1,131 @@
+"""Render ``sw.js`` (precache, offline navigations, updates) and the script that registers it.
+
+Both are deterministic: the same inputs give the same bytes. That matters for the worker: browsers
+re-fetch ``sw.js`` and install a new version exactly when its bytes differ (W3C Service Workers, "Update").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Collection, Iterable, Mapping
+from typing import Any
+
+from pipeline.errors import PipelineError
+from pipeline.pwa.settings import UPDATE_MODES, denylist_problem
+from pipeline.templating import render, template_file
+
+SW_TEMPLATE = "sw.js.j2"
+REGISTER_TEMPLATE = "register.js.j2"
+SW_NAME = "sw.js"
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+TEMPLATES = "pipeline.pwa.templates"
+
+
+def template_paths() -> list[str]:
+    """The template files, so doit can list them as dependencies."""
+    return [template_file(TEMPLATES, name) for name in (SW_TEMPLATE, REGISTER_TEMPLATE)]
+
+
+def render_service_worker(*, precache: Iterable[Mapping[str, str]], shell_url: str | None, scope: str,
+                          cache_prefix: str, update: str, denylist: Iterable[str], version: str) -> bytes:
+    """``sw.js`` for a release.
+
+    ``precache``: ``{url, revision, integrity}`` entries (see :func:`precache_entries`), in any order;
+    ``shell_url``: the precached page answered to offline navigations (None: only pages that are
+    themselves precached are); ``scope``: the registration scope (path); ``cache_prefix``: from
+    :func:`cache_prefix_for`; ``update``: ``"prompt"`` or ``"auto"``; ``denylist``: JavaScript-compatible
+    regexes tested against URL paths; ``version``: names the cache (e.g. :func:`precache_version`).
+    Raises ``ValueError`` for inconsistent arguments (programming errors, not user input).
+    """
+    entries = _checked_entries(precache)
+    if update not in UPDATE_MODES:
+        raise ValueError(f"update must be one of {UPDATE_MODES}, not {update!r}")
+    if not scope.startswith("/"):
+        raise ValueError(f"scope must be a path such as '/', not {scope!r}")
+    if shell_url is not None and shell_url not in {e["url"] for e in entries}:
+        raise ValueError(f"the shell {shell_url!r} is not precached, so it cannot answer offline navigations")
+    if not cache_prefix or not version or not re.fullmatch(r"[A-Za-z0-9._-]+", cache_prefix + version):
+        raise ValueError(f"cache_prefix and version must be non-empty [A-Za-z0-9._-]: {cache_prefix!r}, {version!r}")
+    patterns = list(denylist)
+    for pattern in patterns:
+        problem = denylist_problem(pattern)
+        if problem:
+            raise ValueError(problem)
+    text = render(TEMPLATES, SW_TEMPLATE,
+        precache=entries, shell_url=shell_url, scope=scope, cache_prefix=cache_prefix, update=update,
+        denylist=patterns, version=version,
+    )
+    return text.encode("utf-8")
+
+
+def render_register_script(*, sw_url: str, scope: str, update: str) -> bytes:
+    """The external script that registers ``sw_url`` for ``scope`` and runs the update flow."""
+    if update not in UPDATE_MODES:
+        raise ValueError(f"update must be one of {UPDATE_MODES}, not {update!r}")
+    text = render(TEMPLATES, REGISTER_TEMPLATE, sw_url=sw_url, scope=scope, update=update)
+    return text.encode("utf-8")
+
+
+def _checked_entries(precache: Iterable[Mapping[str, str]]) -> list[dict[str, str]]:
+    """Entries sorted by URL; an exact duplicate is dropped, a URL with two revisions is an error."""
+    by_url: dict[str, dict[str, str]] = {}
+    for item in precache:
+        entry = {"url": item["url"], "revision": item["revision"], "integrity": item["integrity"]}
+        if by_url.setdefault(entry["url"], entry) != entry:
+            raise ValueError(f"{entry['url']!r} is listed twice with different revisions")
+    return [by_url[url] for url in sorted(by_url)]
+
+
+def precache_entries(manifest_assets: Mapping[str, Mapping[str, Any]], base: str, max_file_size: int,
+                     exclude: Collection[str] = frozenset()) -> list[dict[str, str]]:
+    """Precache entries for every asset of the asset manifest, sorted by URL.
+
+    ``manifest_assets`` is the ``"assets"`` object of ``asset-manifest.json``; ``base`` the app's URL path
+    (``"/"``). Only ``sw.js`` and the logical paths in ``exclude`` are left out: anything larger than
+    ``max_file_size`` bytes is an error, never silently skipped (the app does not start without its wasm).
+    """
+    entries = []
+    for logical, asset in sorted(manifest_assets.items()):
+        if logical == SW_NAME or logical in exclude:
+            continue
+        size = int(asset["size"])
+        if size > max_file_size:
+            raise PipelineError(
+                f"{size:,} bytes ({_mib(size)}) is over the service worker's precache limit of {max_file_size:,} "
+                f"bytes ({_mib(max_file_size)}); raise pwa.service_worker.max_file_size or make the file smaller",
+                path=logical)
+        entries.append({"url": asset_url(base, asset["path"]), "revision": asset["hash"],
+                        "integrity": asset["integrity"]})
+    return sorted(entries, key=lambda e: e["url"])
+
+
+def asset_url(base: str, path: str) -> str:
+    """The URL path of a served file: ``base`` + ``path`` with only ``%``, ``#`` and ``?`` escaped (they would
+    change the URL's meaning); browsers normalise the rest (spaces, non-ASCII) the same way for every
+    reference, so the worker's ``new URL(...)`` keys match the page's requests."""
+    return base + path.replace("%", "%25").replace("#", "%23").replace("?", "%3F")
+
+
+def _mib(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MiB"
+
+
+def precache_version(entries: Iterable[Mapping[str, str]]) -> str:
+    """A short hash of the entries' URLs and revisions: changes exactly when a precached file changes."""
+    body = json.dumps(sorted((e["url"], e["revision"]) for e in entries), separators=(",", ":"))
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()[:16]
+
+
+def cache_prefix_for(app_id: str) -> str:
+    """``vango-<hash>[-<slug>]``: a cache-name prefix unique to the app (its manifest ``id``, or its scope).
+
+    The fixed-length hash comes first, so no app's prefix can be the start of another's, and the
+    service worker's clean-up of outdated caches never touches another app on the same origin.
+    """
+    digest = hashlib.sha256(app_id.encode("utf-8")).hexdigest()[:10]
+    slug = _SLUG.sub("-", app_id.lower()).strip("-")[:32].strip("-")
+    return f"vango-{digest}-{slug}" if slug else f"vango-{digest}"
