@@ -1,0 +1,99 @@
+"""What both gates share: exit codes, the error type for tool failures, report schemas, GitHub annotations."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+
+from pipeline import __version__
+from pipeline.errors import PipelineError
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # a budget exceeded, or a significant benchmark regression
+EXIT_ERROR = 2  # bad budgets.toml, unreadable inputs, malformed benchmark output: the gate could not judge
+EXIT_UNMATCHED = 3  # size gate: a budget matched no file (when fail_on_unmatched)
+EXIT_NO_BASELINE = 4  # bench gate: nothing to compare against
+
+REPORT_VERSION = 1
+
+
+class GateError(PipelineError):
+    """The gate could not run: missing or malformed input (dist/, manifest, benchmark output, baseline).
+
+    Exit code 2, like :class:`~pipeline.errors.ConfigError`, so CI tells "could not judge" from "failed".
+    """
+
+    exit_code = EXIT_ERROR
+
+
+def generated_by(gate: str) -> str:
+    return f"vango-pipeline {__version__} ({gate})"
+
+
+@cache
+def schema(name: str) -> dict[str, Any]:
+    """A JSON Schema shipped in ``pipeline/gates/schemas``."""
+    text = resources.files("pipeline.gates").joinpath("schemas", name).read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def validate(document: Any, schema_name: str) -> list[str]:
+    """Schema violations of ``document`` as ``<json path>: <message>`` lines (empty when valid)."""
+    validator = Draft202012Validator(schema(schema_name))
+    errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
+    return [f"{e.json_path}: {e.message}" for e in errors]
+
+
+def load_json(path: Path, schema_name: str, what: str) -> dict[str, Any]:
+    """Read a JSON document and check it against a schema; any problem is a one-line :class:`GateError`."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise GateError(f"{what} not found", path=path) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise GateError(f"cannot read {what}: {exc}", path=path) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise GateError(f"invalid JSON in {what}: {exc.msg}", path=path, location=f"{exc.lineno}:{exc.colno}") from None
+    error = best_match(Draft202012Validator(schema(schema_name)).iter_errors(data))
+    if error is not None:
+        raise GateError(f"not a valid {what}: {error.json_path}: {error.message}", path=path)
+    return data
+
+
+def dumps(report: Mapping[str, Any]) -> bytes:
+    """Canonical JSON bytes for a report or baseline (sorted keys, trailing newline)."""
+    return (json.dumps(report, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _escape_data(text: str) -> str:
+    # GitHub workflow commands: https://github.com/actions/toolkit/blob/main/packages/core/src/command.ts
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def annotation(level: str, message: str, *, title: str | None = None, file: str | None = None,
+               line: int | None = None) -> str:
+    """One GitHub Actions workflow command, e.g. ``::error file=budgets.toml,line=3,title=…::…``."""
+    if level not in ("error", "warning", "notice"):
+        raise ValueError(f"unknown annotation level {level!r}")
+    props = []
+    if file:
+        props.append(f"file={_escape_property(file)}")
+        if line:
+            props.append(f"line={line}")
+    if title:
+        props.append(f"title={_escape_property(title)}")
+    head = f"::{level} {','.join(props)}" if props else f"::{level}"
+    return f"{head}::{_escape_data(message)}"
