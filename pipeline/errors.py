@@ -35,6 +35,20 @@ class ConfigError(PipelineError):
     exit_code = 2
 
 
+# When several tasks fail with different codes, the run exits with the first of these that occurred:
+# "could not judge" (2) before "failed" (1) before "no baseline" (4) and "nothing matched" (3).
+EXIT_PRECEDENCE = (2, 1, 4, 3)
+
+
+def combine_exit_codes(codes: list[int]) -> int:
+    """One process exit code for the failures of a run (0 when there were none)."""
+    failing = [c for c in codes if c]
+    if not failing:
+        return 0
+    ranked = [c for c in EXIT_PRECEDENCE if c in failing]
+    return ranked[0] if ranked else max(failing)
+
+
 def display_path(path: str | Path) -> str:
     """Show paths relative to the working directory when that is shorter, so messages stay readable."""
     p = Path(path)

@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 from pipeline import events, log
+from pipeline.errors import combine_exit_codes
 
 
 def _files_written(task: Any) -> list[str]:
@@ -33,6 +34,8 @@ class VangoReporter:
         self._started: dict[str, float] = {}
         self._run_start = time.perf_counter()
         self._counts = {"executed": 0, "uptodate": 0, "failed": 0, "ignored": 0}
+        self._exit_codes: list[int] = []
+        self._executed: list[str] = []
         log.setup()
         log_events_once()
 
@@ -60,12 +63,14 @@ class VangoReporter:
         if not self._visible(task):
             return
         self._counts["executed"] += 1
+        self._executed.append(task.name)
         events.emit(events.Event(events.TASK_EXECUTED, task.name,
                                  {"duration_s": self._elapsed(task), "files": _files_written(task)}))
 
     def add_failure(self, task: Any, fail: Any) -> None:
         self._counts["failed"] += 1
         self.failures.append({"task": task, "exception": fail})
+        self._exit_codes.append(getattr(fail, "exit_code", 1))
         message = (getattr(fail, "message", None) or str(fail)).strip()
         traceback = "".join(getattr(fail, "traceback", None) or [])
         # A traceback only appears for bugs in the pipeline, never for bad input (see pipeline.tasks.base).
@@ -95,9 +100,16 @@ class VangoReporter:
         data: dict[str, Any] = dict(self._counts)
         data["duration_s"] = round(time.perf_counter() - self._run_start, 4)
         data["ok"] = not (self.failures or self.runtime_errors)
+        data["published"] = "release" in self._executed
         if self.runtime_errors:
             data["errors"] = list(self.runtime_errors)
+        code = combine_exit_codes(self._exit_codes)
+        data["exit_code"] = code if code else (0 if data["ok"] else 2)
         events.emit(events.Event(events.RUN_FINISHED, data=data))
+        if code not in (0, 1):
+            # doit reports every task failure as 1; bad input (2) and the gates' verdicts (3, 4) keep their
+            # own codes. doit has saved its database before calling this, so leaving here loses nothing.
+            raise SystemExit(code)
 
 
 _HUMAN = {
@@ -131,7 +143,8 @@ def log_event(event: events.Event) -> None:
         else:
             for err in d.get("errors", []):
                 logger.error("%s", err.strip(), extra=extra)
-            logger.error("build failed (%s); dist/ was left as it was", summary, extra=extra)
+            where = "dist/ was published" if d.get("published") else "dist/ was left as it was"
+            logger.error("failed (%s); %s", summary, where, extra=extra)
     else:
         logger.debug("%s", event.kind, extra=extra)
 

@@ -23,6 +23,15 @@ from pipeline.outputs import OutputFile, map_path, write_map
 from pipeline.project import Project
 
 
+class PipelineFailed(TaskFailed):
+    """A task failure caused by the app's input (or a gate's verdict), carrying the process exit code it asks
+    for; the reporter turns the run's codes into the exit status (see ``pipeline.errors.combine_exit_codes``)."""
+
+    def __init__(self, msg: str = "", exit_code: int = 1):
+        super().__init__(msg)
+        self.exit_code = exit_code
+
+
 def action(func: Callable[..., Iterable[Path | str] | None]) -> Callable[..., Any]:
     """Wrap a step function: log under the task's name, report written files, fail cleanly on bad input.
 
@@ -36,7 +45,7 @@ def action(func: Callable[..., Iterable[Path | str] | None]) -> Callable[..., An
         try:
             written = func(*args, **kwargs) or []
         except PipelineError as exc:
-            return TaskFailed(str(exc))
+            return PipelineFailed(str(exc), exc.exit_code)
         finally:
             log.current_task.reset(token)
         return {"written": sorted({str(p) for p in written})}

@@ -31,10 +31,11 @@ def wasm_path(project: Project) -> Path:
     return project.wasm_dir / WASM_NAME
 
 
-def build_command(project: Project, tc: Toolchain, output: Path) -> list[str]:
+def build_command(project: Project, tc: Toolchain, output: Path, *, strip: bool = True) -> list[str]:
     go = project.config.go
+    ldflags = REPRODUCIBLE_LDFLAGS if strip else tuple(f for f in REPRODUCIBLE_LDFLAGS if f != "-s")
     cmd = [str(tc.go), "build", "-trimpath", "-buildvcs=false",
-           "-ldflags=" + " ".join((*REPRODUCIBLE_LDFLAGS, *go.ldflags)), "-o", str(output)]
+           "-ldflags=" + " ".join((*ldflags, *go.ldflags)), "-o", str(output)]
     if go.tags:
         cmd += ["-tags", ",".join(go.tags)]
     return [*cmd, "."]
@@ -42,11 +43,15 @@ def build_command(project: Project, tc: Toolchain, output: Path) -> list[str]:
 
 @action
 def compile_wasm(project: Project) -> list[Path]:
+    return [go_build(project, wasm_path(project))]
+
+
+def go_build(project: Project, target: Path, *, strip: bool = True) -> Path:
+    """Compile the app to ``target`` (atomically); ``strip=False`` keeps the name section for size analysis."""
     tc = toolchain(project)
-    target = wasm_path(project)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.partial")
-    cmd = build_command(project, tc, partial)
+    cmd = build_command(project, tc, partial, strip=strip)
     log.get_logger("wasm").debug("running %s", " ".join(cmd))
     with progress.activity(f"Compiling Go -> wasm ({tc.version})"):
         proc = subprocess.run(cmd, cwd=project.main_dir, env=tc.env(), capture_output=True, text=True)
@@ -58,7 +63,7 @@ def compile_wasm(project: Project) -> list[Path]:
         more = f" (and {len(errors) - 1} more, above)" if len(errors) > 1 else ""
         raise PipelineError(f"{errors[0]}{more}")
     partial.replace(target)
-    return [target]
+    return target
 
 
 @action

@@ -141,9 +141,9 @@ def format_value(value: float | None, unit: str) -> str:
 
 
 def _change(comparison: Mapping[str, Any]) -> str:
-    """Relative change of medians; for exact units the signed difference of maxima (``+2 B``, ``+1``)."""
+    """Relative change of medians; for exact units their signed difference (``+2 B``, ``+1``)."""
     if comparison["kind"] == "exact" and comparison["status"] not in ("new", "missing"):
-        diff = comparison["max_head"] - comparison["max_base"]
+        diff = comparison["median_head"] - comparison["median_base"]
         if diff == 0:
             return "±0"
         text = f"{diff:+.0f}" if diff == int(diff) else f"{diff:+g}"
@@ -158,7 +158,7 @@ def _change(comparison: Mapping[str, Any]) -> str:
 
 
 def bench_table(report: Mapping[str, Any]) -> GateTable:
-    """The report as a :class:`GateTable`: medians for timings, maxima for exact units."""
+    """The report as a :class:`GateTable` of medians."""
     summary = report["summary"]
     if summary["no_baseline"]:
         line = f"no baseline: {summary['new']} measurement(s) recorded, nothing compared"
@@ -175,7 +175,7 @@ def bench_table(report: Mapping[str, Any]) -> GateTable:
                       failed=bool(summary["regressions"] or summary["no_baseline"]),
                       warnings=list(report["warnings"]))
     for c in report["comparisons"]:
-        base, head = ("max_base", "max_head") if c["kind"] == "exact" else ("median_base", "median_head")
+        base, head = "median_base", "median_head"
         p = "—" if c["p_value"] is None else ("<0.001" if c["p_value"] < 0.001 else f"{c['p_value']:.3f}")
         table.add(c["status"], [c["benchmark"], c["metric"], format_value(c[base], c["metric"]),
                                 format_value(c[head], c["metric"]), _change(c), p, f"{c['n_base']}/{c['n_head']}"])
@@ -183,7 +183,7 @@ def bench_table(report: Mapping[str, Any]) -> GateTable:
     table.notes.append(
         f"Timings: medians, a regression needs Mann-Whitney p < {t['alpha']:g} and a change of at least "
         f"{t['min_effect'] * 100:g}%, ignored when both medians are under {format_seconds(t['floor_seconds'])}"
-        f" per op, and needs {t['min_samples']} samples per side. B/op and allocs/op: maxima, compared exactly.")
+        f" per op, and needs {t['min_samples']} samples per side. B/op and allocs/op: medians, compared exactly.")
     if report["baseline"] is not None and report["baseline"].get("label"):
         table.notes.append(f"Baseline: {report['baseline']['label']}.")
     return table
@@ -205,8 +205,8 @@ def github_annotations(report: Mapping[str, Any]) -> list[str]:
             continue
         unit = c["metric"]
         if c["kind"] == "exact":
-            detail = (f"{unit} max {format_value(c['max_base'], unit)} -> {format_value(c['max_head'], unit)} "
-                      "(compared exactly)")
+            detail = (f"{unit} median {format_value(c['median_base'], unit)} -> "
+                      f"{format_value(c['median_head'], unit)} (compared exactly)")
         else:
             detail = (f"{unit} median {format_value(c['median_base'], unit)} -> "
                       f"{format_value(c['median_head'], unit)} ({_change(c)}, p={c['p_value']:.2g}, "

@@ -6,8 +6,9 @@
    (default 1 µs) are ignored — at that scale timer resolution and CPU frequency dominate.
 
 Fewer than ``min_samples`` (default 10) samples on either side is "insufficient", never a regression.
-Allocation units (``B/op``, ``allocs/op``) are deterministic, so they are compared exactly instead: a
-regression is any increase of the maximum over the samples (the worst case seen on each side).
+Allocation units (``B/op``, ``allocs/op``) are compared exactly instead, without statistics: a regression
+is any increase of the median. (Not the maximum: Go reports B/op as total bytes divided by iterations, so
+a stray runtime allocation makes single samples jitter by a few bytes, e.g. 32768 vs 32770.)
 """
 
 from __future__ import annotations
@@ -76,9 +77,9 @@ def compare_samples(base: Sequence[float], head: Sequence[float], unit: str,
         "ratio": None, "p_value": None, "status": "unchanged",
     }
     if kind == "exact":
-        result["ratio"] = max_head / max_base if max_base else None
-        result["status"] = ("regression" if max_head > max_base else
-                            "improvement" if max_head < max_base else "unchanged")
+        result["ratio"] = median_head / median_base if median_base else None
+        result["status"] = ("regression" if median_head > median_base else
+                            "improvement" if median_head < median_base else "unchanged")
         return result
     result["ratio"] = median_head / median_base if median_base else None
     if len(base) < thresholds.min_samples or len(head) < thresholds.min_samples:

@@ -1,0 +1,66 @@
+"""A generated app with many assets, so the benchmarks show how the pipeline's cost grows with size."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "todo"
+SIZES = (100, 1000)
+
+
+def generate_app(root: Path, assets: int) -> Path:
+    """``assets`` web files: a quarter stylesheets (each using an image), a quarter JS modules (chained
+    imports), half images, and one page referencing every stylesheet and module; the Go code is the
+    example's."""
+    app = root / f"app-{assets}"
+    if app.exists():
+        return app
+    shutil.copytree(EXAMPLE, app, ignore=shutil.ignore_patterns("web", "build", "dist"))
+    web = app / "web"
+    (web / "css").mkdir(parents=True)
+    (web / "js").mkdir()
+    (web / "img").mkdir()
+    quarter = max(1, assets // 4)
+    for i in range(assets - 2 * quarter):
+        (web / "img" / f"i{i}.png").write_bytes(bytes([i % 251]) * 700 + i.to_bytes(4, "big"))
+    links = []
+    for i in range(quarter):
+        rules = "\n".join(f".c{i}-{j} {{ margin: {j}px; padding: {i % 7}px {j % 5}px; }}" for j in range(40))
+        (web / "css" / f"s{i}.css").write_text(f".bg{i} {{ background: url(../img/i{i}.png); }}\n{rules}\n")
+        links.append(f'<link rel="stylesheet" href="css/s{i}.css">')
+    for i in range(quarter):
+        dep = f'import {{ f{i - 1} }} from "./m{i - 1}.js";\n' if i else ""
+        (web / "js" / f"m{i}.js").write_text(f"{dep}export function f{i}(x) {{ return x + {i}; }}\n")
+        links.append(f'<script type="module" src="js/m{i}.js"></script>')
+    body = "\n".join(links)
+    (web / "index.html").write_text(f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>bench</title>\n'
+                                    f'<link data-vango rel="go">\n{body}\n</head><body></body></html>\n')
+    config = (app / "vango.json").read_text().replace('"web/img/icon.png"', '"icon.png"')
+    (app / "vango.json").write_text(config)
+    shutil.copy(EXAMPLE / "web" / "img" / "icon.png", app / "icon.png")
+    return app
+
+
+def build(app: Path) -> Path:
+    env = {**os.environ, "VANGO_LOG_FORMAT": "json"}
+    proc = subprocess.run([sys.executable, "-m", "pipeline.cli", "build"], cwd=app, env=env, capture_output=True,
+                          text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return app / "dist"
+
+
+@pytest.fixture(scope="session")
+def apps(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Path]:
+    root = tmp_path_factory.mktemp("bench-apps")
+    return {n: generate_app(root, n) for n in SIZES}
+
+
+@pytest.fixture(scope="session")
+def built(apps: dict[int, Path]) -> dict[int, Path]:
+    return {n: build(app) for n, app in apps.items()}
