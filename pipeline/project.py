@@ -9,7 +9,7 @@ or ``VANGO_DIST_DIR`` say otherwise; ``VANGO_CACHE_DIR`` moves the content-addre
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -17,6 +17,20 @@ from pipeline.config import CONFIG_NAME, AppConfig, inside, load_config
 from pipeline.errors import ConfigError
 
 _default_app: Path | None = None
+RELEASE, DEV = "release", "dev"
+
+
+def profile() -> str:
+    """``release`` (default) or ``dev`` (``VANGO_PROFILE``): dev builds skip the slow and the in-the-way
+    parts (brotli 11, the service worker, a <meta> CSP that would block the live-reload client)."""
+    return DEV if os.environ.get("VANGO_PROFILE", RELEASE).strip().lower() == DEV else RELEASE
+
+
+def dev_config(config: AppConfig) -> AppConfig:
+    compress = replace(config.compress, brotli_quality=min(config.compress.brotli_quality, 5),
+                       gzip_level=min(config.compress.gzip_level, 6))
+    return replace(config, compress=compress, pwa=None, csp=replace(config.csp, meta=False),
+                   deploy=replace(config.deploy, keep_releases=0))
 
 
 def set_default_app(path: str | os.PathLike[str]) -> None:
@@ -36,8 +50,11 @@ class Paths:
     def from_environment(cls) -> Paths:
         cwd = Path.cwd()
         app = Path(os.environ.get("VANGO_APP") or _default_app or cwd)
-        build = (cwd / Path(os.environ.get("VANGO_BUILD_DIR") or "build")).resolve()
-        dist = Path(os.environ.get("VANGO_DIST_DIR") or cwd / "dist")
+        dev = profile() == DEV
+        # The dev profile keeps its own state, so switching between `vango dev` and a release never
+        # invalidates the other's cache, and never touches dist/.
+        build = (cwd / Path(os.environ.get("VANGO_BUILD_DIR") or ("build/dev" if dev else "build"))).resolve()
+        dist = Path(os.environ.get("VANGO_DIST_DIR") or (build / "dist" if dev else cwd / "dist"))
         cache = Path(os.environ.get("VANGO_CACHE_DIR") or build / "cache")
         return cls((cwd / app).resolve(), build, (cwd / dist).resolve(), (cwd / cache).resolve())
 
@@ -58,6 +75,8 @@ class Project:
         paths = paths or Paths.from_environment()
         force_pwa = os.environ.get("VANGO_PWA", "").lower() in {"1", "true", "yes"}
         config = load_config(paths.app_dir / CONFIG_NAME, force_pwa=force_pwa)
+        if profile() == DEV:
+            config = dev_config(config)
         project = cls(paths, config)
         project.check_layout()
         return project

@@ -56,6 +56,11 @@ def _project(paths: Paths) -> Project:
     return Project.load(paths)
 
 
+def reset() -> None:
+    """Forget the loaded project, so the next load reads vango.json and the file lists again (watch mode)."""
+    _project.cache_clear()
+
+
 def current_project() -> Project:
     """The project for this run; bad configuration ends the run with its one-line error and exit code 2."""
     try:
