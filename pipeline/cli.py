@@ -1,6 +1,7 @@
 """``vango``: the pipeline's command line, a thin layer over doit running :mod:`pipeline.dodo`.
 
 ``vango build`` in an app folder (one with vango.json) builds it into ./dist; ``--app`` points elsewhere.
+``vango dev`` watches, rebuilds and serves the app with live reload.
 Exit codes are doit's: 0 success, 1 a task failed (e.g. a Go compile error), 2 bad configuration,
 3 usage error.
 """
@@ -34,6 +35,14 @@ def _parser() -> argparse.ArgumentParser:
                        "enable it (needs pwa.icon)")
     build.add_argument("tasks", nargs="*", help="tasks to run instead of 'release' (see 'vango list')")
 
+    dev = sub.add_parser("dev", help="watch, rebuild (dev profile) and serve with live reload and DevTools events")
+    common(dev)
+    dev.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    dev.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
+    dev.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
+                     help="extra Host name the server answers to (it answers to IPs and localhost)")
+    dev.add_argument("--debounce", type=int, default=200, metavar="MS", help="quiet time before a rebuild")
+
     listing = sub.add_parser("list", help="list the pipeline's tasks")
     common(listing)
     clean = sub.add_parser("clean", help="remove build outputs (build/ files the tasks created)")
@@ -53,6 +62,56 @@ def _doit(argv: list[str]) -> int:
         return exc.code if isinstance(exc.code, int) else 2
 
 
+def _dev(args: argparse.Namespace) -> int:
+    """The edit-refresh loop: builds run in a worker thread, the server in the main thread (uvicorn wants
+    the signals); a failing build keeps serving the last good output."""
+    import threading
+
+    from pipeline.devserver import Hub, create_app, serve
+    from pipeline.project import Paths
+    from pipeline.watch import DevSession, use_dev_profile, watch
+
+    use_dev_profile()
+    paths = Paths.from_environment()
+    entry, base = _entry_and_base(paths)
+    hub = Hub()
+    app = create_app(lambda: paths.dist_dir, hub, entry=entry, base=base, allowed_hosts=args.allowed_host or None)
+    stop = threading.Event()
+    logger = log.get_logger("dev")
+    watcher = threading.Thread(target=watch, args=(DevSession(hub),),
+                               kwargs={"stop": stop, "debounce_ms": args.debounce}, name="vango-watch", daemon=True)
+
+    def ready(url: str) -> None:
+        logger.info("serving %s%s (DevTools: %s__vango/devtools/)", url.rstrip("/"), base, url.rstrip("/") + "/",
+                    extra={"event": "dev.serving", "fields": {"url": url.rstrip("/") + base}})
+        watcher.start()
+
+    try:
+        serve(app, host=args.host, port=args.port, on_ready=ready)
+    except KeyboardInterrupt:
+        pass
+    except OSError as exc:
+        logger.error("cannot listen on %s:%s: %s", args.host, args.port, exc.strerror or exc)
+        return 2
+    finally:
+        stop.set()
+        if watcher.is_alive():
+            watcher.join(timeout=10)
+    return 0
+
+
+def _entry_and_base(paths: object) -> tuple[str, str]:
+    """From vango.json if it is valid now; a broken config is reported by the first build instead."""
+    from pipeline.errors import PipelineError
+    from pipeline.project import Project
+
+    try:
+        config = Project.load(paths).config  # type: ignore[arg-type]
+    except PipelineError:
+        return "index.html", "/"
+    return config.entry, config.base
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     for option, variable in (("app", "VANGO_APP"), ("dist", "VANGO_DIST_DIR"), ("build_dir", "VANGO_BUILD_DIR")):
@@ -69,6 +128,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.always:
             doit_args.append("-a")
         return _doit(doit_args + (args.tasks or ["release"]))
+    if args.command == "dev":
+        return _dev(args)
     if args.command == "list":
         return _doit(["list"])
     return _doit(["clean"])

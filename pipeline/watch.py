@@ -308,19 +308,28 @@ def watch(session: DevSession, *, stop: threading.Event | None = None, debounce_
     paths = Paths.from_environment()
     ignore = [paths.build_dir, paths.dist_dir, paths.cache_dir, paths.db_path]
     logger = log.get_logger("watch")
-    if on_ready:
-        on_ready()
     while not stop.is_set():
         files, folders = watched(session.load_tasks(), ignore)
         roots = _roots(folders)
-        logger.info("watching %d files in %d folders", len(files), len(roots))
 
         def keep(change: Any, path: str, files: set[Path] = files, folders: set[Path] = folders) -> bool:
             return relevant(Path(path), files, folders, ignore)
 
+        ready = False
+        # yield_on_timeout: the first (empty) yield comes once the OS watches exist; only then is it safe to
+        # say "ready" (a change made earlier would be missed).
         for changes in watchfiles.watch(*roots, watch_filter=keep, debounce=debounce_ms, step=50,
-                                        stop_event=stop, rust_timeout=500, yield_on_timeout=False,
+                                        stop_event=stop, rust_timeout=200, yield_on_timeout=True,
                                         raise_interrupt=False):
+            if not ready:
+                ready = True
+                logger.info("watching %d files in %d folders", len(files), len(roots),
+                            extra={"event": "watch.ready", "fields": {"files": len(files), "folders": len(roots)}})
+                if on_ready:
+                    on_ready()
+                    on_ready = None
+            if not changes:
+                continue
             batch = {Path(p) for _, p in changes}
             logger.info("changed: %s", ", ".join(sorted(_shown(p, Path.cwd()) for p in batch))[:300])
             queue.submit(batch)

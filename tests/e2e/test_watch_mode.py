@@ -1,0 +1,133 @@
+"""``doit watch`` as a user runs it: bursts coalesce, failures keep the last good output, fixes recover,
+and the result equals a clean build."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from support import contents, run_pipeline
+
+pytestmark = pytest.mark.e2e
+
+
+class Watcher:
+    """``doit watch`` in a subprocess, its JSON log lines read as they come."""
+
+    def __init__(self, app: Path, cache: Path):
+        env = {**os.environ, "VANGO_LOG_FORMAT": "json", "VANGO_CACHE_DIR": str(cache)}
+        env.pop("VANGO_RUN_ID", None)
+        self.proc = subprocess.Popen([sys.executable, "-m", "doit", "watch", "--debounce", "300"], cwd=app, env=env,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.lines: queue.Queue[dict] = queue.Queue()
+        self.seen: list[dict] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.proc.stderr:
+            if line.startswith("{"):
+                self.lines.put(json.loads(line))
+
+    def ready(self, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                event = self.lines.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            self.seen.append(event)
+            if event.get("event") == "watch.ready":
+                return
+        raise TimeoutError("the watcher never became ready")
+
+    def next_run(self, timeout: float = 120) -> dict:
+        """Events up to the next finished run; returns its run.finished record (with the executed tasks)."""
+        deadline = time.monotonic() + timeout
+        executed, failed = [], []
+        while time.monotonic() < deadline:
+            try:
+                event = self.lines.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            self.seen.append(event)
+            if event.get("event") == "task.executed":
+                executed.append(event["task"])
+            if event.get("event") == "task.failed":
+                failed.append(event)
+            if event.get("event") == "run.finished":
+                return {**event, "executed": executed, "failed": failed}
+        raise TimeoutError("no build finished in time")
+
+    def quiet(self, seconds: float) -> list[dict]:
+        """Runs that finish within ``seconds`` (there should be none once the watcher has settled)."""
+        runs = []
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            try:
+                runs.append(self.next_run(timeout=max(0.1, end - time.monotonic())))
+            except TimeoutError:
+                break
+        return runs
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=20)
+
+
+@pytest.fixture
+def watcher(app: Path, shared_cache: Path):
+    (app / "dodo.py").write_text("from pipeline.dodo import *  # noqa: F403\n")
+    # How an app registers the command (doit reads command plugins from pyproject.toml or doit.cfg).
+    (app / "pyproject.toml").write_text('[tool.doit.plugins.command]\nwatch = "pipeline.watch:WatchCommand"\n')
+    started = Watcher(app, shared_cache)
+    first = started.next_run()
+    assert first["ok"], started.seen
+    started.ready()  # watching for real from here on
+    yield started
+    started.stop()
+
+
+def test_a_burst_of_200_saves_gives_one_or_two_builds_equal_to_a_clean_build(app: Path, watcher: Watcher, tmp_path):
+    css = app / "web" / "css"
+    for i in range(200):
+        (css / f"burst{i}.css").write_text(f".burst-{i} {{ margin: {i}px; }}\n")
+    runs = [watcher.next_run()]
+    runs += watcher.quiet(6)
+    assert 1 <= len(runs) <= 2, [r["executed"] for r in runs]
+    assert all(r["ok"] for r in runs)
+    assert "wasm:compile" not in {t for r in runs for t in r["executed"]}
+
+    clean_env = {"VANGO_PROFILE": "dev", "VANGO_BUILD_DIR": str(tmp_path / "b"), "VANGO_CACHE_DIR": str(tmp_path / "c")}
+    clean = run_pipeline(["pipeline.cli", "build"], app, clean_env)
+    assert clean.returncode == 0, clean.stderr
+    assert contents(app / "build" / "dev" / "dist") == contents(tmp_path / "b" / "dist")
+
+
+def test_a_failing_build_keeps_the_last_good_output_and_a_fix_recovers(app: Path, watcher: Watcher):
+    served = app / "build" / "dev" / "dist"
+    good = contents(served)
+    main_go = app / "main.go"
+    original = main_go.read_text()
+    main_go.write_text(original + "\nfunc broken( {\n")
+    failed = watcher.next_run()
+    assert not failed["ok"]
+    assert failed["failed"][0]["task"] == "wasm:compile" and "syntax error" in failed["failed"][0]["error"]
+    assert contents(served) == good  # still serving the last good build
+
+    main_go.write_text(original.replace("What needs doing?", "What now?"))
+    fixed = watcher.next_run()
+    assert fixed["ok"] and "wasm:compile" in fixed["executed"]
+    assert contents(served) != good
+    assert watcher.proc.poll() is None  # no restart needed
