@@ -18,6 +18,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from pipeline.errors import ConfigError
+from pipeline.inputs import read_json
 from pipeline.pwa.settings import PwaSettings
 
 CONFIG_NAME = "vango.json"
@@ -92,16 +93,7 @@ def load_config(path: Path, *, force_pwa: bool = False) -> AppConfig:
     """Read, validate and type ``vango.json``; any problem is a one-line :class:`ConfigError`.
 
     ``force_pwa`` (``vango build --pwa``) turns the PWA on even when the file does not."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("not found: every Vango app needs a vango.json with at least a name", path=path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read: {exc}", path=path) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"invalid JSON: {exc.msg}", path=path, location=f"{exc.lineno}:{exc.colno}") from None
+    data = read_json(path, error=ConfigError, missing="not found: every Vango app needs a vango.json with a name")
     return parse_config(data, path, force_pwa=force_pwa)
 
 

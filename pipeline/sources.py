@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.errors import PipelineError
 from pipeline.fs import files_under
 
 PAGE_SUFFIXES = frozenset({".html", ".htm"})
@@ -22,10 +21,3 @@ def other_files(web_dir: Path) -> list[Path]:
     return [p for p in files_under(web_dir) if p.suffix.lower() not in TEXT_SUFFIXES]
 
 
-def read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise PipelineError(f"not UTF-8 (byte {exc.start}); save it as UTF-8", path=path) from None
-    except OSError as exc:
-        raise PipelineError(f"cannot read: {exc.strerror}", path=path) from None

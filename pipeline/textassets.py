@@ -11,12 +11,12 @@ from pathlib import Path
 from types import ModuleType
 
 from pipeline.fs import logical
+from pipeline.inputs import read_text
 from pipeline.linker import link
 from pipeline.outputs import OutputFile, emit, read_files
 from pipeline.project import Project
 from pipeline.resolve import local_target, resolver
 from pipeline.rewrite import Reference
-from pipeline.sources import read_text
 
 
 def build_text_assets(project: Project, sources: list[Path], rewriter: ModuleType, upstream: list[str],

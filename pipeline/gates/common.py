@@ -14,6 +14,7 @@ from jsonschema.exceptions import best_match
 
 from pipeline import __version__
 from pipeline.errors import PipelineError
+from pipeline.inputs import read_json
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # a budget exceeded, or a significant benchmark regression
@@ -53,16 +54,7 @@ def validate(document: Any, schema_name: str) -> list[str]:
 
 def load_json(path: Path, schema_name: str, what: str) -> dict[str, Any]:
     """Read a JSON document and check it against a schema; any problem is a one-line :class:`GateError`."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise GateError(f"{what} not found", path=path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise GateError(f"cannot read {what}: {exc}", path=path) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise GateError(f"invalid JSON in {what}: {exc.msg}", path=path, location=f"{exc.lineno}:{exc.colno}") from None
+    data = read_json(path, error=GateError, missing=f"{what} not found")
     error = best_match(Draft202012Validator(schema(schema_name)).iter_errors(data))
     if error is not None:
         raise GateError(f"not a valid {what}: {error.json_path}: {error.message}", path=path)

@@ -156,7 +156,7 @@ def test_non_utf8_file(app: Path) -> None:
     path.write_bytes(b'{"name": "caf\xe9"}')
     with pytest.raises(ConfigError) as info:
         config.load_config(path)
-    assert str(info.value).startswith("vango.json: cannot read")
+    assert str(info.value).startswith("vango.json: not UTF-8 (byte 13)")
     assert "\n" not in str(info.value)
 
 

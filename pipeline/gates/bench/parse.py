@@ -22,6 +22,7 @@ from pathlib import Path
 
 from pipeline.gates.bench.model import BenchResults
 from pipeline.gates.common import GateError
+from pipeline.inputs import read_text
 
 _CONFIG = re.compile(r"^([a-z][^\s:]*):\s*(.*?)\s*$")
 _RESULT = re.compile(r"^(Benchmark[^\s]*)\s+(\d+)\s+(.*?)\s*$")
@@ -134,10 +135,4 @@ def parse_results(text: str, source: str | Path = "benchmark output") -> BenchRe
 def load_results(path: Path | str) -> BenchResults:
     """:func:`parse_results` of a file; unreadable is a GateError (exit 2)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise GateError("benchmark output not found", path=path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise GateError(f"cannot read benchmark output: {exc}", path=path) from None
-    return parse_results(text, path)
+    return parse_results(read_text(path, error=GateError, missing="benchmark output not found"), path)

@@ -34,6 +34,7 @@ from typing import Any
 from pipeline.errors import ConfigError
 from pipeline.gates.size.patterns import PatternError, compile_glob
 from pipeline.gates.size.units import UnitError, parse_percent, parse_size
+from pipeline.inputs import read_text
 
 METRICS = ("raw", "gzip", "brotli")
 BUDGET_KEYS = frozenset({"name", "path", "per", "max_increase", *METRICS})
@@ -63,12 +64,7 @@ class BudgetConfig:
 def load_budgets(path: Path | str) -> BudgetConfig:
     """Read and check ``budgets.toml``."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("not found: the size gate needs a budgets.toml", path=path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read: {exc}", path=path) from None
+    text = read_text(path, error=ConfigError, missing="not found: the size gate needs a budgets.toml")
     return parse_budgets(text, path)
 
 

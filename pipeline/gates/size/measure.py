@@ -11,7 +11,6 @@ not something to measure around.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 
 from pipeline.compress import brotli_bytes, gzip_bytes
 from pipeline.gates.common import GateError
+from pipeline.inputs import read_json
 from pipeline.manifest import MANIFEST_NAME, validate_manifest
 
 ENCODING_METRICS = {"gzip": "gzip", "br": "brotli"}  # manifest encoding key -> metric
@@ -56,16 +56,7 @@ def measure_bytes(name: str, data: bytes, *, path: str | None = None) -> FileSiz
 
 
 def _read_manifest(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise GateError("not found: build the app first (the size gate measures a built dist/)", path=path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise GateError(f"cannot read: {exc}", path=path) from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise GateError(f"invalid JSON: {exc.msg}", path=path, location=f"{exc.lineno}:{exc.colno}") from None
+    return read_json(path, error=GateError, missing="not found: build the app first (the size gate measures dist/)")
 
 
 def _stat(dist: Path, manifest_path: Path, name: str, served: str, listed: int) -> int:
