@@ -22,9 +22,12 @@ def read_text(path: Path | str, *, error: type[PipelineError] = PipelineError, m
         raise error(f"cannot read: {exc.strerror or exc}", path=path) from None
 
 
-def read_json(path: Path | str, *, error: type[PipelineError] = PipelineError, missing: str = "not found") -> Any:
+def read_json(path: Path | str, *, error: type[PipelineError] = PipelineError, missing: str = "not found",
+              what: str = "") -> Any:
+    """``what`` names the document in syntax errors (``invalid JSON in size report: …``)."""
     text = read_text(path, error=error, missing=missing)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise error(f"invalid JSON: {exc.msg}", path=path, location=f"{exc.lineno}:{exc.colno}") from None
+        where = f" in {what}" if what else ""
+        raise error(f"invalid JSON{where}: {exc.msg}", path=path, location=f"{exc.lineno}:{exc.colno}") from None

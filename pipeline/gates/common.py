@@ -54,7 +54,7 @@ def validate(document: Any, schema_name: str) -> list[str]:
 
 def load_json(path: Path, schema_name: str, what: str) -> dict[str, Any]:
     """Read a JSON document and check it against a schema; any problem is a one-line :class:`GateError`."""
-    data = read_json(path, error=GateError, missing=f"{what} not found")
+    data = read_json(path, error=GateError, missing=f"{what} not found", what=what)
     error = best_match(Draft202012Validator(schema(schema_name)).iter_errors(data))
     if error is not None:
         raise GateError(f"not a valid {what}: {error.json_path}: {error.message}", path=path)
