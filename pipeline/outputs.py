@@ -39,10 +39,12 @@ def integrity_of(record: OutputFile, out_dir: Path, algorithms: tuple[str, ...])
     return integrity((out_dir / record.path).read_bytes(), algorithms)
 
 
-def emit(out_dir: Path, logical: str, data: bytes, *, hashed: bool = True, fp: Fingerprint | None = None) -> OutputFile:
-    """Write final bytes under their served name (hashed or not) and describe them."""
+def emit(out_dir: Path, logical: str, data: bytes, *, hashed: bool = True, fp: Fingerprint | None = None,
+         path: str | None = None) -> OutputFile:
+    """Write final bytes under their served name (hashed or not) and describe them. ``path`` overrides the
+    name for files in an import cycle, whose names the linker derives from the whole cycle."""
     fp = fp or fingerprint(data)
-    path = hashed_name(logical, fp.short) if hashed else logical
+    path = path or (hashed_name(logical, fp.short) if hashed else logical)
     write_if_changed(out_dir / path, data)
     return OutputFile.from_fingerprint(logical, path, fp, hashed)
 

@@ -39,4 +39,5 @@ def build_text_assets(project: Project, sources: list[Path], rewriter: ModuleTyp
         return rewriter.rewrite(texts[name], new_url, refs[name])
 
     linked = link(texts.keys(), deps, render)
-    return [emit(project.out_dir, item.logical, item.data, fp=item.fingerprint) for item in linked.values()]
+    return [emit(project.out_dir, item.logical, item.data, fp=item.fingerprint, path=item.path)
+            for item in linked.values()]

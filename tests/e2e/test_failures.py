@@ -45,6 +45,8 @@ def test_go_syntax_error_fails_cleanly_and_keeps_dist(app: Path, vango, released
     ('{"web": "web"}', "vango.json: $: 'name' is a required property"),
     ('{"name": "x", "colour": "red"}', "vango.json: $: Additional properties are not allowed ('colour'"),
     ('{"name": "x", "web": "../../outside"}', "vango.json: $.web: '../../outside' points outside the app folder"),
+    ('{"name": "x", "sri": {"algorithms": ["md5"]}}', "vango.json: $.sri.algorithms[0]: 'md5' is not one of"),
+    ('{"name": "x", "csp": {"directives": {"Script Src": ["x"]}}}', "vango.json: $.csp.directives"),
 ])
 def test_bad_config_is_one_line_exit_2_and_keeps_dist(app: Path, vango, released: dict, content: str, where: str):
     (app / "vango.json").write_text(content)

@@ -1,0 +1,56 @@
+"""Pages beyond the shell: nested folders, <base href>, Unicode file names and a CSS @import cycle."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from pipeline.rewrite import html
+
+pytestmark = pytest.mark.e2e
+
+
+def test_nested_page_unicode_names_base_href_and_a_css_cycle(app: Path, vango):
+    web = app / "web"
+    (web / "docs").mkdir()
+    (web / "img" / "café au lait.png").write_bytes((web / "img" / "favicon.png").read_bytes() + b"\0")
+    (web / "css" / "a.css").write_text('@import "b.css";\n.a { background: url("../img/café au lait.png"); }\n')
+    (web / "css" / "b.css").write_text('@import "a.css";\n.b { color: red; }\n')
+    (web / "docs" / "about.html").write_text(
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>About</title>\n'
+        '<link rel="stylesheet" href="../css/a.css">\n<script type="module" src="/js/app.js"></script>\n'
+        '</head><body><img src="../img/caf%C3%A9%20au%20lait.png" alt="">'
+        '<a href="../index.html">home</a></body></html>\n')
+    (web / "docs" / "based.html").write_text(
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><base href="/css/"><title>Based</title>\n'
+        '<link rel="stylesheet" href="b.css"></head><body></body></html>\n')
+    run = vango(app)
+    assert run.returncode == 0, run.stderr
+    dist = app / "dist"
+    manifest = json.loads((dist / "asset-manifest.json").read_text())["assets"]
+
+    about = html.parse((dist / "docs" / "about.html").read_bytes())
+    links = {e.get("href"): e.get("integrity") for e in about.iter("link") if e.get("rel") == "stylesheet"}
+    a_path = manifest["css/a.css"]["path"]
+    assert links == {"../" + a_path: manifest["css/a.css"]["integrity"]}
+    image = manifest["img/café au lait.png"]["path"]
+    assert (dist / image).is_file()
+    assert next(about.iter("img")).get("src") == "../img/" + image.split("/")[-1].replace("é", "%C3%A9").replace(
+        " ", "%20")
+    assert "data-vango" not in (dist / "docs" / "about.html").read_text()
+    based = html.parse((dist / "docs" / "based.html").read_bytes())
+    link = next(e for e in based.iter("link") if e.get("rel") == "stylesheet")
+    assert link.get("href") == manifest["css/b.css"]["path"].split("/")[-1]
+    assert link.get("integrity") == manifest["css/b.css"]["integrity"]
+
+    # The import cycle: each file names the other's final name; SRI values are of the final bytes.
+    a_text = (dist / a_path).read_text()
+    b_path = manifest["css/b.css"]["path"]
+    assert b_path.split("/")[-1] in a_text and a_path.split("/")[-1] in (dist / b_path).read_text()
+    for logical in ("css/a.css", "css/b.css"):
+        body = (dist / manifest[logical]["path"]).read_bytes()
+        assert manifest[logical]["hash"] == hashlib.sha384(body).hexdigest()
+    assert "café au lait" in a_text  # the image reference keeps the author's quoting style
