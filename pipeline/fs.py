@@ -14,10 +14,17 @@ def write_atomic(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; served files must be readable by the server
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:
@@ -31,7 +38,8 @@ def write_if_changed(path: Path, data: bytes) -> bool:
     return True
 
 
-JUNK_NAMES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini", ".git", ".hg", ".svn", ".idea", ".vscode"})
+JUNK_NAMES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini", ".git", ".hg", ".svn", ".idea", ".vscode",
+                        "__pycache__", "node_modules"})
 
 
 def is_junk(name: str) -> bool:
@@ -40,14 +48,36 @@ def is_junk(name: str) -> bool:
 
 
 def files_under(root: Path) -> list[Path]:
-    """Regular files below ``root``, sorted, without junk (``.well-known/`` and other dotfiles are kept)."""
+    """Regular files below ``root``, sorted, without junk (``.well-known/`` and other dotfiles are kept).
+
+    Symbolic links are followed only while they stay inside ``root`` (one pointing elsewhere is an error:
+    it would publish a file from outside the project); broken links, FIFOs and sockets are skipped.
+    """
     if not root.is_dir():
         return []
-    found = []
-    for folder, dirs, names in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not is_junk(d))
-        found.extend(Path(folder) / n for n in names if not is_junk(n))
+    real_root = root.resolve()
+    found, seen = [], set()
+    for folder, dirs, names in os.walk(root, followlinks=True):
+        real = Path(folder).resolve()
+        if real in seen:  # a link loop
+            dirs[:] = []
+            continue
+        seen.add(real)
+        dirs[:] = sorted(d for d in dirs if not is_junk(d) and _inside(Path(folder) / d, real_root))
+        for name in names:
+            path = Path(folder) / name
+            if not is_junk(name) and _inside(path, real_root) and path.is_file():
+                found.append(path)
     return sorted(found)
+
+
+def _inside(path: Path, real_root: Path) -> bool:
+    if path.is_symlink() and path.exists() and not path.resolve().is_relative_to(real_root):
+        from pipeline.errors import PipelineError
+
+        raise PipelineError(f"links outside {real_root.name}/ (to {path.resolve()}); copy the file in instead",
+                            path=path)
+    return True
 
 
 def logical(path: Path, root: Path) -> str:

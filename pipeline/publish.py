@@ -48,8 +48,8 @@ def _alive(pid: int) -> bool:
 
 
 def clear_stale_staging(dist: Path) -> None:
-    """Remove staging folders left behind by interrupted runs (not those of builds still running)."""
-    for leftover in dist.parent.glob(f".{dist.name}.staging-*"):
+    """Remove staging and rename-aside folders left behind by interrupted runs (not those of live builds)."""
+    for leftover in [*dist.parent.glob(f".{dist.name}.staging-*"), *dist.parent.glob(f".{dist.name}.old-*")]:
         pid = leftover.name.rsplit("-", 1)[-1]
         if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
             continue

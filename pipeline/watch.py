@@ -49,11 +49,13 @@ def watched(tasks: Iterable[Any], ignore: Iterable[Path]) -> tuple[set[Path], se
 
 
 def relevant(path: Path, files: set[Path], folders: set[Path], ignore: Iterable[Path]) -> bool:
-    """A change matters if it touches a dependency or adds a file next to one (a new .go file, a new image)."""
+    """A change matters if it touches a dependency or anything below a dependency's folder (a new .go file,
+    an image in a new subfolder); the pipeline's own outputs and editor droppings never do."""
     path = path.resolve()
-    if is_junk(path.name) or any(path == i or path.is_relative_to(i) for i in (p.resolve() for p in ignore)):
+    if any(is_junk(part) for part in path.parts) or any(path == i or path.is_relative_to(i)
+                                                         for i in (p.resolve() for p in ignore)):
         return False
-    return path in files or path.parent in folders
+    return path in files or any(path.is_relative_to(folder) for folder in folders)
 
 
 def affected_tasks(tasks: Iterable[Any], changed: Iterable[Path]) -> set[str]:
@@ -191,6 +193,7 @@ class DevSession:
         self._counter = 0
         self.last: BuildResult | None = None
         self._was_broken = False
+        self._tasks: list[Any] = []  # as loaded after the last build (for the watched set and DevTools)
 
     def _publish(self, channel: str, message: dict[str, Any]) -> None:
         if self.publisher is not None:
@@ -206,10 +209,22 @@ class DevSession:
         return {**vars(dodo), **registry.doit_creators(), "DOIT_CONFIG": dodo.doit_config()}
 
     def load_tasks(self) -> list[Any]:
-        """The current task list, as doit loads it."""
+        """The current task list, as doit loads it; empty while the configuration is broken (the build
+        reports why), so watching goes on and a fix is picked up."""
         from doit.loader import load_tasks
 
-        return load_tasks(self.namespace(), [])
+        from pipeline.errors import PipelineError
+
+        logger = logging.getLogger(log.LOGGER_NAME)
+        level = logger.level
+        logger.setLevel(logging.CRITICAL)  # the build that just ran has reported any problem already
+        try:
+            self._tasks = load_tasks(self.namespace(), [])
+        except (SystemExit, PipelineError):
+            self._tasks = []
+        finally:
+            logger.setLevel(level)
+        return self._tasks
 
     def build(self, changed: Iterable[Path] = ()) -> BuildResult:
         from doit.cmd_base import ModuleTaskLoader
@@ -221,7 +236,8 @@ class DevSession:
         build_id, started = self._counter, time.perf_counter()
         cwd = Path.cwd()
         trigger = sorted(_shown(p, cwd) for p in changed)
-        self._publish(DEVTOOLS, {"type": "build.started", "id": build_id, "trigger": trigger, "ts": time.time()})
+        self._publish(DEVTOOLS, {"type": "build.started", "id": build_id, "trigger": trigger, "ts": time.time(),
+                                 "affected": sorted(affected_tasks(self._tasks, changed)) if self._tasks else []})
         manifest_path = Paths.from_environment().dist_dir / "asset-manifest.json"
         before = _read_json(manifest_path)
         statuses: list[dict[str, Any]] = []
@@ -254,6 +270,13 @@ class DevSession:
         changes = patch(before, after) if code == 0 and after else []
         result = BuildResult(build_id, code == 0, trigger, statuses, changes, failure,
                              round(time.perf_counter() - started, 4))
+        executed = [t["task"] for t in statuses if t["status"] == "executed"]
+        log.get_logger("watch").log(
+            logging.INFO if result.ok else logging.WARNING,
+            "build %d %s in %.2fs", build_id, "ok" if result.ok else "failed", result.duration_s,
+            extra={"event": "watch.build", "fields": {"id": build_id, "ok": result.ok, "exit_code": code,
+                                                      "executed": executed, "trigger": trigger,
+                                                      "error": failure["message"] if failure else None}})
         self.last = result
         self._announce(result, changed, after)
         return result
@@ -297,45 +320,57 @@ def _read_json(path: Path) -> dict[str, Any] | None:
 
 def watch(session: DevSession, *, stop: threading.Event | None = None, debounce_ms: int = 200,
           on_ready: Callable[[], None] | None = None) -> None:
-    """Build once, then rebuild on every relevant change until ``stop`` is set (or Ctrl-C)."""
+    """Build once, then rebuild on every relevant change until ``stop`` is set (or Ctrl-C).
+
+    The watched set is recomputed after every build (new files, a changed config), without ever pausing
+    the watcher, so no change is missed while it is refreshed.
+    """
     import watchfiles
 
     from pipeline.project import Paths
 
     stop = stop or threading.Event()
-    queue = BuildQueue(lambda batch: session.build(batch))
-    session.build()
     paths = Paths.from_environment()
     ignore = [paths.build_dir, paths.dist_dir, paths.cache_dir, paths.db_path]
     logger = log.get_logger("watch")
-    while not stop.is_set():
-        files, folders = watched(session.load_tasks(), ignore)
-        roots = _roots(folders)
+    state: dict[str, set[Path]] = {}
 
-        def keep(change: Any, path: str, files: set[Path] = files, folders: set[Path] = folders) -> bool:
-            return relevant(Path(path), files, folders, ignore)
+    def refresh() -> None:
+        tasks = session.load_tasks()
+        files, folders = watched(tasks, ignore)
+        if not tasks:  # broken configuration: watch the whole app folder until it loads again
+            folders = {paths.app_dir}
+        state["files"], state["folders"] = files, folders
 
-        ready = False
-        # yield_on_timeout: the first (empty) yield comes once the OS watches exist; only then is it safe to
-        # say "ready" (a change made earlier would be missed).
-        for changes in watchfiles.watch(*roots, watch_filter=keep, debounce=debounce_ms, step=50,
-                                        stop_event=stop, rust_timeout=200, yield_on_timeout=True,
-                                        raise_interrupt=False):
-            if not ready:
-                ready = True
-                logger.info("watching %d files in %d folders", len(files), len(roots),
-                            extra={"event": "watch.ready", "fields": {"files": len(files), "folders": len(roots)}})
-                if on_ready:
-                    on_ready()
-                    on_ready = None
-            if not changes:
-                continue
-            batch = {Path(p) for _, p in changes}
-            logger.info("changed: %s", ", ".join(sorted(_shown(p, Path.cwd()) for p in batch))[:300])
-            queue.submit(batch)
-            if any(p.suffix == ".json" or not p.exists() or p.is_dir() for p in batch):
-                break  # config changed, files vanished or a folder appeared: recompute the watched set
-        queue.wait_idle(timeout=600)
+    def build(batch: set[Path]) -> None:
+        session.build(batch)
+        refresh()
+
+    queue = BuildQueue(build)
+    build(set())
+    roots = _roots({paths.app_dir, *state["folders"]})
+
+    def keep(change: Any, path: str) -> bool:
+        return relevant(Path(path), state["files"], state["folders"], ignore)
+
+    ready = False
+    # yield_on_timeout: the first (empty) yield comes once the OS watches exist; only then is it safe to say
+    # "ready" (a change made earlier would be missed).
+    for changes in watchfiles.watch(*roots, watch_filter=keep, debounce=debounce_ms, step=50, stop_event=stop,
+                                    rust_timeout=200, yield_on_timeout=True, raise_interrupt=False):
+        if not ready:
+            ready = True
+            logger.info("watching %d files in %d folders", len(state["files"]), len(state["folders"]),
+                        extra={"event": "watch.ready",
+                               "fields": {"files": len(state["files"]), "folders": len(state["folders"])}})
+            if on_ready:
+                on_ready()
+        if not changes:
+            continue
+        batch = {Path(p) for _, p in changes}
+        logger.info("changed: %s", ", ".join(sorted(_shown(p, Path.cwd()) for p in batch))[:300])
+        queue.submit(batch)
+    queue.wait_idle(timeout=600)
 
 
 def _roots(folders: set[Path]) -> list[Path]:

@@ -49,21 +49,19 @@ class Watcher:
         raise TimeoutError("the watcher never became ready")
 
     def next_run(self, timeout: float = 120) -> dict:
-        """Events up to the next finished run; returns its run.finished record (with the executed tasks)."""
+        """Events up to the next watch build; returns its watch.build record (with the failed task events)."""
         deadline = time.monotonic() + timeout
-        executed, failed = [], []
+        failed = []
         while time.monotonic() < deadline:
             try:
                 event = self.lines.get(timeout=0.5)
             except queue.Empty:
                 continue
             self.seen.append(event)
-            if event.get("event") == "task.executed":
-                executed.append(event["task"])
             if event.get("event") == "task.failed":
                 failed.append(event)
-            if event.get("event") == "run.finished":
-                return {**event, "executed": executed, "failed": failed}
+            if event.get("event") == "watch.build":
+                return {**event, "failed": failed}
         raise TimeoutError("no build finished in time")
 
     def quiet(self, seconds: float) -> list[dict]:
@@ -131,3 +129,29 @@ def test_a_failing_build_keeps_the_last_good_output_and_a_fix_recovers(app: Path
     assert fixed["ok"] and "wasm:compile" in fixed["executed"]
     assert contents(served) != good
     assert watcher.proc.poll() is None  # no restart needed
+
+
+def test_a_broken_config_is_reported_and_fixing_it_recovers(app: Path, watcher: Watcher):
+    config = app / "vango.json"
+    good = config.read_text()
+    config.write_text(good.replace('"name"', '"nom"', 1))
+    broken = watcher.next_run()
+    assert not broken["ok"] and broken["exit_code"] == 2
+    config.write_text(good)
+    recovered = watcher.next_run()
+    assert recovered["ok"]
+    css = app / "web" / "css" / "theme.css"
+    css.write_text(css.read_text() + "\n.after-recovery { color: red; }\n")
+    later = watcher.next_run()  # still watching the real inputs afterwards
+    assert later["ok"] and "css" in later["executed"]
+
+
+def test_a_file_in_a_new_subfolder_is_picked_up(app: Path, watcher: Watcher):
+    page = app / "web" / "index.html"
+    page.write_text(page.read_text().replace("</body>", '<img src="pics/new.svg" alt="">\n</body>'))
+    missing = watcher.next_run()
+    assert not missing["ok"] and "pics/new.svg" in missing["error"]
+    (app / "web" / "pics").mkdir()
+    (app / "web" / "pics" / "new.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>')
+    fixed = watcher.next_run()
+    assert fixed["ok"], fixed["failed"]

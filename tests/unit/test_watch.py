@@ -91,9 +91,11 @@ def test_watched_set_comes_from_file_deps_without_the_outputs(tmp_path: Path):
     assert relevant(tmp_path / "extra.go", files, folders, ignore)
     assert not relevant(tmp_path / "build/maps/css.json", files, folders, ignore)
     assert not relevant(tmp_path / "dist/index.html", files, folders, ignore)
+    assert relevant(tmp_path / "web/pics/new/a.svg", files, folders, ignore)  # a file in a new subfolder
     assert not relevant(tmp_path / "web/css/.app.css.swp", files, folders, ignore)
     assert not relevant(tmp_path / "web/css/app.css~", files, folders, ignore)
-    assert not relevant(tmp_path / "docs/notes/x.md", files, folders, ignore)
+    assert not relevant(tmp_path / "web/.git/index", files, folders, ignore)
+    assert not relevant(tmp_path.parent / "elsewhere" / "x.css", files, folders, ignore)
 
 
 def test_only_stylesheets_allow_a_hot_swap():
