@@ -16,8 +16,14 @@ from collections.abc import Sequence
 from pipeline import __version__, log
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage()
+        self.exit(3, f"{self.prog}: error: {message}\n")  # usage errors are 3, like doit's (2 is bad config)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="vango", description="Build Vango (Go -> WebAssembly) apps.")
+    parser = _Parser(prog="vango", description="Build Vango (Go -> WebAssembly) apps.")
     parser.add_argument("--version", action="version", version=f"vango-pipeline {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

@@ -25,7 +25,8 @@ from pipeline.wasm.gomod import module_root
 from pipeline.wasm.toolchain import find_toolchain
 
 BUDGETS_NAME = "budgets.toml"
-BENCH_BASELINE = Path("benchmarks") / "baseline.json"
+BENCH_BASELINE = Path("bench-baseline.json")
+SUITES = ("all", "go", "pytest")
 PIPELINE_BENCHMARKS = Path("benchmarks")
 
 
@@ -109,6 +110,8 @@ def bench_gate(project: Project, base: str = "", record: bool = False, baseline:
                benchtime: str = "100ms", suite: str = "all", no_baseline_ok: bool = False) -> list[Path]:
     if count < 1:
         raise GateError("--count must be at least 1")
+    if suite not in SUITES:
+        raise GateError(f"--suite must be one of {', '.join(SUITES)}, not {suite!r}")
     tc = find_toolchain(project.config.go.toolchain, project.app_dir)
     thresholds = bench.Thresholds()
     head = _suite(project, "head", None, suite)
@@ -134,6 +137,8 @@ def bench_gate(project: Project, base: str = "", record: bool = False, baseline:
             log.get_logger("gate").info("recorded the benchmark baseline in %s", _relative(baseline_path))
             return [baseline_path]
         stored = bench.load_baseline(baseline_path)
+    if not results.samples:
+        raise GateError("no benchmark ran: the app has no Go Benchmark functions and there is no benchmarks/ suite")
     report = bench.compare(stored, results, thresholds=thresholds, head_fingerprint=fingerprint)
     written = publish_report("bench", report, bench.render_table(report), bench.render_markdown(report),
                              bench.github_annotations(report), project)
@@ -163,8 +168,8 @@ def _suite(project: Project, label: str, checkout: tuple[Path, Path] | None, whi
 
     go_module = moved(module_root(project.main_dir)) if which in ("all", "go") else None
     pytest_dir = moved(Path.cwd() / PIPELINE_BENCHMARKS) if which in ("all", "pytest") else None
-    if pytest_dir is not None and not pytest_dir.is_dir():
-        pytest_dir = None
+    if pytest_dir is not None and not any(pytest_dir.glob("test_*.py")):
+        pytest_dir = None  # no pytest-benchmark suite in this project
     if go_module is not None and not (go_module / "go.mod").is_file():
         raise GateError(f"no Go module at {go_module} in the {label} revision")
     return Suite(label, go_module, pytest_dir, python_path=checkout[1] if checkout else None)

@@ -84,8 +84,13 @@ def _meta_policy(tree: etree._ElementTree, policy: str) -> None:
     if head is None:
         head = etree.Element("head")
         tree.getroot().insert(0, head)
-    meta.tail = head.text
-    head.insert(0, meta)
+    charset = next((m for m in head.iter("meta") if m.get("charset") is not None), None)
+    if charset is not None:  # <meta charset> must stay within the first 1024 bytes
+        meta.tail = charset.tail
+        charset.addnext(meta)
+    else:
+        meta.tail = head.text
+        head.insert(0, meta)
 
 
 def _link_pwa(tree: etree._ElementTree, base: str, known: dict[str, OutputFile], theme_color: str) -> None:

@@ -54,7 +54,8 @@ def go_build(project: Project, target: Path, *, strip: bool = True) -> Path:
     cmd = build_command(project, tc, partial, strip=strip)
     log.get_logger("wasm").debug("running %s", " ".join(cmd))
     with progress.activity(f"Compiling Go -> wasm ({tc.version})"):
-        proc = subprocess.run(cmd, cwd=project.main_dir, env=tc.env(), capture_output=True, text=True)
+        proc = subprocess.run(cmd, cwd=project.main_dir, env=tc.env(module=module_root(project.main_dir)),
+                              capture_output=True, text=True)
     if proc.returncode != 0:
         partial.unlink(missing_ok=True)
         errors = compiler_errors(proc.stderr, project.main_dir) or [proc.stderr.strip() or "go build failed"]

@@ -11,9 +11,12 @@ from pipeline.errors import PipelineError
 from pipeline.wasm.toolchain import Toolchain
 
 _SEP = "\x1f"
+# Packages of the main module and of modules replaced by a local folder (replace x => ../x): both are
+# source the user edits. Modules from the module cache are immutable and never listed.
 _TEMPLATE = (
-    "{{if and .Module .Module.Main}}{{.Dir}}" + _SEP + "{{.Module.GoMod}}" + _SEP
-    + "{{range .GoFiles}}{{.}}" + _SEP + "{{end}}{{range .EmbedFiles}}{{.}}" + _SEP + "{{end}}{{end}}"
+    "{{if .Module}}{{if or .Module.Main (and .Module.Replace (eq .Module.Replace.Version \"\"))}}"
+    "{{.Dir}}" + _SEP + "{{.Module.GoMod}}" + _SEP
+    + "{{range .GoFiles}}{{.}}" + _SEP + "{{end}}{{range .EmbedFiles}}{{.}}" + _SEP + "{{end}}{{end}}{{end}}"
 )
 
 
@@ -32,7 +35,8 @@ def go_inputs(toolchain: Toolchain, main_dir: Path, tags: tuple[str, ...] = ()) 
     if tags:
         cmd += ["-tags", ",".join(tags)]
     cmd.append(".")
-    proc = subprocess.run(cmd, cwd=main_dir, env=toolchain.env(), capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(cmd, cwd=main_dir, env=toolchain.env(module=root), capture_output=True, text=True,
+                          timeout=120)
     if proc.returncode != 0:
         raise PipelineError(f"go list failed: {first_line(proc.stderr)}", path=root / "go.mod")
     files: set[Path] = {root / "go.mod"}
@@ -43,6 +47,9 @@ def go_inputs(toolchain: Toolchain, main_dir: Path, tags: tuple[str, ...] = ()) 
         if len(parts) < 2:
             continue
         directory = Path(parts[0])
+        files.add(Path(parts[1]))  # that module's go.mod (and go.sum beside it)
+        if (Path(parts[1]).parent / "go.sum").is_file():
+            files.add(Path(parts[1]).parent / "go.sum")
         files.update(directory / name for name in parts[2:])
     return sorted(files)
 

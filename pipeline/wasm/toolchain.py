@@ -31,13 +31,15 @@ class Toolchain:
                 return candidate
         raise PipelineError(f"wasm_exec.js not found in {self.goroot} (lib/wasm or misc/wasm)", path=self.go)
 
-    def env(self, *, wasm: bool = True) -> dict[str, str]:
-        """No network, no toolchain switching, no VCS stamping; Go's own build cache stays in use."""
+    def env(self, *, wasm: bool = True, module: Path | None = None) -> dict[str, str]:
+        """No network, no toolchain switching, no VCS stamping; Go's own build cache stays in use. A module
+        with a ``vendor/modules.txt`` builds from its vendored code."""
         env = dict(os.environ)
+        vendored = module is not None and (module / "vendor" / "modules.txt").is_file()
         env.update({
             "GOROOT": str(self.goroot),
             "GOTOOLCHAIN": "local",
-            "GOFLAGS": "-mod=mod",
+            "GOFLAGS": "-mod=vendor" if vendored else "-mod=mod",
             "GOPROXY": "off",
             "GOSUMDB": "off",
             "GOWORK": "off",

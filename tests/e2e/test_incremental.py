@@ -86,3 +86,19 @@ def test_parallel_build_gives_the_same_dist(app: Path, vango, tmp_path: Path):
     assert run.returncode == 0, run.stderr
     assert run.executed() == ALL_TASKS
     assert {k: v[0] for k, v in snapshot(parallel_dist).items()} == {k: v[0] for k, v in snapshot(app / "dist").items()}
+
+
+def test_editing_a_locally_replaced_module_recompiles(app: Path, vango):
+    greet = app.parent / "greet"
+    greet.mkdir()
+    (greet / "go.mod").write_text("module example.com/greet\n\ngo 1.24\n")
+    (greet / "greet.go").write_text('package greet\n\nfunc Hello() string { return "hello v1" }\n')
+    (app / "go.mod").write_text((app / "go.mod").read_text() +
+                                "\nrequire example.com/greet v0.0.0\n\nreplace example.com/greet => ../greet\n")
+    (app / "greeting.go").write_text('//go:build js && wasm\n\npackage main\n\nimport "example.com/greet"\n\n'
+                                     'var Greeting = greet.Hello()\n')
+    assert vango(app).returncode == 0
+    (greet / "greet.go").write_text('package greet\n\nfunc Hello() string { return "hello v2" }\n')
+    run = vango(app)
+    assert run.returncode == 0, run.stderr
+    assert "wasm:compile" in run.executed()

@@ -39,7 +39,8 @@ def run_go(suite: Suite, toolchain: Toolchain, *, count: int, benchtime: str) ->
     cmd = [str(toolchain.go), "test", "-run", "^$", "-bench", ".", "-benchmem", "-count", str(count),
            "-benchtime", benchtime, "./..."]
     try:
-        proc = subprocess.run(cmd, cwd=suite.go_module, env=toolchain.env(wasm=False), capture_output=True,
+        proc = subprocess.run(cmd, cwd=suite.go_module, env=toolchain.env(wasm=False, module=suite.go_module),
+                              capture_output=True,
                               text=True, timeout=GO_TIMEOUT)
     except subprocess.TimeoutExpired:
         raise GateError(f"Go benchmarks ({suite.label}) did not finish in {GO_TIMEOUT}s",
