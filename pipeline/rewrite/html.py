@@ -7,6 +7,7 @@ Inline ``<style>``, ``style=""`` and ``<script type="module">`` go through the C
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
@@ -145,6 +146,33 @@ def _inline_site(element: etree._Element, code: str, line: int, *, module: bool,
     return _Site(element, refs, apply)
 
 
+def _importmap_site(element: etree._Element, line: int) -> _Site | None:
+    """Targets of an author's import map (``imports`` and ``scopes`` values): bare specifiers resolve to
+    these URLs, so they must name the hashed files. Prefix mappings (ending in ``/``) are left alone."""
+    try:
+        data = json.loads(element.text or "")
+    except ValueError:
+        return None  # reported by the SRI step, which has to extend the map
+    if not isinstance(data, dict):
+        return None
+    maps = [data.get("imports"), *(data.get("scopes") or {}).values()]
+    slots = [(m, key) for m in maps if isinstance(m, dict) for key, value in m.items()
+             if isinstance(value, str) and not value.endswith("/")]
+    refs = [Reference(m[key], 0, len(m[key]), line, ASSET) for m, key in slots]
+
+    def apply(new_url: NewUrl) -> None:
+        changed = False
+        for (mapping, key), ref in zip(slots, refs, strict=True):
+            url = new_url(ref)
+            if url is not None and url != mapping[key]:
+                mapping[key] = url
+                changed = True
+        if changed:
+            element.text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+    return _Site(element, refs, apply)
+
+
 def _sites(tree: etree._ElementTree) -> Iterator[_Site]:
     for element in tree.iter():
         if not isinstance(element.tag, str):
@@ -166,6 +194,10 @@ def _sites(tree: etree._ElementTree) -> Iterator[_Site]:
             yield _inline_site(element, element.text, line, module=False, attr=None)
         if _is_module_script(element) and element.get("src") is None and element.text:
             yield _inline_site(element, element.text, line, module=True, attr=None)
+        if element.tag == "script" and (element.get("type") or "").strip().lower() == "importmap":
+            site = _importmap_site(element, line)
+            if site is not None:
+                yield site
 
 
 def references(tree: etree._ElementTree) -> list[Reference]:

@@ -54,3 +54,24 @@ def test_nested_page_unicode_names_base_href_and_a_css_cycle(app: Path, vango):
         body = (dist / manifest[logical]["path"]).read_bytes()
         assert manifest[logical]["hash"] == hashlib.sha384(body).hexdigest()
     assert "café au lait" in a_text  # the image reference keeps the author's quoting style
+
+
+def test_bare_specifiers_resolve_through_the_authors_import_map(app: Path, vango):
+    web = app / "web"
+    (web / "js" / "lib.js").write_text("export const answer = 42;\n")
+    (web / "js" / "uses-lib.js").write_text('import { answer } from "lib";\nglobalThis.answer = answer;\n')
+    page = web / "index.html"
+    page.write_text(page.read_text().replace(
+        "<link data-vango", '<script type="importmap">{"imports": {"lib": "./js/lib.js"}}</script>\n'
+        '  <script type="module" src="js/uses-lib.js"></script>\n  <link data-vango'))
+    run = vango(app)
+    assert run.returncode == 0, run.stderr
+    dist = app / "dist"
+    manifest = json.loads((dist / "asset-manifest.json").read_text())["assets"]
+    tree = html.parse((dist / "index.html").read_bytes())
+    maps = [json.loads(e.text) for e in tree.iter("script") if e.get("type") == "importmap"]
+    assert len(maps) == 1  # the author's map, extended with integrity
+    lib = manifest["js/lib.js"]
+    assert maps[0]["imports"]["lib"] == "./" + lib["path"]
+    assert maps[0]["integrity"]["/" + lib["path"]] == lib["integrity"]
+    assert 'from "lib"' in (dist / manifest["js/uses-lib.js"]["path"]).read_text()  # bare: left to the map

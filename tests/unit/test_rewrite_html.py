@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html as html_escape
+import json
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -349,3 +350,17 @@ def test_rewrite_preserves_elements_and_rewrites_every_reference(body: list[str]
     assert all(r.url.startswith("rewritten/") for r in after_refs if r.kind == ASSET)
     # text content is untouched
     assert [e.text for e in reparsed.iter("p")] == [e.text for e in html.parse(page.encode("utf-8")).iter("p")]
+
+
+def test_author_import_map_targets_are_rewritten_and_prefixes_kept() -> None:
+    tree = html.parse(b'<html><head><script type="importmap">{"imports": {"lib": "./js/lib.js", "cdn/": '
+                      b'"https://cdn.example/", "pre/": "./js/"}, "scopes": {"/admin/": {"lib": "/js/admin.js"}}}'
+                      b'</script></head></html>')
+    refs = html.references(tree)
+    # In document order; prefix mappings (values ending in /, like "cdn/" and "pre/") are not references.
+    assert [(r.url, r.kind) for r in refs] == [("./js/lib.js", html.ASSET), ("/js/admin.js", html.ASSET)]
+    html.rewrite(tree, lambda ref: ref.url.replace(".js", ".0123456789abcdef.js") if ref.url.startswith((".", "/"))
+                 else None)
+    data = json.loads(tree.getroot().find(".//script").text)
+    assert data["imports"] == {"lib": "./js/lib.0123456789abcdef.js", "cdn/": "https://cdn.example/", "pre/": "./js/"}
+    assert data["scopes"] == {"/admin/": {"lib": "/js/admin.0123456789abcdef.js"}}
