@@ -34,6 +34,9 @@ def resolver(importer: str, source: Path, lookup: Lookup, *, base: str, web_dir:
         if served is None:
             if ref.kind == LINK:
                 return None
+            if (web_dir / target).is_file():
+                raise PipelineError(f"{ref.url!r} names {display_path(web_dir / target)}, which a file of this kind "
+                                    "cannot reference (it is built later)", path=source, location=ref.line)
             raise PipelineError(f"{ref.url!r} does not resolve to a file ({display_path(web_dir / target)} is missing)",
                                 path=source, location=ref.line)
         return urls.with_basename(ref.url, posixpath.basename(served))

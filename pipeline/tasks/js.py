@@ -1,5 +1,8 @@
 """JS modules: relative import specifiers and ``new URL(…, import.meta.url)`` rewritten, then hashed.
 
+They can reference other modules, static files and stylesheets; pages cannot be referenced (they are
+built after the modules).
+
 Bare specifiers (``lit``) are left for import maps.
 """
 
@@ -13,7 +16,7 @@ from pipeline.tasks.base import action, step_task, written
 from pipeline.textassets import build_text_assets
 
 CONTENT_STEP = "js"
-UPSTREAM = ["static"]
+UPSTREAM = ["static", "css"]  # modules may reference images, fonts and stylesheets (import ... with {type: "css"})
 
 
 def is_bare(ref: Reference) -> bool:

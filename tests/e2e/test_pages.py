@@ -75,3 +75,20 @@ def test_bare_specifiers_resolve_through_the_authors_import_map(app: Path, vango
     assert maps[0]["imports"]["lib"] == "./" + lib["path"]
     assert maps[0]["integrity"]["/" + lib["path"]] == lib["integrity"]
     assert 'from "lib"' in (dist / manifest["js/uses-lib.js"]["path"]).read_text()  # bare: left to the map
+
+
+def test_modules_can_reference_stylesheets_but_nothing_built_after_them(app: Path, vango):
+    js = app / "web" / "js" / "style-url.js"
+    js.write_text('export const sheet = new URL("../css/theme.css", import.meta.url);\n')
+    run = vango(app)
+    assert run.returncode == 0, run.stderr
+    manifest = json.loads((app / "dist" / "asset-manifest.json").read_text())["assets"]
+    theme = manifest["css/theme.css"]["path"].split("/")[-1]
+    assert f'"../css/{theme}"' in (app / "dist" / manifest["js/style-url.js"]["path"]).read_text()
+
+    js.write_text('export const page = new URL("../index.html", import.meta.url);\n')
+    run = vango(app)
+    assert run.returncode == 1
+    failed = next(e for e in run.events if e.get("event") == "task.failed")
+    assert failed["task"] == "js"
+    assert failed["error"].startswith("web/js/style-url.js:1: '../index.html' names web/index.html, which a file")
