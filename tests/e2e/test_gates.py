@@ -133,3 +133,16 @@ def test_an_injected_go_slowdown_fails_gate_bench_base(tmp_path: Path):
     assert data["baseline"]["label"] == "base HEAD"
     listed = subprocess.run(["git", "worktree", "list"], cwd=clone, capture_output=True, text=True).stdout
     assert len(listed.strip().splitlines()) == 1  # the temporary worktree is gone
+
+
+def test_why_lists_the_go_packages_that_make_the_wasm_big(project: Path):
+    run = doit(project, "gate:size", "--why")
+    assert run.returncode == 0, run.stderr
+    tables = run.stdout[run.stdout.index("package"):]
+    rows = [line for line in tables.splitlines() if line.startswith("│ ")]
+    packages = [row.split("│")[1].strip() for row in rows]
+    assert packages[0] == "runtime"  # the Go runtime dominates every Go wasm
+    assert "main" in packages and "syscall/js" in packages
+    assert "example.com/vango/todo/internal/todo" in packages
+    assert (project / "build" / "wasm" / "app.names.wasm").stat().st_size > \
+        (project / "build" / "wasm" / "app.wasm").stat().st_size  # unstripped: it kept the name section

@@ -3,6 +3,7 @@ change re-runs exactly the tasks that depend on it."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -103,3 +104,19 @@ def test_editing_a_locally_replaced_module_recompiles(app: Path, vango):
     run = vango(app)
     assert run.returncode == 0, run.stderr
     assert "wasm:compile" in run.executed()
+
+
+def test_only_changed_files_are_compressed_again(app: Path, vango, tmp_path: Path):
+    cache = tmp_path / "private-cache"
+    assert vango(app, env={"VANGO_CACHE_DIR": str(cache)}).returncode == 0
+    entries = {p.name: p.stat().st_mtime_ns for p in (cache / "compress").iterdir()}
+    css = app / "web" / "css" / "app.css"
+    css.write_text(css.read_text() + "\n.recompressed { margin: 1px; }\n")
+    run = vango(app, env={"VANGO_CACHE_DIR": str(cache)})
+    assert run.returncode == 0 and "compress" in run.executed()
+    after = {p.name: p.stat().st_mtime_ns for p in (cache / "compress").iterdir()}
+    new = set(after) - set(entries)
+    assert all(after[name] == stamp for name, stamp in entries.items())  # nothing compressed twice
+    manifest = json.loads((app / "dist" / "asset-manifest.json").read_text())["assets"]
+    changed = {manifest[name]["hash"] for name in ("css/app.css", "index.html", "sw.js")}
+    assert new and {name.split(".")[0] for name in new} <= changed  # only the files whose bytes changed
