@@ -56,3 +56,57 @@ def snapshot(folder: Path) -> dict[str, tuple[str, int, int]]:
 
 def contents(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+class LoggedProcess:
+    """A long-running pipeline command (``doit watch``, ``vango dev``) whose JSON log lines are read as they
+    come; every wait is bounded, and ``stop`` ends it with Ctrl-C (then a kill)."""
+
+    def __init__(self, argv: list[str], cwd: Path, env: dict[str, str] | None = None):
+        import queue
+        import threading
+
+        full_env = {**os.environ, "VANGO_LOG_FORMAT": "json", **(env or {})}
+        full_env.pop("VANGO_RUN_ID", None)
+        self.proc = subprocess.Popen([sys.executable, "-m", *argv], cwd=cwd, env=full_env,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.events: queue.Queue[dict] = queue.Queue()
+        self.seen: list[dict] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.proc.stderr:
+            if line.startswith("{"):
+                self.events.put(json.loads(line))
+
+    def next_event(self, name: str, timeout: float = 120, collect: list[dict] | None = None,
+                   collect_name: str = "task.failed") -> dict:
+        """The next log record whose ``event`` is ``name``; records named ``collect_name`` seen on the way
+        are appended to ``collect``."""
+        import queue
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                event = self.events.get(timeout=0.5)
+            except queue.Empty:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"{self.proc.args} exited with {self.proc.returncode}") from None
+                continue
+            self.seen.append(event)
+            if collect is not None and event.get("event") == collect_name:
+                collect.append(event)
+            if event.get("event") == name:
+                return event
+        raise TimeoutError(f"no {name} event within {timeout}s")
+
+    def stop(self) -> None:
+        import signal
+
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=20)

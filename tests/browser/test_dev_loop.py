@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import os
-import queue
-import signal
-import subprocess
-import sys
-import threading
-import time
 from pathlib import Path
 
 import pytest
 from browser_support import wait_for
+from support import LoggedProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -24,42 +17,14 @@ OVERLAY_TEXT = """() => {
 }"""
 
 
-class DevServer:
+class DevServer(LoggedProcess):
+    """``vango dev`` on a free port, ready once it serves and watches."""
+
     def __init__(self, app: Path, cache: Path):
-        env = {**os.environ, "VANGO_LOG_FORMAT": "json", "VANGO_CACHE_DIR": str(cache)}
-        env.pop("VANGO_RUN_ID", None)
-        self.proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "dev", "--port", "0", "--debounce", "150"],
-                                     cwd=app, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        self.events: queue.Queue[dict] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-        self.url = self.wait_for_event("dev.serving")["url"]
-        self.wait_for_event("watch.ready")
-
-    def _read(self) -> None:
-        for line in self.proc.stderr:
-            if line.startswith("{"):
-                self.events.put(json.loads(line))
-
-    def wait_for_event(self, name: str, timeout: float = 120) -> dict:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                event = self.events.get(timeout=0.5)
-            except queue.Empty:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(f"vango dev exited with {self.proc.returncode}") from None
-                continue
-            if event.get("event") == name:
-                return event
-        raise TimeoutError(f"no {name} event")
-
-    def stop(self) -> None:
-        self.proc.send_signal(signal.SIGINT)
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=20)
+        super().__init__(["pipeline.cli", "dev", "--port", "0", "--debounce", "150"], app,
+                         {"VANGO_CACHE_DIR": str(cache)})
+        self.url = self.next_event("dev.serving")["url"]
+        self.next_event("watch.ready")
 
 
 @pytest.fixture

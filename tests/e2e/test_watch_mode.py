@@ -3,69 +3,31 @@ and the result equals a clean build."""
 
 from __future__ import annotations
 
-import json
-import os
-import queue
-import signal
-import subprocess
-import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
-from support import contents, run_pipeline
+from support import LoggedProcess, contents, run_pipeline
 
 pytestmark = pytest.mark.e2e
 
 
-class Watcher:
-    """``doit watch`` in a subprocess, its JSON log lines read as they come."""
+class Watcher(LoggedProcess):
+    """``doit watch`` in a subprocess."""
 
     def __init__(self, app: Path, cache: Path):
-        env = {**os.environ, "VANGO_LOG_FORMAT": "json", "VANGO_CACHE_DIR": str(cache)}
-        env.pop("VANGO_RUN_ID", None)
-        self.proc = subprocess.Popen([sys.executable, "-m", "doit", "watch", "--debounce", "300"], cwd=app, env=env,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        self.lines: queue.Queue[dict] = queue.Queue()
-        self.seen: list[dict] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        for line in self.proc.stderr:
-            if line.startswith("{"):
-                self.lines.put(json.loads(line))
+        super().__init__(["doit", "watch", "--debounce", "300"], app, {"VANGO_CACHE_DIR": str(cache)})
 
     def ready(self, timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                event = self.lines.get(timeout=0.5)
-            except queue.Empty:
-                continue
-            self.seen.append(event)
-            if event.get("event") == "watch.ready":
-                return
-        raise TimeoutError("the watcher never became ready")
+        self.next_event("watch.ready", timeout)
 
     def next_run(self, timeout: float = 120) -> dict:
-        """Events up to the next watch build; returns its watch.build record (with the failed task events)."""
-        deadline = time.monotonic() + timeout
-        failed = []
-        while time.monotonic() < deadline:
-            try:
-                event = self.lines.get(timeout=0.5)
-            except queue.Empty:
-                continue
-            self.seen.append(event)
-            if event.get("event") == "task.failed":
-                failed.append(event)
-            if event.get("event") == "watch.build":
-                return {**event, "failed": failed}
-        raise TimeoutError("no build finished in time")
+        """The next watch build's record, with the task failures logged on the way."""
+        failed: list[dict] = []
+        return {**self.next_event("watch.build", timeout, collect=failed), "failed": failed}
 
     def quiet(self, seconds: float) -> list[dict]:
-        """Runs that finish within ``seconds`` (there should be none once the watcher has settled)."""
+        """Builds that finish within ``seconds`` (there should be none once the watcher has settled)."""
         runs = []
         end = time.monotonic() + seconds
         while time.monotonic() < end:
@@ -74,14 +36,6 @@ class Watcher:
             except TimeoutError:
                 break
         return runs
-
-    def stop(self) -> None:
-        self.proc.send_signal(signal.SIGINT)
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=20)
 
 
 @pytest.fixture
