@@ -17,7 +17,6 @@ from typing import Any
 from pipeline import log
 from pipeline.errors import PipelineError
 from pipeline.fs import write_atomic
-from pipeline.gates import bench, size
 from pipeline.gates.common import EXIT_NO_BASELINE, EXIT_OK, GateError, dumps
 from pipeline.project import Project
 from pipeline.tasks.base import action
@@ -72,6 +71,8 @@ def find_budgets(project: Project, given: str) -> Path:
 @action
 def size_gate(project: Project, budgets: str = "", baseline: str = "", why: bool = False,
               allow_unmatched: bool = False) -> list[Path]:
+    from pipeline.gates import size  # loaded only when a gate runs, not on every doit invocation
+
     path = find_budgets(project, budgets)
     config = size.load_budgets(_relative(path))
     report = size.evaluate(config, size.measure_dist(project.dist_dir),
@@ -93,6 +94,7 @@ def _explain_wasm(project: Project) -> None:
     """What the wasm is made of: an unstripped build (name section kept) grouped by Go package."""
     from rich.console import Console
 
+    from pipeline.gates import size
     from pipeline.gates.render import to_rich
     from pipeline.tasks.wasm import go_build
 
@@ -108,6 +110,8 @@ def _explain_wasm(project: Project) -> None:
 @action
 def bench_gate(project: Project, base: str = "", record: bool = False, baseline: str = "", count: int = 10,
                benchtime: str = "100ms", suite: str = "all", no_baseline_ok: bool = False) -> list[Path]:
+    from pipeline.gates import bench
+
     if count < 1:
         raise GateError("--count must be at least 1")
     if suite not in SUITES:
