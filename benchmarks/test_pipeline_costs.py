@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from conftest import SIZES
 
-from pipeline.compress import brotli_bytes, gzip_bytes
+from pipeline.assets.compression import brotli_bytes, gzip_bytes
+from pipeline.assets.rewrite import html
+from pipeline.assets.sri import integrity
 from pipeline.gates.size import evaluate, measure_dist, parse_budgets
-from pipeline.rewrite import html
-from pipeline.sri import integrity
 
 BUDGETS = '[[budget]]\npath = "**"\nper = "total"\nbrotli = "10 MB"\n\n[[budget]]\npath = "css/*.css"\ngzip = "4 kB"\n'
 

@@ -13,7 +13,8 @@ import os
 import sys
 from collections.abc import Sequence
 
-from pipeline import __version__, log
+from pipeline import __version__
+from pipeline.observe import log
 
 
 class _Parser(argparse.ArgumentParser):
@@ -73,9 +74,9 @@ def _dev(args: argparse.Namespace) -> int:
     the signals); a failing build keeps serving the last good output."""
     import threading
 
-    from pipeline.devserver import Hub, create_app, serve
-    from pipeline.project import Paths
-    from pipeline.watch import DevSession, use_dev_profile, watch
+    from pipeline.config.context import Paths
+    from pipeline.dev.server import Hub, create_app, serve
+    from pipeline.dev.watch import DevSession, use_dev_profile, watch
 
     use_dev_profile()
     paths = Paths.from_environment()
@@ -108,8 +109,8 @@ def _dev(args: argparse.Namespace) -> int:
 
 def _entry_and_base(paths: object) -> tuple[str, str]:
     """From vango.json if it is valid now; a broken config is reported by the first build instead."""
-    from pipeline.errors import PipelineError
-    from pipeline.project import Project
+    from pipeline.config.context import Project
+    from pipeline.core.errors import PipelineError
 
     try:
         config = Project.load(paths).config  # type: ignore[arg-type]

@@ -2,16 +2,16 @@
 
 That one line gives a dodo file every pipeline task, the sqlite3 dependency database under
 ``build/`` (safe under concurrent and interrupted runs, unlike dbm/json), the structured reporter and
-``release`` as the default task. Which app is built: see :mod:`pipeline.project`.
+``release`` as the default task. Which app is built: see :mod:`pipeline.config.context`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pipeline.project import Paths, set_default_app
-from pipeline.reporter import VangoReporter
-from pipeline.tasks import doit_creators
+from pipeline.config.context import Paths, set_default_app
+from pipeline.engine.loader import doit_creators
+from pipeline.engine.reporter import VangoReporter
 
 
 def doit_config() -> dict[str, Any]:

@@ -13,8 +13,8 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from pipeline import __version__
-from pipeline.errors import PipelineError
-from pipeline.inputs import read_json
+from pipeline.core.errors import PipelineError
+from pipeline.core.inputs import read_json
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # a budget exceeded, or a significant benchmark regression
@@ -28,7 +28,7 @@ REPORT_VERSION = 1
 class GateError(PipelineError):
     """The gate could not run: missing or malformed input (dist/, manifest, benchmark output, baseline).
 
-    Exit code 2, like :class:`~pipeline.errors.ConfigError`, so CI tells "could not judge" from "failed".
+    Exit code 2, like :class:`~pipeline.core.errors.ConfigError`, so CI tells "could not judge" from "failed".
     """
 
     exit_code = EXIT_ERROR

@@ -14,7 +14,7 @@ from types import MappingProxyType
 
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
-from pipeline.errors import PipelineError
+from pipeline.core.errors import PipelineError
 from pipeline.pwa.settings import parse_color
 
 MIN_SOURCE_SIZE = 512

@@ -12,9 +12,9 @@ import re
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
-from pipeline.errors import PipelineError
+from pipeline.core.errors import PipelineError
+from pipeline.core.templating import render, template_file
 from pipeline.pwa.settings import UPDATE_MODES, denylist_problem
-from pipeline.templating import render, template_file
 
 SW_TEMPLATE = "sw.js.j2"
 REGISTER_TEMPLATE = "register.js.j2"

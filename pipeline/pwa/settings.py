@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 
 from PIL import ImageColor
 
-from pipeline.errors import ConfigError
+from pipeline.core.errors import ConfigError
 
 Display = Literal["fullscreen", "standalone", "minimal-ui", "browser"]
 UpdateMode = Literal["prompt", "auto"]

@@ -3,7 +3,7 @@ instead of the wasm) and the inline guard that reports scripts/stylesheets faili
 
 from __future__ import annotations
 
-from pipeline.templating import render, template_file
+from pipeline.core.templating import render, template_file
 
 PACKAGE = "pipeline.wasm.templates"
 TEMPLATES = ("bootstrap.js.j2", "guard.js.j2", "error_ui.js.j2")

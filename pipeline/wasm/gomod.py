@@ -7,7 +7,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from pipeline.errors import PipelineError
+from pipeline.core.errors import PipelineError
 from pipeline.wasm.toolchain import Toolchain
 
 _SEP = "\x1f"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from browser_support import CHROMIUM, CHROMIUM_ARGS
 
-from pipeline.mediatypes import content_type
+from pipeline.core.mediatypes import content_type
 
 
 def parse_headers_file(text: str) -> list[tuple[str, dict[str, str]]]:

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 from browser_support import wait_for
 
-from pipeline.devserver import Hub, create_app, start_in_thread
+from pipeline.dev.server import Hub, create_app, start_in_thread
 
 pytestmark = pytest.mark.browser
 

@@ -13,7 +13,7 @@ import pytest
 from browser_support import CHROMIUM, CHROMIUM_ARGS
 from PIL import Image, ImageDraw
 
-from pipeline.hashing import fingerprint, hashed_name
+from pipeline.core.hashing import fingerprint, hashed_name
 from pipeline.pwa.icons import APPLE_TOUCH_ICON, FAVICON, ICON_ENTRIES, render_icons
 from pipeline.pwa.serviceworker import (
     cache_prefix_for,

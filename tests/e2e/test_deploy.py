@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.deploy import IMMUTABLE, REVALIDATE
+from pipeline.assets.serverconf import IMMUTABLE, REVALIDATE
 
 pytestmark = pytest.mark.e2e
 

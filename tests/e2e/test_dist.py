@@ -16,8 +16,8 @@ import pytest
 from jsonschema import Draft202012Validator
 from support import EXAMPLE
 
-from pipeline.config import schema
-from pipeline.rewrite import css, html, js
+from pipeline.assets.rewrite import css, html, js
+from pipeline.config.model import schema
 from pipeline.wasm.toolchain import find_toolchain
 
 pytestmark = pytest.mark.e2e

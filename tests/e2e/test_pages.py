@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.rewrite import html
+from pipeline.assets.rewrite import html
 
 pytestmark = pytest.mark.e2e
 

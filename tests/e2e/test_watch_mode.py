@@ -42,7 +42,7 @@ class Watcher(LoggedProcess):
 def watcher(app: Path, shared_cache: Path):
     (app / "dodo.py").write_text("from pipeline.dodo import *  # noqa: F403\n")
     # How an app registers the command (doit reads command plugins from pyproject.toml or doit.cfg).
-    (app / "pyproject.toml").write_text('[tool.doit.plugins.command]\nwatch = "pipeline.watch:WatchCommand"\n')
+    (app / "pyproject.toml").write_text('[tool.doit.plugins.command]\nwatch = "pipeline.dev.watch:WatchCommand"\n')
     started = Watcher(app, shared_cache)
     first = started.next_run()
     assert first["ok"], started.seen

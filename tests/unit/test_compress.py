@@ -1,4 +1,4 @@
-"""pipeline.compress: deterministic brotli/gzip and which files are worth compressing."""
+"""pipeline.assets.compression: deterministic brotli/gzip and which files are worth compressing."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline import compress
+from pipeline.assets import compression as compress
 
 TEXT = b"body { color: red; }\n" * 500
 

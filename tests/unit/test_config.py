@@ -1,4 +1,4 @@
-"""pipeline.config: vango.json loading, schema validation, defaults and one-line errors."""
+"""pipeline.config.model: vango.json loading, schema validation, defaults and one-line errors."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import config
-from pipeline.config import AppConfig, CompressSettings, GoSettings
-from pipeline.errors import ConfigError, PipelineError
+from pipeline.config import model as config
+from pipeline.config.model import AppConfig, CompressSettings, GoSettings
+from pipeline.core.errors import ConfigError, PipelineError
 
 
 @pytest.fixture

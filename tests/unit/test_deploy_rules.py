@@ -1,8 +1,8 @@
-"""pipeline.deploy: header rules and the retention of earlier releases' files."""
+"""pipeline.assets.serverconf: header rules and the retention of earlier releases' files."""
 
 from __future__ import annotations
 
-from pipeline.deploy import IMMUTABLE, REVALIDATE, netlify_headers, nginx_snippet, retained_files
+from pipeline.assets.serverconf import IMMUTABLE, REVALIDATE, netlify_headers, nginx_snippet, retained_files
 
 
 def assets() -> dict:

@@ -15,9 +15,9 @@ import anyio
 import brotli
 import pytest
 
-from pipeline.devserver import Hub, create_app
-from pipeline.devserver.app import CLIENT_TAG, inject_client
-from pipeline.publish import swap_into_place
+from pipeline.core.dirswap import swap_into_place
+from pipeline.dev.server import Hub, create_app
+from pipeline.dev.server.app import CLIENT_TAG, inject_client
 
 with warnings.catch_warnings():  # Starlette >= 1.x would rather have httpx2; httpx works the same for this
     warnings.simplefilter("ignore")
@@ -482,7 +482,7 @@ def test_the_client_script_and_the_devtools_panel_are_served(client):
 
 def test_served_static_assets_have_no_inline_code():
     """The panel must run under its own CSP (script-src 'self'): no inline scripts, handlers or styles."""
-    folder = Path(__file__).resolve().parents[2] / "pipeline" / "devserver" / "static"
+    folder = Path(__file__).resolve().parents[2] / "pipeline" / "dev" / "server" / "static"
     html = (folder / "devtools" / "index.html").read_text()
     assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", html) == []
     assert re.search(r"\son[a-z]+=", html) is None and "style=" not in html

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.devserver.hub import Hub, encode
+from pipeline.dev.server.hub import Hub, encode
 
 TIMEOUT_S = 10
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.devserver.negotiate import (
+from pipeline.dev.server.negotiate import (
     accepts_html,
     choose_encoding,
     host_allowed,

@@ -18,8 +18,8 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
-from pipeline.devserver import Hub, create_app, start_in_thread
-from pipeline.devserver.server import bind
+from pipeline.dev.server import Hub, create_app, start_in_thread
+from pipeline.dev.server.server import bind
 
 SECRET = b"TOP-SECRET: outside the served folder"
 
@@ -145,7 +145,7 @@ def test_serve_blocks_until_a_signal_and_shuts_down_cleanly(site: Path):
     script = textwrap.dedent(f"""
         import sys
         from pathlib import Path
-        from pipeline.devserver import Hub, create_app, serve
+        from pipeline.dev.server import Hub, create_app, serve
         serve(create_app(Path({str(site)!r}), Hub()), "127.0.0.1", 0,
               on_ready=lambda url: print(url, flush=True))
     """)

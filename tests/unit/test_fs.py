@@ -1,4 +1,4 @@
-"""pipeline.fs: atomic, change-only writes and junk-free file listings."""
+"""pipeline.core.fs: atomic, change-only writes and junk-free file listings."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import fs
+from pipeline.core import fs
 
 OLD_NS = 1_000_000_000_000_000_000  # 2001-09-09, far from "now" so any rewrite would be visible
 

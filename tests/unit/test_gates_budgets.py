@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.errors import ConfigError
+from pipeline.core.errors import ConfigError
 from pipeline.gates.size.budgets import load_budgets, parse_budgets
 
 GOOD = """\

@@ -13,7 +13,7 @@ import brotli
 import pytest
 from rich.console import Console
 
-from pipeline.errors import ConfigError
+from pipeline.core.errors import ConfigError
 from pipeline.gates.common import EXIT_FAILED, EXIT_OK, EXIT_UNMATCHED, GateError, dumps, validate
 from pipeline.gates.size import (
     FileSize,

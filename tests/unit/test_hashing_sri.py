@@ -1,4 +1,4 @@
-"""pipeline.hashing and pipeline.sri: fingerprints, hashed file names and SRI values."""
+"""pipeline.core.hashing and pipeline.assets.sri: fingerprints, hashed file names and SRI values."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline import hashing, sri
+from pipeline.assets import sri
+from pipeline.core import hashing
 
 
 @given(st.binary(max_size=512))

@@ -1,4 +1,4 @@
-"""pipeline.linker: SCC ordering and content-derived names for files that reference each other."""
+"""pipeline.assets.linker: SCC ordering and content-derived names for files that reference each other."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline import linker
+from pipeline.assets import linker
 
 HASHED = re.compile(r"^(?P<stem>.+)\.(?P<hash>[0-9a-f]{16})\.(?P<ext>[a-z]+)$")
 

@@ -1,4 +1,4 @@
-"""pipeline.log: JSON log lines carry run id, task, event, message and extra fields."""
+"""pipeline.observe.log: JSON log lines carry run id, task, event, message and extra fields."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import log
+from pipeline.observe import log
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""pipeline.manifest: building, validating and listing dist/asset-manifest.json."""
+"""pipeline.assets.asset_manifest: building, validating and listing dist/asset-manifest.json."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import json
 
 import pytest
 
-from pipeline import manifest
-from pipeline.config import AppConfig
-from pipeline.hashing import fingerprint
-from pipeline.outputs import OutputFile
+from pipeline.assets import asset_manifest as manifest
+from pipeline.config.model import AppConfig
+from pipeline.core.hashing import fingerprint
+from pipeline.engine.maps import OutputFile
 
 CONTENTS = {
     "index.html": (b"<!DOCTYPE html><title>x</title>", False),

@@ -1,10 +1,10 @@
-"""pipeline.mediatypes: Content-Type for served files."""
+"""pipeline.core.mediatypes: Content-Type for served files."""
 
 from __future__ import annotations
 
 import pytest
 
-from pipeline.mediatypes import content_type
+from pipeline.core.mediatypes import content_type
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""pipeline.publish: swapping a staging folder into place as dist/."""
+"""pipeline.core.dirswap: swapping a staging folder into place as dist/."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import publish
+from pipeline.core import dirswap as publish
 
 
 def make_tree(root: Path, files: dict[str, str]) -> Path:

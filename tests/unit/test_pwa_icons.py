@@ -8,7 +8,7 @@ import math
 import pytest
 from PIL import Image, ImageCms, ImageDraw
 
-from pipeline.errors import PipelineError
+from pipeline.core.errors import PipelineError
 from pipeline.pwa import icons
 from pipeline.pwa.icons import ICON_ENTRIES, OUTPUT_NAMES, render_icons
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from pipeline.errors import PipelineError
+from pipeline.core.errors import PipelineError
 from pipeline.pwa.serviceworker import (
     asset_url,
     cache_prefix_for,

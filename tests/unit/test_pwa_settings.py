@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from pipeline.errors import ConfigError, PipelineError
+from pipeline.core.errors import ConfigError, PipelineError
 from pipeline.pwa.settings import (
     DEFAULT_MAX_FILE_SIZE,
     PwaSettings,

@@ -1,4 +1,4 @@
-"""pipeline.rewrite.css: finding and rewriting url()/@import/image-set references."""
+"""pipeline.assets.rewrite.css: finding and rewriting url()/@import/image-set references."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.rewrite import Reference, css
+from pipeline.assets.rewrite import Reference, css
 
 
 def urls_of(text: str) -> list[str]:

@@ -1,4 +1,4 @@
-"""pipeline.rewrite.html: parsing, reference discovery, rewriting and the small tree helpers."""
+"""pipeline.assets.rewrite.html: parsing, reference discovery, rewriting and the small tree helpers."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from pipeline.rewrite import Reference, html
-from pipeline.rewrite.html import ASSET, LINK, HtmlError
+from pipeline.assets.rewrite import Reference, html
+from pipeline.assets.rewrite.html import ASSET, LINK, HtmlError
 
 PAGE = b"""<!DOCTYPE html>
 <html><head>

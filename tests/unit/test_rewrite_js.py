@@ -1,4 +1,4 @@
-"""pipeline.rewrite.js: module specifiers and new URL(..., import.meta.url) via tree-sitter."""
+"""pipeline.assets.rewrite.js: module specifiers and new URL(..., import.meta.url) via tree-sitter."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.rewrite import js
+from pipeline.assets.rewrite import js
 
 SOURCE = """import x from './a.js';
 export * from "./b.js";

@@ -1,4 +1,4 @@
-"""pipeline.rewrite.splice: applying non-overlapping edits to the original text."""
+"""pipeline.assets.rewrite.splice: applying non-overlapping edits to the original text."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.rewrite import Reference, splice
+from pipeline.assets.rewrite import Reference, splice
 
 
 def test_splice_applies_edits_in_offset_order_regardless_of_input_order() -> None:

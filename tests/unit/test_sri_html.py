@@ -1,4 +1,4 @@
-"""pipeline.sri.html and pipeline.sri.csp: integrity attributes, cross-origin rules, import maps, CSP."""
+"""pipeline.assets.sri.html and pipeline.assets.sri.csp: integrity attributes, cross-origin rules, import maps, CSP."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import json
 
 import pytest
 
-from pipeline.rewrite import html
-from pipeline.sri import csp
-from pipeline.sri.html import (
+from pipeline.assets.rewrite import html
+from pipeline.assets.sri import csp
+from pipeline.assets.sri.html import (
     SriError,
     add_importmap_integrity,
     add_integrity,

@@ -9,9 +9,9 @@ from urllib.parse import unquote
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.rewrite import html
-from pipeline.sri import integrity
-from pipeline.sri.html import add_importmap_integrity, add_integrity, fetching_elements, has_valid_token
+from pipeline.assets.rewrite import html
+from pipeline.assets.sri import integrity
+from pipeline.assets.sri.html import add_importmap_integrity, add_integrity, fetching_elements, has_valid_token
 
 NAMES = st.text(alphabet=st.sampled_from("abcxyzé-_0123"), min_size=1, max_size=8)
 FOLDERS = st.sampled_from(["", "js/", "css/", "./", "../", "/", "sub/deeper/"])

@@ -1,4 +1,4 @@
-"""pipeline.urls: which references are local, and how they map to logical paths and back."""
+"""pipeline.core.urls: which references are local, and how they map to logical paths and back."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline import urls
-from pipeline.urls import EscapesRoot
+from pipeline.core import urls
+from pipeline.core.urls import EscapesRoot
 
 SEGMENT = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789_-", min_size=1, max_size=8)
 QUERY_OR_FRAGMENT = st.sampled_from(["", "?v=1", "#frag", "?a=b#c", "#x?y"])

@@ -1,4 +1,4 @@
-"""pipeline.watch: coalescing, affected-task selection, the watched set, reload decisions, the patch log."""
+"""pipeline.dev.watch: coalescing, affected-task selection, the watched set, reload decisions, the patch log."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.watch import BuildQueue, affected_tasks, patch, relevant, styles_only, stylesheet_swaps, watched
+from pipeline.dev.watch import BuildQueue, affected_tasks, patch, relevant, styles_only, stylesheet_swaps, watched
 
 
 def test_a_burst_during_a_build_gives_exactly_one_follow_up_build():

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pipeline.fs import write_atomic
+from pipeline.core.fs import write_atomic
 from pipeline.gates.bench.model import BenchResults, merge_runs
 from pipeline.gates.common import REPORT_VERSION, GateError, dumps, generated_by, load_json
 

@@ -20,9 +20,9 @@ import math
 import re
 from pathlib import Path
 
+from pipeline.core.inputs import read_text
 from pipeline.gates.bench.model import BenchResults
 from pipeline.gates.common import GateError
-from pipeline.inputs import read_text
 
 _CONFIG = re.compile(r"^([a-z][^\s:]*):\s*(.*?)\s*$")
 _RESULT = re.compile(r"^(Benchmark[^\s]*)\s+(\d+)\s+(.*?)\s*$")

@@ -16,7 +16,7 @@
     gzip = "20 kB"
     per = "total"               # "file" (default): every matched file on its own; "total": their sum
 
-Every problem is a :class:`~pipeline.errors.ConfigError` (exit 2) pointing at the line, e.g.
+Every problem is a :class:`~pipeline.core.errors.ConfigError` (exit 2) pointing at the line, e.g.
 ``budgets.toml:12: budget "wasm": unknown unit "kb" in brotli = "800 kb" (use B, kB, KiB, MB, MiB)``.
 tomllib reports no positions for values, so semantic errors locate their key by scanning the source.
 """
@@ -31,10 +31,10 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import ConfigError
+from pipeline.core.errors import ConfigError
+from pipeline.core.inputs import read_text
 from pipeline.gates.size.patterns import PatternError, compile_glob
 from pipeline.gates.size.units import UnitError, parse_percent, parse_size
-from pipeline.inputs import read_text
 
 METRICS = ("raw", "gzip", "brotli")
 BUDGET_KEYS = frozenset({"name", "path", "per", "max_increase", *METRICS})

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.compress import brotli_bytes, gzip_bytes
+from pipeline.assets.asset_manifest import MANIFEST_NAME, validate_manifest
+from pipeline.assets.compression import brotli_bytes, gzip_bytes
+from pipeline.core.inputs import read_json
 from pipeline.gates.common import GateError
-from pipeline.inputs import read_json
-from pipeline.manifest import MANIFEST_NAME, validate_manifest
 
 ENCODING_METRICS = {"gzip": "gzip", "br": "brotli"}  # manifest encoding key -> metric
 

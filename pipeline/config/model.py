@@ -1,0 +1,156 @@
+"""Load and validate ``vango.json`` into typed settings.
+
+Validation uses the JSON Schema shipped in ``pipeline/config/schemas`` (the same file editors use through
+``"$schema"``), so the rules live in one place; this module only adds defaults and path checks.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+
+from pipeline.core.errors import ConfigError
+from pipeline.core.inputs import read_json
+from pipeline.pwa.settings import PwaSettings
+
+CONFIG_NAME = "vango.json"
+ICON_DEFAULT = "icon.png"  # the PWA icon source when pwa.icon is not set: web/icon.png, then icon.png
+
+
+@dataclass(frozen=True)
+class GoSettings:
+    main: str = "."
+    toolchain: str | None = None
+    tags: tuple[str, ...] = ()
+    ldflags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CompressSettings:
+    brotli: bool = True
+    gzip: bool = True
+    brotli_quality: int = 11
+    gzip_level: int = 9
+    min_size: int = 1024
+
+
+@dataclass(frozen=True)
+class SriSettings:
+    algorithms: tuple[str, ...] = ("sha384",)
+    allow: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CspSettings:
+    enabled: bool = True
+    meta: bool = False
+    directives: tuple[tuple[str, tuple[str, ...]], ...] = ()  # extra sources per directive, sorted
+
+
+@dataclass(frozen=True)
+class DeploySettings:
+    keep_releases: int = 2
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    """Validated ``vango.json``; paths are still relative to the app folder."""
+
+    name: str
+    web: str = "web"
+    public: str = "public"
+    entry: str = "index.html"
+    base: str = "/"
+    go: GoSettings = field(default_factory=GoSettings)
+    compress: CompressSettings = field(default_factory=CompressSettings)
+    sri: SriSettings = field(default_factory=SriSettings)
+    csp: CspSettings = field(default_factory=CspSettings)
+    deploy: DeploySettings = field(default_factory=DeploySettings)
+    pwa: PwaSettings | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data, for doit's ``config_changed`` and for logs."""
+        from dataclasses import asdict
+
+        return asdict(self)
+
+
+@cache
+def schema(name: str = "vango.schema.json") -> dict[str, Any]:
+    """A JSON Schema shipped with the package."""
+    return json.loads(resources.files("pipeline.config").joinpath("schemas", name).read_text(encoding="utf-8"))
+
+
+def load_config(path: Path, *, force_pwa: bool = False) -> AppConfig:
+    """Read, validate and type ``vango.json``; any problem is a one-line :class:`ConfigError`.
+
+    ``force_pwa`` (``vango build --pwa``) turns the PWA on even when the file does not."""
+    data = read_json(path, error=ConfigError, missing="not found: every Vango app needs a vango.json with a name")
+    return parse_config(data, path, force_pwa=force_pwa)
+
+
+def _pwa(data: dict[str, Any], base: str, path: Path, force: bool) -> PwaSettings | None:
+    value = data.get("pwa", False)
+    if value is False and not force:
+        return None
+    value = {} if value in (True, False) else dict(value)
+    if "icon" not in value:
+        defaults = [f"{data.get('web', 'web')}/{ICON_DEFAULT}", ICON_DEFAULT]
+        found = next((c for c in defaults if (path.parent / c).is_file()), None)
+        if found is None:
+            raise ConfigError(f"$.pwa.icon: the PWA needs a source image for its icons (at least 512 px); set it or "
+                              f"add {defaults[0]}", path=path)
+        value["icon"] = found
+    sw = value.setdefault("service_worker", {})
+    sw.setdefault("denylist", [f"^{re.escape(base)}api/"])  # API calls are never answered with HTML
+    settings = PwaSettings.from_dict(value, base, path=path)
+    if not settings.scope.startswith(base):
+        raise ConfigError(f"$.pwa.scope: {settings.scope!r} is outside base {base!r} (the worker lives at base)",
+                          path=path)
+    return settings
+
+
+def parse_config(data: Any, path: Path, *, force_pwa: bool = False) -> AppConfig:
+    """Validate already-decoded JSON against the schema and apply defaults."""
+    error = best_match(Draft202012Validator(schema()).iter_errors(data))
+    if error is not None:
+        raise ConfigError(f"{error.json_path}: {error.message}", path=path)
+    go, sri, csp = data.get("go", {}), data.get("sri", {}), data.get("csp", {})
+    return AppConfig(
+        name=data["name"],
+        web=data.get("web", "web"),
+        public=data.get("public", "public"),
+        entry=data.get("entry", "index.html"),
+        base=data.get("base", "/"),
+        go=GoSettings(
+            main=go.get("main", "."),
+            toolchain=go.get("toolchain"),
+            tags=tuple(go.get("tags", ())),
+            ldflags=tuple(go.get("ldflags", ())),
+        ),
+        compress=CompressSettings(**data.get("compress", {})),
+        sri=SriSettings(algorithms=tuple(sri.get("algorithms", ("sha384",))), allow=tuple(sri.get("allow", ()))),
+        csp=CspSettings(
+            enabled=csp.get("enabled", True),
+            meta=csp.get("meta", False),
+            directives=tuple(sorted((k, tuple(v)) for k, v in csp.get("directives", {}).items())),
+        ),
+        deploy=DeploySettings(**data.get("deploy", {})),
+        pwa=_pwa(data, data.get("base", "/"), path, force_pwa),
+    )
+
+
+def inside(root: Path, relative: str, *, config: Path, key: str) -> Path:
+    """Resolve a configured path and refuse one that escapes the app folder."""
+    resolved = (root / relative).resolve()
+    if not resolved.is_relative_to(root.resolve()):
+        raise ConfigError(f"$.{key}: {relative!r} points outside the app folder", path=config)
+    return resolved

@@ -1,0 +1,415 @@
+"""Watch mode: rebuild what changed, coalescing bursts, and tell the dev server what happened.
+
+The watched files are the tasks' own ``file_dep``s (and the folders holding them, so new files are
+seen), never a hard-coded list; the pipeline's outputs (build folder, dist, the doit DB) are ignored.
+Builds run doit in-process on the dev profile; doit's own up-to-date checks make a CSS edit run the CSS
+steps and never the Go compile. A failing build keeps the last good output, which is only ever replaced
+by an atomic swap.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from doit.cmd_base import DoitCmdBase
+
+from pipeline.core.fs import is_junk
+from pipeline.observe import events, log
+from pipeline.steps.sources import STYLE_SUFFIXES
+
+RELOAD, DEVTOOLS = "reload", "devtools"
+
+
+class Publisher(Protocol):
+    def publish(self, channel: str, message: dict[str, Any]) -> None: ...
+
+
+# ---------------------------------------------------------------- what to watch, what it affects
+
+
+def watched(tasks: Iterable[Any], ignore: Iterable[Path]) -> tuple[set[Path], set[Path]]:
+    """(files, folders): every task's file_dep outside the pipeline's own outputs, and their folders."""
+    ignored = [p.resolve() for p in ignore]
+    files: set[Path] = set()
+    for task in tasks:
+        for dep in getattr(task, "file_dep", ()):
+            path = Path(dep).resolve()
+            if not any(path == i or path.is_relative_to(i) for i in ignored):
+                files.add(path)
+    return files, {f.parent for f in files}
+
+
+def relevant(path: Path, files: set[Path], folders: set[Path], ignore: Iterable[Path]) -> bool:
+    """A change matters if it touches a dependency or anything below a dependency's folder (a new .go file,
+    an image in a new subfolder); the pipeline's own outputs and editor droppings never do."""
+    path = path.resolve()
+    if any(is_junk(part) for part in path.parts) or any(path == i or path.is_relative_to(i)
+                                                         for i in (p.resolve() for p in ignore)):
+        return False
+    return path in files or any(path.is_relative_to(folder) for folder in folders)
+
+
+def affected_tasks(tasks: Iterable[Any], changed: Iterable[Path]) -> set[str]:
+    """Tasks that depend on a changed file, directly or through another task's targets (for the DevTools
+    view and tests; doit itself decides what actually runs)."""
+    tasks = list(tasks)
+    changed_paths = {Path(c).resolve() for c in changed}
+    producer = {Path(t).resolve(): task.name for task in tasks for t in getattr(task, "targets", ())}
+    dependents: dict[str, set[str]] = {}
+    for task in tasks:
+        for dep in getattr(task, "file_dep", ()):
+            source = producer.get(Path(dep).resolve())
+            if source:
+                dependents.setdefault(source, set()).add(task.name)
+        for dep in getattr(task, "task_dep", ()):
+            dependents.setdefault(dep, set()).add(task.name)
+    hit = {task.name for task in tasks if changed_paths & {Path(d).resolve() for d in getattr(task, "file_dep", ())}}
+    queue = list(hit)
+    while queue:
+        for nxt in dependents.get(queue.pop(), ()):
+            if nxt not in hit:
+                hit.add(nxt)
+                queue.append(nxt)
+    return hit
+
+
+def styles_only(changed: Iterable[Path]) -> bool:
+    """Only stylesheets changed: the page can swap them in place instead of reloading."""
+    changed = list(changed)
+    return bool(changed) and all(Path(c).suffix.lower() in STYLE_SUFFIXES for c in changed)
+
+
+def patch(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """What a build changed in the served output, by logical name: sizes and hashes before and after."""
+    old = (before or {}).get("assets", {})
+    new = after.get("assets", {})
+    entries = []
+    for name in sorted(set(old) | set(new)):
+        a, b = old.get(name), new.get(name)
+        if a and b and a["hash"] == b["hash"] and a["path"] == b["path"]:
+            continue
+        change = "added" if a is None else "removed" if b is None else "modified"
+        entries.append({
+            "name": name, "path": (b or a)["path"], "change": change,
+            "before": {"size": a["size"], "hash": a["hash"], "path": a["path"]} if a else None,
+            "after": {"size": b["size"], "hash": b["hash"], "path": b["path"]} if b else None,
+        })
+    return entries
+
+
+def stylesheet_swaps(entries: Iterable[Mapping[str, Any]], manifest: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The live-reload ``css`` message's changes: old and new URL of each rebuilt stylesheet."""
+    base, assets = manifest.get("base", "/"), manifest.get("assets", {})
+    return [{"from": base + e["before"]["path"], "to": base + e["after"]["path"],
+             "integrity": assets.get(e["name"], {}).get("integrity", "")}
+            for e in entries if e["change"] == "modified" and e["path"].endswith(".css")]
+
+
+# ---------------------------------------------------------------- coalescing
+
+
+@dataclass
+class BuildQueue:
+    """At most one build at a time; changes arriving during a build are merged into exactly one
+    follow-up build, so a burst of saves never queues a build per file."""
+
+    run: Callable[[set[Path]], None]
+    _pending: set[Path] = field(default_factory=set)
+    _busy: bool = False
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _idle: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        self._idle.set()
+
+    def submit(self, changes: Iterable[Path]) -> bool:
+        """Hand over changed paths; True when this call started a build (in a worker thread)."""
+        with self._lock:
+            self._pending.update(changes)
+            if self._busy or not self._pending:
+                return False
+            self._busy = True
+            self._idle.clear()
+        threading.Thread(target=self._loop, name="vango-build", daemon=True).start()
+        return True
+
+    def _loop(self) -> None:
+        while True:
+            with self._lock:
+                batch, self._pending = self._pending, set()
+                if not batch:
+                    self._busy = False
+                    self._idle.set()
+                    return
+            try:
+                self.run(batch)
+            except Exception:  # a bug in one build must not stop watching
+                log.get_logger("watch").exception("the build crashed")
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        return self._idle.wait(timeout)
+
+
+# ---------------------------------------------------------------- building in-process
+
+
+class _Errors(logging.Handler):
+    """Collects the error lines logged during one build (config errors end the run before any task)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@dataclass
+class BuildResult:
+    id: int
+    ok: bool
+    trigger: list[str]
+    tasks: list[dict[str, Any]]
+    patch: list[dict[str, Any]]
+    error: dict[str, str] | None
+    duration_s: float
+
+
+class DevSession:
+    """Runs builds on the dev profile and publishes what happened to the dev server's hub."""
+
+    def __init__(self, publisher: Publisher | None = None, target: str = "release"):
+        self.publisher = publisher
+        self.target = target
+        self._counter = 0
+        self.last: BuildResult | None = None
+        self._was_broken = False
+        self._tasks: list[Any] = []  # as loaded after the last build (for the watched set and DevTools)
+
+    def _publish(self, channel: str, message: dict[str, Any]) -> None:
+        if self.publisher is not None:
+            self.publisher.publish(channel, message)
+
+    @staticmethod
+    def namespace() -> dict[str, Any]:
+        """A fresh dodo namespace: config, file lists and paths (profile!) are read again for every build."""
+        import pipeline.dodo as dodo
+        from pipeline.engine import loader as registry
+
+        registry.reset()
+        return {**vars(dodo), **registry.doit_creators(), "DOIT_CONFIG": dodo.doit_config()}
+
+    def load_tasks(self) -> list[Any]:
+        """The current task list, as doit loads it; empty while the configuration is broken (the build
+        reports why), so watching goes on and a fix is picked up."""
+        from doit.loader import load_tasks
+
+        from pipeline.core.errors import PipelineError
+
+        logger = logging.getLogger(log.LOGGER_NAME)
+        level = logger.level
+        logger.setLevel(logging.CRITICAL)  # the build that just ran has reported any problem already
+        try:
+            self._tasks = load_tasks(self.namespace(), [])
+        except (SystemExit, PipelineError):
+            self._tasks = []
+        finally:
+            logger.setLevel(level)
+        return self._tasks
+
+    def build(self, changed: Iterable[Path] = ()) -> BuildResult:
+        from doit.cmd_base import ModuleTaskLoader
+        from doit.doit_cmd import DoitMain
+
+        from pipeline.config.context import Paths
+
+        self._counter += 1
+        build_id, started = self._counter, time.perf_counter()
+        cwd = Path.cwd()
+        trigger = sorted(_shown(p, cwd) for p in changed)
+        self._publish(DEVTOOLS, {"type": "build.started", "id": build_id, "trigger": trigger, "ts": time.time(),
+                                 "affected": sorted(affected_tasks(self._tasks, changed)) if self._tasks else []})
+        manifest_path = Paths.from_environment().dist_dir / "asset-manifest.json"
+        before = _read_json(manifest_path)
+        statuses: list[dict[str, Any]] = []
+        failure: dict[str, str] | None = None
+
+        def collect(event: events.Event) -> None:
+            nonlocal failure
+            status = {events.TASK_EXECUTED: "executed", events.TASK_UPTODATE: "uptodate",
+                      events.TASK_FAILED: "failed"}.get(event.kind)
+            if status:
+                entry = {"task": event.task, "status": status, "duration_s": event.data.get("duration_s", 0.0)}
+                statuses.append(entry)
+                self._publish(DEVTOOLS, {"type": "task", "id": build_id, **entry})
+            if event.kind == events.TASK_FAILED and failure is None:
+                failure = {"task": event.task, "message": event.data.get("error", "")}
+
+        errors = _Errors()
+        logging.getLogger(log.LOGGER_NAME).addHandler(errors)
+        unsubscribe = events.subscribe(collect)
+        try:
+            code = DoitMain(ModuleTaskLoader(self.namespace())).run(["run", self.target])
+        except SystemExit as exc:  # bad configuration while loading tasks
+            code = exc.code if isinstance(exc.code, int) else 2
+        finally:
+            unsubscribe()
+            logging.getLogger(log.LOGGER_NAME).removeHandler(errors)
+        if code != 0 and failure is None:
+            failure = {"task": "config", "message": errors.messages[0] if errors.messages else f"exit code {code}"}
+        after = _read_json(manifest_path)
+        changes = patch(before, after) if code == 0 and after else []
+        result = BuildResult(build_id, code == 0, trigger, statuses, changes, failure,
+                             round(time.perf_counter() - started, 4))
+        executed = [t["task"] for t in statuses if t["status"] == "executed"]
+        log.get_logger("watch").log(
+            logging.INFO if result.ok else logging.WARNING,
+            "build %d %s in %.2fs", build_id, "ok" if result.ok else "failed", result.duration_s,
+            extra={"event": "watch.build", "fields": {"id": build_id, "ok": result.ok, "exit_code": code,
+                                                      "executed": executed, "trigger": trigger,
+                                                      "error": failure["message"] if failure else None}})
+        self.last = result
+        self._announce(result, changed, after)
+        return result
+
+    def _announce(self, result: BuildResult, changed: Iterable[Path], after: Mapping[str, Any] | None) -> None:
+        self._publish(DEVTOOLS, {"type": "build.finished", "id": result.id, "ok": result.ok,
+                                 "duration_s": result.duration_s, "tasks": result.tasks, "patch": result.patch,
+                                 "error": result.error["message"] if result.error else None})
+        if not result.ok:
+            self._was_broken = True
+            self._publish(RELOAD, {"type": "error", **(result.error or {"task": "?", "message": "build failed"})})
+            return
+        if self._was_broken:
+            self._was_broken = False
+            self._publish(RELOAD, {"type": "ok"})
+        if not result.patch:
+            return
+        swaps = stylesheet_swaps(result.patch, after or {})
+        if styles_only(changed) and swaps:
+            self._publish(RELOAD, {"type": "css", "changes": swaps})
+        else:
+            self._publish(RELOAD, {"type": "reload"})
+
+
+def _shown(path: Path, cwd: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(cwd).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+# ---------------------------------------------------------------- the loop
+
+
+def watch(session: DevSession, *, stop: threading.Event | None = None, debounce_ms: int = 200,
+          on_ready: Callable[[], None] | None = None) -> None:
+    """Build once, then rebuild on every relevant change until ``stop`` is set (or Ctrl-C).
+
+    The watched set is recomputed after every build (new files, a changed config), without ever pausing
+    the watcher, so no change is missed while it is refreshed.
+    """
+    import watchfiles
+
+    from pipeline.config.context import Paths
+
+    stop = stop or threading.Event()
+    paths = Paths.from_environment()
+    ignore = [paths.build_dir, paths.dist_dir, paths.cache_dir, paths.db_path]
+    logger = log.get_logger("watch")
+    state: dict[str, set[Path]] = {}
+
+    def refresh() -> None:
+        tasks = session.load_tasks()
+        files, folders = watched(tasks, ignore)
+        if not tasks:  # broken configuration: watch the whole app folder until it loads again
+            folders = {paths.app_dir}
+        state["files"], state["folders"] = files, folders
+
+    def build(batch: set[Path]) -> None:
+        session.build(batch)
+        refresh()
+
+    queue = BuildQueue(build)
+    build(set())
+    roots = _roots({paths.app_dir, *state["folders"]})
+
+    def keep(change: Any, path: str) -> bool:
+        return relevant(Path(path), state["files"], state["folders"], ignore)
+
+    ready = False
+    # yield_on_timeout: the first (empty) yield comes once the OS watches exist; only then is it safe to say
+    # "ready" (a change made earlier would be missed).
+    for changes in watchfiles.watch(*roots, watch_filter=keep, debounce=debounce_ms, step=50, stop_event=stop,
+                                    rust_timeout=200, yield_on_timeout=True, raise_interrupt=False):
+        if not ready:
+            ready = True
+            logger.info("watching %d files in %d folders", len(state["files"]), len(state["folders"]),
+                        extra={"event": "watch.ready",
+                               "fields": {"files": len(state["files"]), "folders": len(state["folders"])}})
+            if on_ready:
+                on_ready()
+        if not changes:
+            continue
+        batch = {Path(p) for _, p in changes}
+        logger.info("changed: %s", ", ".join(sorted(_shown(p, Path.cwd()) for p in batch))[:300])
+        queue.submit(batch)
+    queue.wait_idle(timeout=600)
+
+
+def _roots(folders: set[Path]) -> list[Path]:
+    """The fewest folders covering all of ``folders`` (watching a parent also sees its children)."""
+    roots: list[Path] = []
+    for folder in sorted(folders, key=lambda p: len(p.parts)):
+        if folder.is_dir() and not any(folder.is_relative_to(r) for r in roots):
+            roots.append(folder)
+    return roots
+
+
+def use_dev_profile() -> None:
+    """Watch mode builds the dev profile (see ``pipeline.config.context.profile``)."""
+    os.environ["VANGO_PROFILE"] = "dev"
+
+
+# ---------------------------------------------------------------- `doit watch`
+
+opt_debounce = {
+    "name": "debounce", "long": "debounce", "type": int, "default": 200,
+    "help": "milliseconds of quiet before a burst of changes is built [default: %(default)s]",
+}
+
+
+class WatchCommand(DoitCmdBase):
+    """``doit watch``: registered in pyproject.toml under ``[tool.doit.plugins.command]`` (doit's own
+    ``auto`` is gone and its plugin needs pyinotify, which fails on current Pythons)."""
+
+    name = "watch"
+    doc_purpose = "rebuild on every change of the tasks' inputs (dev profile); `vango dev` also serves it"
+    doc_usage = ""
+    doc_description = None
+    cmd_options = (opt_debounce,)
+
+    def execute(self, params: Any, args: Any) -> int:
+        use_dev_profile()
+        self.loader.setup(params)
+        self.loader.load_doit_config()  # imports the dodo file, which may name the app
+        log.setup()
+        with contextlib.suppress(KeyboardInterrupt):
+            watch(DevSession(None), debounce_ms=params["debounce"])
+        return 0
