@@ -1,7 +1,7 @@
-"""doit entry point of this repository: builds the bundled example (set VANGO_APP to build another app)."""
+"""doit entry point of this repository: builds the bundled example (``VANGO_APP`` builds another app)."""
 
 from pathlib import Path
 
-from pipeline.dodo import *  # noqa: F403  (every pipeline task and DOIT_CONFIG)
+from pipeline.dodo import tasks
 
-set_default_app(Path(__file__).parent / "examples" / "todo")  # noqa: F405
+globals().update(tasks(default_app=Path(__file__).parent / "examples" / "todo"))

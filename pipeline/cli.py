@@ -12,8 +12,10 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from pipeline import __version__
+from pipeline.config.context import DEV, Context, Settings
 from pipeline.observe import log
 
 
@@ -33,6 +35,7 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--dist", metavar="DIR", help="output folder (default: ./dist)")
         p.add_argument("--build-dir", metavar="DIR", help="intermediate files and doit DB (default: ./build)")
         p.add_argument("--log-format", choices=log.FORMATS, help="human (default) or json, one object per line")
+        p.add_argument("--debug", action="store_true", help="show the traceback of a failing addon")
 
     build = sub.add_parser("build", help="build the app into dist/ (runs doit's 'release' task)")
     common(build)
@@ -54,38 +57,46 @@ def _parser() -> argparse.ArgumentParser:
     common(listing)
     clean = sub.add_parser("clean", help="remove build outputs (build/ files the tasks created)")
     common(clean)
+    schema = sub.add_parser("schema", help="print vango.json's JSON Schema with every installed addon's section")
+    common(schema)
+    schema.add_argument("-o", "--output", metavar="FILE", help="write it to FILE instead (for \"$schema\")")
+
+    from pipeline.cli_addon import add_addon_parser
+
+    add_addon_parser(sub, common)
     return parser
 
 
-def _doit(argv: list[str]) -> int:
+def _doit(argv: list[str], settings: Settings) -> int:
     from doit.cmd_base import ModuleTaskLoader
     from doit.doit_cmd import DoitMain
 
-    import pipeline.dodo as namespace  # imported after the environment is set: it reads the paths
+    from pipeline.engine.loader import namespace
 
     try:
-        return DoitMain(ModuleTaskLoader(namespace)).run(argv)
+        return DoitMain(ModuleTaskLoader(namespace(settings))).run(argv)
     except SystemExit as exc:  # raised for bad configuration while tasks load
         return exc.code if isinstance(exc.code, int) else 2
 
 
-def _dev(args: argparse.Namespace) -> int:
+def _dev(args: argparse.Namespace, settings: Settings) -> int:
     """The edit-refresh loop: builds run in a worker thread, the server in the main thread (uvicorn wants
     the signals); a failing build keeps serving the last good output."""
     import threading
 
-    from pipeline.config.context import Paths
     from pipeline.dev.server import Hub, create_app, serve
-    from pipeline.dev.watch import DevSession, use_dev_profile, watch
+    from pipeline.dev.server.extend import addon_setup
+    from pipeline.dev.watch import DevSession, watch
 
-    use_dev_profile()
-    paths = Paths.from_environment()
-    entry, base = _entry_and_base(paths)
+    paths = settings.paths()
+    ctx = _context(settings)
+    entry, base = (ctx.config.entry, ctx.config.base) if ctx else ("index.html", "/")
     hub = Hub()
-    app = create_app(lambda: paths.dist_dir, hub, entry=entry, base=base, allowed_hosts=args.allowed_host or None)
+    app = create_app(lambda: paths.dist_dir, hub, entry=entry, base=base, allowed_hosts=args.allowed_host or None,
+                     extensions=addon_setup(ctx))
     stop = threading.Event()
     logger = log.get_logger("dev")
-    watcher = threading.Thread(target=watch, args=(DevSession(hub),),
+    watcher = threading.Thread(target=watch, args=(DevSession(settings, hub),),
                                kwargs={"stop": stop, "debounce_ms": args.debounce}, name="vango-watch", daemon=True)
 
     def ready(url: str) -> None:
@@ -107,39 +118,73 @@ def _dev(args: argparse.Namespace) -> int:
     return 0
 
 
-def _entry_and_base(paths: object) -> tuple[str, str]:
-    """From vango.json if it is valid now; a broken config is reported by the first build instead."""
-    from pipeline.config.context import Project
+def _context(settings: Settings) -> Context | None:
+    """The context if vango.json is valid now; a broken config is reported by the first build instead."""
     from pipeline.core.errors import PipelineError
 
     try:
-        config = Project.load(paths).config  # type: ignore[arg-type]
+        return Context.load(settings)
     except PipelineError:
-        return "index.html", "/"
-    return config.entry, config.base
+        return None
+
+
+def settings_from(args: argparse.Namespace, **extra: object) -> Settings:
+    """Flags over environment, once: the only place the command line meets the environment."""
+    def absolute(value: str | None) -> Path | None:
+        return Path(os.path.abspath(value)) if value else None
+
+    return Settings.from_environment(
+        app=absolute(getattr(args, "app", None)), dist=absolute(getattr(args, "dist", None)),
+        build=absolute(getattr(args, "build_dir", None)), log_format=getattr(args, "log_format", None),
+        debug=True if getattr(args, "debug", False) else None,
+        force_pwa=True if getattr(args, "pwa", False) else None, **extra)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    for option, variable in (("app", "VANGO_APP"), ("dist", "VANGO_DIST_DIR"), ("build_dir", "VANGO_BUILD_DIR")):
-        value = getattr(args, option)
-        if value:
-            os.environ[variable] = os.path.abspath(value)
-    log.setup(fmt=args.log_format)
+    settings = settings_from(args, profile=DEV if args.command == "dev" else None)
+    log.setup(settings.log_format, settings.log_level, run=settings.run_id)
     if args.command == "build":
-        if args.pwa:
-            os.environ["VANGO_PWA"] = "1"
         doit_args = ["run"]
         if args.process:
             doit_args += ["-n", str(args.process)]
         if args.always:
             doit_args.append("-a")
-        return _doit(doit_args + (args.tasks or ["release"]))
+        return _doit(doit_args + (args.tasks or ["release"]), settings)
     if args.command == "dev":
-        return _dev(args)
+        return _dev(args, settings)
+    if args.command == "addon":
+        from pipeline.cli_addon import run_addon_command
+
+        return run_addon_command(args, settings)
+    if args.command == "schema":
+        return _schema(args, settings)
     if args.command == "list":
-        return _doit(["list"])
-    return _doit(["clean"])
+        return _doit(["list"], settings)
+    return _doit(["clean"], settings)
+
+
+def _schema(args: argparse.Namespace, settings: Settings) -> int:
+    """The published schema of vango.json: built-in keys plus every installed addon's section."""
+    import json
+
+    from pipeline.addons import manager
+    from pipeline.config.model import merged_schema
+    from pipeline.core.errors import PipelineError
+    from pipeline.core.fs import write_if_changed
+
+    try:
+        addons = manager.load(settings.paths().app_dir, debug=settings.debug)
+        document = merged_schema(manager.config_sections(addons))
+    except PipelineError as exc:
+        log.get_logger().error("%s", exc)
+        return exc.exit_code
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if args.output:
+        write_if_changed(Path(args.output), text.encode("utf-8"))
+    else:
+        sys.stdout.write(text)
+    return 0
 
 
 if __name__ == "__main__":

@@ -1,33 +1,42 @@
-"""Everything doit needs, for a ``dodo.py`` to import: ``from pipeline.dodo import *``.
+"""Everything doit needs, for a ``dodo.py``: ``from pipeline.dodo import *`` (the app is ``VANGO_APP`` or the
+working directory), or ``globals().update(tasks(default_app=...))`` to name the app.
 
-That one line gives a dodo file every pipeline task, the sqlite3 dependency database under
-``build/`` (safe under concurrent and interrupted runs, unlike dbm/json), the structured reporter and
-``release`` as the default task. Which app is built: see :mod:`pipeline.config.context`.
+Either gives the dodo file every task the registry declares (built-in steps and installed addons), the
+sqlite3 dependency database under ``build/`` (safe under concurrent and interrupted runs, unlike dbm/json),
+the structured reporter and ``release`` as the default task. Importing this module does nothing by itself:
+the settings are read, the addons verified and vango.json loaded when the dodo file asks for the tasks.
 """
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
-from pipeline.config.context import Paths, set_default_app
-from pipeline.engine.loader import doit_creators
-from pipeline.engine.reporter import VangoReporter
+
+def tasks(default_app: str | os.PathLike[str] | None = None, **overrides: Any) -> dict[str, Any]:
+    """The dodo namespace for the app (``VANGO_APP`` wins over ``default_app``), settings from the environment."""
+    from pipeline.config.context import Settings, set_default_app
+    from pipeline.engine.loader import namespace
+
+    if default_app is not None:
+        set_default_app(Path(default_app))
+    return namespace(Settings.from_environment(**overrides))
 
 
-def doit_config() -> dict[str, Any]:
-    paths = Paths.from_environment()
-    paths.build_dir.mkdir(parents=True, exist_ok=True)
-    return {
-        "backend": "sqlite3",
-        "dep_file": str(paths.db_path),
-        "default_tasks": ["release"],
-        "reporter": VangoReporter,
-        "subtasks": True,  # `doit list` shows wasm:compile and wasm:runtime
-    }
+_namespace: dict[str, Any] | None = None
 
 
-DOIT_CONFIG = doit_config()
-_creators = doit_creators()
-globals().update(_creators)
-
-__all__ = ["DOIT_CONFIG", "set_default_app", *_creators]
+def __getattr__(name: str) -> Any:
+    """``from pipeline.dodo import *`` asks for ``__all__`` and then each name: build the namespace then."""
+    global _namespace
+    if name.startswith("__") and name != "__all__":
+        raise AttributeError(name)
+    if _namespace is None:
+        _namespace = tasks()
+    if name == "__all__":
+        return list(_namespace)
+    try:
+        return _namespace[name]
+    except KeyError:
+        raise AttributeError(name) from None

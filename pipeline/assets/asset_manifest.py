@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from jsonschema import Draft202012Validator
 
 from pipeline.config.model import AppConfig, schema
+from pipeline.core import jsonio
 from pipeline.core.mediatypes import content_type
 from pipeline.engine.maps import OutputFile
 
@@ -44,4 +44,4 @@ def served_files(manifest: Mapping[str, Any]) -> list[str]:
 
 
 def dumps(manifest: Mapping[str, Any]) -> bytes:
-    return (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+    return jsonio.dumps(manifest)

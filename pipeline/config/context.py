@@ -1,42 +1,92 @@
-"""Where things are: the app (sources and vango.json), the build folder and dist/.
+"""The one context object: settings from flags and environment, the paths, the validated config, the
+verified addons and a logger bound to the run (and, inside a step, to its task).
 
-The app comes from ``VANGO_APP``, else the default the dodo file set with :func:`set_default_app`, else
-the working directory. ``build/`` and ``dist/`` live in the working directory unless ``VANGO_BUILD_DIR``
-or ``VANGO_DIST_DIR`` say otherwise; ``VANGO_CACHE_DIR`` moves the content-addressed cache (default
-``build/cache``).
+Entry points (``vango``, a ``dodo.py``, ``doit watch``) build a :class:`Settings` once, from their flags
+and the environment; everything after that reads the :class:`Context`, never ``os.environ``. The app
+comes from ``--app``/``VANGO_APP``, else the default the dodo file set with :func:`set_default_app`, else
+the working directory. ``build/`` and ``dist/`` live in the working directory unless ``--build-dir``/
+``VANGO_BUILD_DIR`` or ``--dist``/``VANGO_DIST_DIR`` say otherwise; ``VANGO_CACHE_DIR`` moves the
+content-addressed cache (default ``build/cache``).
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from pipeline.config.model import CONFIG_NAME, AppConfig, inside, load_config
 from pipeline.core.errors import ConfigError
 
+if TYPE_CHECKING:
+    from pipeline.addons.manager import AddonSet
+
 _default_app: Path | None = None
 RELEASE, DEV = "release", "dev"
-
-
-def profile() -> str:
-    """``release`` (default) or ``dev`` (``VANGO_PROFILE``): dev builds skip the slow and the in-the-way
-    parts (brotli 11, the service worker, a <meta> CSP that would block the live-reload client)."""
-    return DEV if os.environ.get("VANGO_PROFILE", RELEASE).strip().lower() == DEV else RELEASE
-
-
-def dev_config(config: AppConfig) -> AppConfig:
-    compress = replace(config.compress, brotli_quality=min(config.compress.brotli_quality, 5),
-                       gzip_level=min(config.compress.gzip_level, 6))
-    return replace(config, compress=compress, pwa=None, csp=replace(config.csp, meta=False),
-                   deploy=replace(config.deploy, keep_releases=0))
+PROFILES = (RELEASE, DEV)
+_TRUE = {"1", "true", "yes", "on"}
 
 
 def set_default_app(path: str | os.PathLike[str]) -> None:
-    """Used by a dodo file to name its app; ``VANGO_APP`` still wins."""
+    """Used by a dodo file to name its app; ``--app``/``VANGO_APP`` still win."""
     global _default_app
     _default_app = Path(path)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What an entry point was told (flags over environment), read once per run."""
+
+    app: Path | None = None
+    dist: Path | None = None
+    build: Path | None = None
+    cache: Path | None = None
+    profile: str = RELEASE
+    force_pwa: bool = False
+    log_format: str = "human"
+    log_level: str = "INFO"
+    debug: bool = False
+    run_id: str = ""
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """The environment's ``VANGO_*`` variables; ``overrides`` (flags) win where they are not None."""
+        env = os.environ if environ is None else environ
+
+        def path(name: str) -> Path | None:
+            return Path(env[name]) if env.get(name) else None
+
+        profile = env.get("VANGO_PROFILE", RELEASE).strip().lower()
+        fmt = env.get("VANGO_LOG_FORMAT", "human").strip().lower()
+        values: dict[str, Any] = {
+            "app": path("VANGO_APP"), "dist": path("VANGO_DIST_DIR"), "build": path("VANGO_BUILD_DIR"),
+            "cache": path("VANGO_CACHE_DIR"), "profile": DEV if profile == DEV else RELEASE,
+            "force_pwa": env.get("VANGO_PWA", "").strip().lower() in _TRUE,
+            "log_format": fmt if fmt in ("human", "json") else "human",
+            "log_level": (env.get("VANGO_LOG_LEVEL") or "INFO").upper(),
+            "debug": env.get("VANGO_DEBUG", "").strip().lower() in _TRUE,
+            "run_id": env.get("VANGO_RUN_ID", "").strip(),
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        if not values["run_id"]:
+            values["run_id"] = uuid.uuid4().hex[:12]
+        return cls(**values)
+
+    def paths(self, cwd: Path | None = None) -> Paths:
+        cwd = cwd or Path.cwd()
+        app = Path(self.app or _default_app or cwd)
+        dev = self.profile == DEV
+        # The dev profile keeps its own state, so switching between `vango dev` and a release never
+        # invalidates the other's cache, and never touches dist/.
+        build = (cwd / (self.build or Path("build/dev" if dev else "build"))).resolve()
+        dist = self.dist or (build / "dist" if dev else cwd / "dist")
+        cache = self.cache or build / "cache"
+        return Paths((cwd / app).resolve(), build, (cwd / dist).resolve(), (cwd / cache).resolve())
 
 
 @dataclass(frozen=True)
@@ -46,40 +96,79 @@ class Paths:
     dist_dir: Path
     cache_dir: Path
 
-    @classmethod
-    def from_environment(cls) -> Paths:
-        cwd = Path.cwd()
-        app = Path(os.environ.get("VANGO_APP") or _default_app or cwd)
-        dev = profile() == DEV
-        # The dev profile keeps its own state, so switching between `vango dev` and a release never
-        # invalidates the other's cache, and never touches dist/.
-        build = (cwd / Path(os.environ.get("VANGO_BUILD_DIR") or ("build/dev" if dev else "build"))).resolve()
-        dist = Path(os.environ.get("VANGO_DIST_DIR") or (build / "dist" if dev else cwd / "dist"))
-        cache = Path(os.environ.get("VANGO_CACHE_DIR") or build / "cache")
-        return cls((cwd / app).resolve(), build, (cwd / dist).resolve(), (cwd / cache).resolve())
-
     @property
     def db_path(self) -> Path:
         return self.build_dir / "doit.sqlite3"
 
+    @property
+    def config_path(self) -> Path:
+        return self.app_dir / CONFIG_NAME
+
+
+def dev_config(config: AppConfig) -> AppConfig:
+    compress = replace(config.compress, brotli_quality=min(config.compress.brotli_quality, 5),
+                       gzip_level=min(config.compress.gzip_level, 6))
+    return replace(config, compress=compress, pwa=None, csp=replace(config.csp, meta=False),
+                   deploy=replace(config.deploy, keep_releases=0))
+
+
+class BoundLogger(logging.LoggerAdapter):
+    """The context's logger: every record carries the run id and the task, without a module-level logger."""
+
+    def process(self, msg: Any, kwargs: Any) -> tuple[Any, Any]:
+        extra = dict(self.extra or {})
+        extra.update(kwargs.get("extra") or {})
+        kwargs["extra"] = extra
+        return msg, kwargs
+
 
 @dataclass(frozen=True)
-class Project:
-    """Everything a task needs to know, picklable so ``doit -n N`` can hand it to workers."""
+class Context:
+    """Everything a step or hook needs to know; picklable, so ``doit -n N`` hands it to worker processes."""
 
+    settings: Settings
     paths: Paths
     config: AppConfig
+    addons: AddonSet | None = None
+    task: str | None = None
 
     @classmethod
-    def load(cls, paths: Paths | None = None) -> Project:
-        paths = paths or Paths.from_environment()
-        force_pwa = os.environ.get("VANGO_PWA", "").lower() in {"1", "true", "yes"}
-        config = load_config(paths.app_dir / CONFIG_NAME, force_pwa=force_pwa)
-        if profile() == DEV:
+    def load(cls, settings: Settings | None = None, *, addons: bool = True) -> Context:
+        """Read vango.json (with the sections the installed addons register), after verifying the addons."""
+        from pipeline.addons import manager
+
+        settings = settings or Settings.from_environment()
+        paths = settings.paths()
+        addon_set = manager.load(paths.app_dir, debug=settings.debug) if addons else None
+        config = load_config(paths.config_path, force_pwa=settings.force_pwa,
+                             sections=manager.config_sections(addon_set))
+        if settings.profile == DEV:
             config = dev_config(config)
-        project = cls(paths, config)
-        project.check_layout()
-        return project
+        ctx = cls(settings, paths, config, addon_set)
+        ctx.check_layout()
+        manager.call(addon_set, "vango_configure", ctx=ctx)
+        return ctx
+
+    def for_task(self, name: str) -> Context:
+        return replace(self, task=name)
+
+    @property
+    def logger(self) -> BoundLogger:
+        from pipeline.observe import log
+
+        return BoundLogger(log.get_logger(self.task or ""), {"task": self.task, "run_id": self.settings.run_id})
+
+    @property
+    def profile(self) -> str:
+        return self.settings.profile
+
+    @property
+    def run_id(self) -> str:
+        return self.settings.run_id
+
+    def addon_config(self, name: str) -> Any:
+        """The typed settings of an addon's ``addons.<name>`` section (its model's defaults when absent)."""
+        return self.config.addons.get(name)
 
     @property
     def app_dir(self) -> Path:
@@ -87,7 +176,7 @@ class Project:
 
     @property
     def config_path(self) -> Path:
-        return self.app_dir / CONFIG_NAME
+        return self.paths.config_path
 
     @cached_property
     def web_dir(self) -> Path:
@@ -127,6 +216,10 @@ class Project:
     @property
     def wasm_dir(self) -> Path:
         return self.build_dir / "wasm"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.build_dir / "reports"
 
     @property
     def cache_dir(self) -> Path:

@@ -6,8 +6,10 @@ Validation uses the JSON Schema shipped in ``pipeline/config/schemas`` (the same
 
 from __future__ import annotations
 
+import copy
 import json
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -17,6 +19,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
+from pipeline.config.sections import ConfigSection
 from pipeline.core.errors import ConfigError
 from pipeline.core.inputs import read_json
 from pipeline.pwa.settings import PwaSettings
@@ -75,6 +78,11 @@ class AppConfig:
     csp: CspSettings = field(default_factory=CspSettings)
     deploy: DeploySettings = field(default_factory=DeploySettings)
     pwa: PwaSettings | None = None
+    addons: tuple[tuple[str, Any], ...] = ()  # (name, typed settings) of every installed addon's section
+
+    @property
+    def addon_settings(self) -> Mapping[str, Any]:
+        return dict(self.addons)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data, for doit's ``config_changed`` and for logs."""
@@ -89,12 +97,12 @@ def schema(name: str = "vango.schema.json") -> dict[str, Any]:
     return json.loads(resources.files("pipeline.config").joinpath("schemas", name).read_text(encoding="utf-8"))
 
 
-def load_config(path: Path, *, force_pwa: bool = False) -> AppConfig:
+def load_config(path: Path, *, force_pwa: bool = False, sections: Iterable[ConfigSection] = ()) -> AppConfig:
     """Read, validate and type ``vango.json``; any problem is a one-line :class:`ConfigError`.
 
     ``force_pwa`` (``vango build --pwa``) turns the PWA on even when the file does not."""
     data = read_json(path, error=ConfigError, missing="not found: every Vango app needs a vango.json with a name")
-    return parse_config(data, path, force_pwa=force_pwa)
+    return parse_config(data, path, force_pwa=force_pwa, sections=sections)
 
 
 def _pwa(data: dict[str, Any], base: str, path: Path, force: bool) -> PwaSettings | None:
@@ -103,7 +111,7 @@ def _pwa(data: dict[str, Any], base: str, path: Path, force: bool) -> PwaSetting
         return None
     value = {} if value in (True, False) else dict(value)
     if "icon" not in value:
-        defaults = [f"{data.get('web', 'web')}/{ICON_DEFAULT}", ICON_DEFAULT]
+        defaults = [f"{data.get('web', AppConfig.web)}/{ICON_DEFAULT}", ICON_DEFAULT]
         found = next((c for c in defaults if (path.parent / c).is_file()), None)
         if found is None:
             raise ConfigError(f"$.pwa.icon: the PWA needs a source image for its icons (at least 512 px); set it or "
@@ -118,34 +126,43 @@ def _pwa(data: dict[str, Any], base: str, path: Path, force: bool) -> PwaSetting
     return settings
 
 
-def parse_config(data: Any, path: Path, *, force_pwa: bool = False) -> AppConfig:
-    """Validate already-decoded JSON against the schema and apply defaults."""
-    error = best_match(Draft202012Validator(schema()).iter_errors(data))
+def parse_config(data: Any, path: Path, *, force_pwa: bool = False,
+                 sections: Iterable[ConfigSection] = ()) -> AppConfig:
+    """Validate already-decoded JSON against the schema (with the addons' sections merged in) and type it.
+
+    The defaults live in the dataclasses above: a key the file leaves out takes its field's default."""
+    sections = tuple(sections)
+    error = best_match(Draft202012Validator(merged_schema(sections)).iter_errors(data))
     if error is not None:
         raise ConfigError(f"{error.json_path}: {error.message}", path=path)
     go, sri, csp = data.get("go", {}), data.get("sri", {}), data.get("csp", {})
+    plain = {k: data[k] for k in ("name", "web", "public", "entry", "base") if k in data}
     return AppConfig(
-        name=data["name"],
-        web=data.get("web", "web"),
-        public=data.get("public", "public"),
-        entry=data.get("entry", "index.html"),
-        base=data.get("base", "/"),
-        go=GoSettings(
-            main=go.get("main", "."),
-            toolchain=go.get("toolchain"),
-            tags=tuple(go.get("tags", ())),
-            ldflags=tuple(go.get("ldflags", ())),
-        ),
+        **plain,
+        go=GoSettings(**{k: tuple(v) if isinstance(v, list) else v for k, v in go.items()}),
         compress=CompressSettings(**data.get("compress", {})),
-        sri=SriSettings(algorithms=tuple(sri.get("algorithms", ("sha384",))), allow=tuple(sri.get("allow", ()))),
-        csp=CspSettings(
-            enabled=csp.get("enabled", True),
-            meta=csp.get("meta", False),
-            directives=tuple(sorted((k, tuple(v)) for k, v in csp.get("directives", {}).items())),
-        ),
+        sri=SriSettings(**{k: tuple(v) for k, v in sri.items()}),
+        csp=CspSettings(**{k: v for k, v in csp.items() if k != "directives"},
+                        directives=tuple(sorted((k, tuple(v)) for k, v in csp.get("directives", {}).items()))),
         deploy=DeploySettings(**data.get("deploy", {})),
-        pwa=_pwa(data, data.get("base", "/"), path, force_pwa),
+        pwa=_pwa(data, data.get("base", AppConfig.base), path, force_pwa),
+        addons=tuple((s.name, s.build(data.get("addons", {}).get(s.name, {}))) for s in sorted(sections,
+                                                                                                 key=_by_name)),
     )
+
+
+def _by_name(section: ConfigSection) -> str:
+    return section.name
+
+
+def merged_schema(sections: Iterable[ConfigSection] = ()) -> dict[str, Any]:
+    """The published schema of vango.json: the built-in keys plus one ``addons.<name>`` object per section."""
+    merged = copy.deepcopy(schema())
+    addons = merged["properties"]["addons"]["properties"]
+    for section in sections:
+        addons[section.name] = {"description": section.description or f"Settings of the {section.name} addon.",
+                                **copy.deepcopy(dict(section.schema))}
+    return merged
 
 
 def inside(root: Path, relative: str, *, config: Path, key: str) -> Path:

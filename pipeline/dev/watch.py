@@ -12,19 +12,22 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from doit.cmd_base import DoitCmdBase
 
 from pipeline.core.fs import is_junk
 from pipeline.observe import events, log
-from pipeline.steps.sources import STYLE_SUFFIXES
+
+if TYPE_CHECKING:
+    from pipeline.config.context import Settings
+
+STYLE_SUFFIXES = frozenset({".css"})
 
 RELOAD, DEVTOOLS = "reload", "devtools"
 
@@ -187,26 +190,34 @@ class BuildResult:
 class DevSession:
     """Runs builds on the dev profile and publishes what happened to the dev server's hub."""
 
-    def __init__(self, publisher: Publisher | None = None, target: str = "release"):
+    def __init__(self, settings: Settings, publisher: Publisher | None = None, target: str = "release"):
+        self.settings = settings
         self.publisher = publisher
         self.target = target
         self._counter = 0
         self.last: BuildResult | None = None
         self._was_broken = False
         self._tasks: list[Any] = []  # as loaded after the last build (for the watched set and DevTools)
+        self._namespace: dict[str, Any] | None = None
 
     def _publish(self, channel: str, message: dict[str, Any]) -> None:
         if self.publisher is not None:
             self.publisher.publish(channel, message)
 
-    @staticmethod
-    def namespace() -> dict[str, Any]:
-        """A fresh dodo namespace: config, file lists and paths (profile!) are read again for every build."""
-        import pipeline.dodo as dodo
-        from pipeline.engine import loader as registry
+    def namespace(self) -> dict[str, Any]:
+        """A fresh dodo namespace: config, addons and file lists are read again for every build."""
+        from pipeline.engine.loader import namespace
 
-        registry.reset()
-        return {**vars(dodo), **registry.doit_creators(), "DOIT_CONFIG": dodo.doit_config()}
+        return namespace(self.settings)
+
+    def extra_paths(self) -> set[Path]:
+        """What the addons ask to watch besides the tasks' inputs (``vango_watch_paths``)."""
+        session = self._namespace.get("VANGO_SESSION") if self._namespace else None
+        if session is None or session.ctx is None:
+            return set()
+        from pipeline.addons.manager import collect
+
+        return {Path(p).resolve() for _, p in collect(session.ctx.addons, "vango_watch_paths", ctx=session.ctx)}
 
     def load_tasks(self) -> list[Any]:
         """The current task list, as doit loads it; empty while the configuration is broken (the build
@@ -219,7 +230,8 @@ class DevSession:
         level = logger.level
         logger.setLevel(logging.CRITICAL)  # the build that just ran has reported any problem already
         try:
-            self._tasks = load_tasks(self.namespace(), [])
+            self._namespace = self.namespace()
+            self._tasks = load_tasks(self._namespace, [])
         except (SystemExit, PipelineError):
             self._tasks = []
         finally:
@@ -230,15 +242,13 @@ class DevSession:
         from doit.cmd_base import ModuleTaskLoader
         from doit.doit_cmd import DoitMain
 
-        from pipeline.config.context import Paths
-
         self._counter += 1
         build_id, started = self._counter, time.perf_counter()
         cwd = Path.cwd()
         trigger = sorted(_shown(p, cwd) for p in changed)
         self._publish(DEVTOOLS, {"type": "build.started", "id": build_id, "trigger": trigger, "ts": time.time(),
                                  "affected": sorted(affected_tasks(self._tasks, changed)) if self._tasks else []})
-        manifest_path = Paths.from_environment().dist_dir / "asset-manifest.json"
+        manifest_path = self.settings.paths().dist_dir / "asset-manifest.json"
         before = _read_json(manifest_path)
         statuses: list[dict[str, Any]] = []
         failure: dict[str, str] | None = None
@@ -327,10 +337,8 @@ def watch(session: DevSession, *, stop: threading.Event | None = None, debounce_
     """
     import watchfiles
 
-    from pipeline.config.context import Paths
-
     stop = stop or threading.Event()
-    paths = Paths.from_environment()
+    paths = session.settings.paths()
     ignore = [paths.build_dir, paths.dist_dir, paths.cache_dir, paths.db_path]
     logger = log.get_logger("watch")
     state: dict[str, set[Path]] = {}
@@ -338,6 +346,12 @@ def watch(session: DevSession, *, stop: threading.Event | None = None, debounce_
     def refresh() -> None:
         tasks = session.load_tasks()
         files, folders = watched(tasks, ignore)
+        for extra in session.extra_paths():
+            if extra.is_dir():
+                folders.add(extra)
+            else:
+                files.add(extra)
+                folders.add(extra.parent)
         if not tasks:  # broken configuration: watch the whole app folder until it loads again
             folders = {paths.app_dir}
         state["files"], state["folders"] = files, folders
@@ -382,11 +396,6 @@ def _roots(folders: set[Path]) -> list[Path]:
     return roots
 
 
-def use_dev_profile() -> None:
-    """Watch mode builds the dev profile (see ``pipeline.config.context.profile``)."""
-    os.environ["VANGO_PROFILE"] = "dev"
-
-
 # ---------------------------------------------------------------- `doit watch`
 
 opt_debounce = {
@@ -406,10 +415,12 @@ class WatchCommand(DoitCmdBase):
     cmd_options = (opt_debounce,)
 
     def execute(self, params: Any, args: Any) -> int:
-        use_dev_profile()
+        from pipeline.config.context import DEV, Settings
+
         self.loader.setup(params)
         self.loader.load_doit_config()  # imports the dodo file, which may name the app
-        log.setup()
+        settings = Settings.from_environment(profile=DEV)
+        log.setup(settings.log_format, settings.log_level, run=settings.run_id)
         with contextlib.suppress(KeyboardInterrupt):
-            watch(DevSession(None), debounce_ms=params["debounce"])
+            watch(DevSession(settings, None), debounce_ms=params["debounce"])
         return 0

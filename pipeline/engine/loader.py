@@ -1,72 +1,18 @@
-"""The task registry: every module in this package contributes ``task_*`` generators.
+"""From an entry point's settings to doit's task namespace: load the context (verifying the addons first),
+collect the registry, and hand doit one ``task_<basename>`` creator per basename.
 
-A build step is added by adding a module here, never by editing a central list. Each ``task_<name>``
-receives the loaded :class:`~pipeline.config.context.Project` and returns or yields doit task dicts, exactly
-as doit's own ``task_`` functions do. All subtasks of one basename (``gate:size``, ``gate:bench``) must
-come from one generator, because doit rejects two creators with the same basename.
+The context is loaded once per namespace; bad configuration or a refused addon ends the run with its
+one-line error and exit code (2), no traceback, before any task runs.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable
-from functools import cache
-from types import ModuleType
 from typing import Any, NoReturn
 
-from pipeline.config.context import Paths, Project
+from pipeline.config.context import Context, Settings
 from pipeline.core.errors import PipelineError
 from pipeline.observe import log
-
-Creator = Callable[[Project], Any]
-_SKIP = {"text", "sources"}
-
-
-def content_steps() -> list[str]:
-    """Steps whose outputs are files of dist/ (``CONTENT_STEP`` in their module): what precompression,
-    the asset manifest and release consume. An addon step joins them by declaring the same attribute."""
-    return sorted(m.CONTENT_STEP for m in step_modules() if getattr(m, "CONTENT_STEP", None))
-
-
-def step_modules() -> list[ModuleType]:
-    """Modules of ``pipeline.engine.loader`` that declare tasks, in name order."""
-    import pipeline.steps as package
-
-    names = sorted(m.name for m in pkgutil.iter_modules(package.__path__) if m.name not in _SKIP)
-    return [importlib.import_module(f"pipeline.steps.{name}") for name in names]
-
-
-def creators() -> dict[str, Creator]:
-    """``task_<basename>`` -> generator, across all step modules; a basename declared twice is a bug."""
-    found: dict[str, Creator] = {}
-    origin: dict[str, str] = {}
-    for module in step_modules():
-        for attr, value in vars(module).items():
-            if attr.startswith("task_") and callable(value) and getattr(value, "__module__", None) == module.__name__:
-                if attr in found:
-                    raise RuntimeError(f"{attr} is declared in both {origin[attr]} and {module.__name__}")
-                found[attr] = value
-                origin[attr] = module.__name__
-    return found
-
-
-@cache
-def _project(paths: Paths) -> Project:
-    return Project.load(paths)
-
-
-def reset() -> None:
-    """Forget the loaded project, so the next load reads vango.json and the file lists again (watch mode)."""
-    _project.cache_clear()
-
-
-def current_project() -> Project:
-    """The project for this run; bad configuration ends the run with its one-line error and exit code 2."""
-    try:
-        return _project(Paths.from_environment())
-    except PipelineError as exc:
-        stop(exc)
 
 
 def stop(exc: PipelineError) -> NoReturn:
@@ -76,23 +22,74 @@ def stop(exc: PipelineError) -> NoReturn:
     raise SystemExit(exc.exit_code) from None
 
 
-def doit_creators() -> dict[str, Callable[[], Any]]:
-    """Zero-argument ``task_*`` functions for a dodo namespace, each loading the project on demand."""
+def doit_config(settings: Settings) -> dict[str, Any]:
+    from pipeline.engine.reporter import VangoReporter
 
-    def bind(name: str, creator: Creator) -> Callable[[], Any]:
+    paths = settings.paths()
+    return {
+        "backend": "sqlite3",
+        "dep_file": str(paths.db_path),
+        "default_tasks": ["release"],
+        "reporter": VangoReporter,
+        "subtasks": True,  # `doit list` shows wasm:compile and wasm:runtime
+        "minversion": "0.36.0",
+    }
+
+
+class Session:
+    """One run's context, registry and task creators, loaded once; a load error is kept and reported when
+    doit asks for a task (so importing a dodo file never fails, and ``doit watch`` can wait for a fix)."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.ctx: Context | None = None
+        self.registry: Any = None
+        self.error: PipelineError | None = None
+        self._creators: dict[str, Any] = {}
+        self._load()
+
+    def _load(self) -> None:
+        from pipeline.engine.registry import Registry
+
+        log.setup(self.settings.log_format, self.settings.log_level, run=self.settings.run_id)
+        try:
+            self.ctx = Context.load(self.settings)
+            self.registry = Registry.from_addons(self.ctx)
+            self._creators = self.registry.creators(self.ctx)
+        except PipelineError as exc:
+            self.error = exc
+        # doit opens its database before it asks for a task (and so before a load error can be reported).
+        self.settings.paths().build_dir.mkdir(parents=True, exist_ok=True)
+
+    def basenames(self) -> list[str]:
+        return list(self._creators) if self.error is None else ["release"]
+
+    def creator(self, basename: str) -> Any:
+        if self.error is not None:
+            stop(self.error)
+        return self._creators[basename]
+
+
+def namespace(settings: Settings) -> dict[str, Any]:
+    """A dodo namespace: ``DOIT_CONFIG`` and one zero-argument ``task_<basename>`` function per basename the
+    registry declares (the context and the addons are loaded now: doit collects the names before calling any)."""
+    session = Session(settings)
+
+    def bind(basename: str) -> Callable[[], Any]:
         def task_creator() -> Any:
-            project = current_project()
+            creator = session.creator(basename)
             try:
-                result = creator(project)
+                result = creator()
                 if isinstance(result, dict):
                     return result
                 tasks = list(result or [])  # evaluate here, so bad input is reported cleanly
             except PipelineError as exc:
                 stop(exc)
-            return (t for t in tasks)  # doit wants a dict or a generator
+            return (t for t in tasks)
 
-        task_creator.__name__ = name
-        task_creator.__doc__ = creator.__doc__
+        task_creator.__name__ = f"task_{basename}"
+        task_creator.__doc__ = getattr(session._creators.get(basename), "__doc__", None)
         return task_creator
 
-    return {name: bind(name, creator) for name, creator in creators().items()}
+    names = {f"task_{name}": bind(name) for name in session.basenames()}
+    return {"DOIT_CONFIG": doit_config(settings), "VANGO_SESSION": session, **names}

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.assets.sri import DEFAULT_ALGORITHM, integrity
+from pipeline.core import jsonio
 from pipeline.core.errors import PipelineError
 from pipeline.core.fs import write_if_changed
 from pipeline.core.hashing import Fingerprint, fingerprint, hashed_name
@@ -56,7 +57,7 @@ def map_path(maps_dir: Path, step: str) -> Path:
 def write_map(maps_dir: Path, step: str, files: Iterable[OutputFile], **extra: Any) -> Path:
     path = map_path(maps_dir, step)
     body = {"step": step, "files": [asdict(f) for f in sorted(files, key=lambda f: f.logical)], **extra}
-    write_if_changed(path, (json.dumps(body, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode())
+    write_if_changed(path, jsonio.dumps(body, indent=1))
     return path
 
 

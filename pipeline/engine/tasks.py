@@ -1,8 +1,8 @@
-"""Shared doit wiring: the action wrapper and the shape of a build step's task.
+"""The doit side of a step: the action that runs it, and the up-to-date checks of its task.
 
-A step is a plain doit task dict whose target is the step's map file (see :mod:`pipeline.engine.maps`).
-Actions are module-level functions (picklable, so ``doit -n N`` works) wrapped by :func:`action`,
-which turns :class:`~pipeline.core.errors.PipelineError` into a one-line doit failure without traceback.
+Actions are module-level functions (picklable, so ``doit -n N`` works) taking the context and the step;
+doit adds its ``task``. A :class:`~pipeline.core.errors.PipelineError` becomes a one-line doit failure with
+the error's exit code; an exception in an addon's code becomes ``addon <name>: <message>``.
 """
 
 from __future__ import annotations
@@ -12,15 +12,19 @@ import json
 from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from doit.exceptions import TaskFailed
 from doit.tools import config_changed
 
-from pipeline.config.context import Project
 from pipeline.core.errors import PipelineError
-from pipeline.engine.maps import OutputFile, map_path, write_map
+from pipeline.engine.maps import OutputFile, write_map
+from pipeline.engine.step import Step, StepResult, StepRun
 from pipeline.observe import log
+
+if TYPE_CHECKING:
+    from pipeline.config.context import Context
+    from pipeline.gates.protocol import Gate
 
 
 class PipelineFailed(TaskFailed):
@@ -32,36 +36,69 @@ class PipelineFailed(TaskFailed):
         self.exit_code = exit_code
 
 
-def action(func: Callable[..., Iterable[Path | str] | None]) -> Callable[..., Any]:
-    """Wrap a step function: log under the task's name, report written files, fail cleanly on bad input.
+class GateFailed(PipelineError):
+    """A gate's verdict (not a crash): the message is the summary, the exit code the gate's."""
 
-    The wrapper takes doit's ``task`` argument itself and keeps the function's module and name, so it
-    still pickles by reference.
-    """
-
-    def wrapper(*args: Any, task: Any, **kwargs: Any) -> dict[str, Any] | TaskFailed:
-        log.setup()
-        token = log.current_task.set(task.name)
-        try:
-            written = func(*args, **kwargs) or []
-        except PipelineError as exc:
-            return PipelineFailed(str(exc), exc.exit_code)
-        finally:
-            log.current_task.reset(token)
-        return {"written": sorted({str(p) for p in written})}
-
-    wrapper.__module__ = func.__module__
-    wrapper.__name__ = func.__name__
-    wrapper.__qualname__ = func.__qualname__
-    wrapper.__doc__ = func.__doc__
-    return wrapper
+    def __init__(self, message: str, exit_code: int):
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
-def written(project: Project, step: str, outputs: Iterable[OutputFile], **extra: Any) -> list[Path]:
-    """Record a content step's outputs (and any ``extra`` facts for later steps) in its map; returns
-    what it wrote, for the task events."""
+def _in_task(ctx: Context, task: Any, body: Callable[[Context], Iterable[Path | str] | None]) -> Any:
+    log.setup(ctx.settings.log_format, ctx.settings.log_level, run=ctx.run_id)
+    token = log.current_task.set(task.name)
+    try:
+        written = body(ctx.for_task(task.name)) or []
+    except PipelineError as exc:
+        return PipelineFailed(str(exc), exc.exit_code)
+    finally:
+        log.current_task.reset(token)
+    return {"written": sorted({str(p) for p in written})}
+
+
+def run_step(ctx: Context, step: Step, sources: tuple[Path, ...], upstream: tuple[tuple[str, str], ...],
+             task: Any) -> dict[str, Any] | TaskFailed:
+    """The action of every step's task: build, record the outputs in the step's map, report what was written."""
+    from pipeline.addons.manager import guarded
+
+    def body(task_ctx: Context) -> list[Path]:
+        run = StepRun(task_ctx, step, sources, upstream)
+        result = guarded(step.owner, ctx.settings.debug, step.build, run)
+        if not isinstance(result, StepResult):
+            result = StepResult(files=tuple(result or ()))
+        if step.target is not None:  # the index and publish steps, wasm:compile: no map of their own
+            return list(result.written)
+        return recorded(task_ctx, step.name, result.files, **dict(result.facts)) + list(result.written)
+
+    return _in_task(ctx, task, body)
+
+
+def recorded(ctx: Context, step: str, outputs: Iterable[OutputFile], **facts: Any) -> list[Path]:
+    """Write a step's map (its files and facts for later steps); returns it and the files, for the events."""
     outputs = list(outputs)
-    return [write_map(project.maps_dir, step, outputs, **extra), *(project.out_dir / o.path for o in outputs)]
+    return [write_map(ctx.maps_dir, step, outputs, **facts), *(ctx.out_dir / o.path for o in outputs)]
+
+
+def run_gate(ctx: Context, gate: Gate, task: Any, **options: Any) -> dict[str, Any] | TaskFailed:
+    """The action of every ``gate:<name>`` task: evaluate, publish the verdict the same way for every gate."""
+    from pipeline.addons.manager import guarded
+    from pipeline.gates.publish import publish_report
+
+    def body(task_ctx: Context) -> list[Path]:
+        report = guarded(gate.owner, ctx.settings.debug, gate.evaluate, task_ctx, options)
+        if report is None:
+            return []
+        written = publish_report(task_ctx, gate, report)
+        guarded(gate.owner, ctx.settings.debug, gate.after_report, task_ctx, report, options)
+        code = guarded(gate.owner, ctx.settings.debug, gate.exit_code, report, options)
+        if code:
+            from pipeline.gates.publish import relative
+
+            raise GateFailed(guarded(gate.owner, ctx.settings.debug, gate.summary, report, code, relative(written)),
+                             code)
+        return [written]
+
+    return _in_task(ctx, task, body)
 
 
 def outputs_exist(map_file: Path, out_dir: Path) -> Callable[[], bool]:
@@ -92,28 +129,14 @@ def pipeline_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def settings_changed(settings: Any) -> Any:
-    """doit ``uptodate`` check that re-runs a task when the config values its output depends on, or the
-    pipeline's code, change."""
-    return config_changed(json.dumps({"settings": settings, "pipeline": pipeline_fingerprint()}, sort_keys=True,
+def fingerprint(ctx: Context) -> str:
+    """The pipeline's code and every installed addon's (through the lock's digest, which covers their trees)."""
+    addons = ctx.addons.lock_digest if ctx.addons is not None else ""
+    return f"{pipeline_fingerprint()}+{addons[:16]}" if addons else pipeline_fingerprint()
+
+
+def settings_changed(ctx: Context, settings: Any) -> Any:
+    """doit ``uptodate`` check that re-runs a task when the config values its output depends on, the
+    pipeline's code or an addon's code change."""
+    return config_changed(json.dumps({"settings": settings, "pipeline": fingerprint(ctx)}, sort_keys=True,
                                      default=str))
-
-
-def step_task(project: Project, step: str, doc: str, func: Callable[..., Any], *,
-              file_dep: Iterable[Path | str], settings: Any = None, name: str | None = None) -> dict[str, Any]:
-    """The task dict of a build step writing ``build/maps/<step>.json``; ``settings`` are the config
-    values its output depends on (a change re-runs it, via doit's ``config_changed``)."""
-    target = map_path(project.maps_dir, step)
-    task: dict[str, Any] = {
-        "doc": doc,
-        "actions": [(func, [project])],
-        "file_dep": sorted({str(Path(p)) for p in file_dep}),
-        "targets": [str(target)],
-        "uptodate": [outputs_exist(target, project.out_dir)],
-        "clean": True,
-        "verbosity": 2,
-    }
-    task["uptodate"].append(settings_changed(settings))
-    if name is not None:
-        task["name"] = name
-    return task

@@ -13,6 +13,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from pipeline import __version__
+from pipeline.core import jsonio
 from pipeline.core.errors import PipelineError
 from pipeline.core.inputs import read_json
 
@@ -63,7 +64,7 @@ def load_json(path: Path, schema_name: str, what: str) -> dict[str, Any]:
 
 def dumps(report: Mapping[str, Any]) -> bytes:
     """Canonical JSON bytes for a report or baseline (sorted keys, trailing newline)."""
-    return (json.dumps(report, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+    return jsonio.dumps(report)
 
 
 def _escape_data(text: str) -> str:

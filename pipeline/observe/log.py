@@ -1,8 +1,8 @@
 """Logging for the whole pipeline: human-readable by default, one JSON object per line on request.
 
 Every record carries the run id and the task name, so JSON logs of parallel runs can be told apart.
-The format comes from ``--log-format`` (the ``vango`` CLI) or the ``VANGO_LOG_FORMAT`` environment
-variable (``human`` or ``json``), so ``doit`` runs can use it too.
+The format comes from the context (``--log-format`` of the ``vango`` CLI, or the ``VANGO_LOG_FORMAT``
+environment variable read once by the entry point: ``human`` or ``json``).
 """
 
 from __future__ import annotations
@@ -22,18 +22,22 @@ FORMATS = ("human", "json")
 current_task: contextvars.ContextVar[str | None] = contextvars.ContextVar("vango_task", default=None)
 
 
+_state: dict[str, str] = {}
+
+
 def run_id() -> str:
-    """One id per run, shared with doit's worker processes through the environment."""
-    rid = os.environ.get("VANGO_RUN_ID")
-    if not rid:
-        rid = uuid.uuid4().hex[:12]
-        os.environ["VANGO_RUN_ID"] = rid
-    return rid
+    """One id per run. The entry point sets it (``setup(run_id=…)`` from the context); doit's worker
+    processes get it with the context they are handed, so their records carry the same id."""
+    if "run_id" not in _state:
+        _state["run_id"] = os.environ.get("VANGO_RUN_ID") or uuid.uuid4().hex[:12]
+    return _state["run_id"]
 
 
 def log_format() -> str:
-    fmt = os.environ.get("VANGO_LOG_FORMAT", "human").strip().lower()
-    return fmt if fmt in FORMATS else "human"
+    if "format" not in _state:
+        fmt = os.environ.get("VANGO_LOG_FORMAT", "human").strip().lower()
+        _state["format"] = fmt if fmt in FORMATS else "human"
+    return _state["format"]
 
 
 class JsonFormatter(logging.Formatter):
@@ -69,10 +73,15 @@ class HumanFormatter(logging.Formatter):
         return message
 
 
-def setup(fmt: str | None = None, level: str | None = None) -> logging.Logger:
-    """Configure the ``vango`` logger once per process (again if the format changes)."""
+def setup(fmt: str | None = None, level: str | None = None, *, run: str | None = None) -> logging.Logger:
+    """Configure the ``vango`` logger once per process (again if the format changes). Without arguments it
+    keeps what an earlier call set (or what the environment says, for a bare ``doit`` run)."""
     if fmt is not None:
-        os.environ["VANGO_LOG_FORMAT"] = fmt
+        _state["format"] = fmt if fmt in FORMATS else "human"
+    if run:
+        _state["run_id"] = run
+    if level:
+        _state["level"] = level.upper()
     fmt = log_format()
     logger = logging.getLogger(LOGGER_NAME)
     wanted = JsonFormatter if fmt == "json" else HumanFormatter
@@ -84,7 +93,7 @@ def setup(fmt: str | None = None, level: str | None = None) -> logging.Logger:
         handler._vango = True  # type: ignore[attr-defined]
         handler.setFormatter(wanted())
         logger.addHandler(handler)
-    logger.setLevel((level or os.environ.get("VANGO_LOG_LEVEL") or "INFO").upper())
+    logger.setLevel(_state.get("level") or (os.environ.get("VANGO_LOG_LEVEL") or "INFO").upper())
     logger.propagate = False
     run_id()
     return logger

@@ -3,12 +3,12 @@ install an app. Served as ``application/manifest+json`` (``.webmanifest``)."""
 
 from __future__ import annotations
 
-import json
 import posixpath
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from pipeline.core import jsonio
 from pipeline.pwa.settings import PwaSettings
 
 INSTALLABLE_DISPLAYS = ("fullscreen", "standalone", "minimal-ui")
@@ -49,7 +49,7 @@ def build_webmanifest(settings: PwaSettings, name: str, icons: Sequence[Mapping[
 
 def dumps(manifest: Mapping[str, Any]) -> bytes:
     """Deterministic bytes: sorted keys, two-space indent, UTF-8, final newline."""
-    return (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+    return jsonio.dumps(manifest)
 
 
 def validate_webmanifest(manifest: Mapping[str, Any], *, manifest_url: str = "/") -> list[str]:

@@ -1,4 +1,4 @@
-"""Precompression: ``.br`` and ``.gz`` siblings for compressible files above a minimum size.
+"""Precompression, the encode step: ``.br`` and ``.gz`` siblings for compressible files above a minimum size.
 
 Results are cached by content hash and settings in ``build/cache/compress``, so only files whose
 bytes changed are compressed again (brotli 11 of a Go wasm takes seconds).
@@ -6,24 +6,23 @@ bytes changed are compressed again (brotli 11 of a Go wasm takes seconds).
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Any
 
+from pipeline.addons.hookspecs import hookimpl
 from pipeline.assets.compression import brotli_bytes, gzip_bytes, is_compressible
-from pipeline.config.context import Project
+from pipeline.config.context import Context
 from pipeline.core.fs import write_atomic, write_if_changed
-from pipeline.engine.loader import content_steps
-from pipeline.engine.maps import OutputFile, map_path, read_files, write_map
-from pipeline.engine.tasks import action, step_task
+from pipeline.engine.maps import OutputFile
+from pipeline.engine.step import Role, Step, StepResult, StepRun
 from pipeline.observe import progress
 
-STEP = "compress"
 SUFFIX = {"br": ".br", "gzip": ".gz"}
 
 
-def _compressed(project: Project, record: OutputFile, data: bytes, encoding: str) -> bytes:
-    settings = project.config.compress
+def _compressed(ctx: Context, record: OutputFile, data: bytes, encoding: str) -> bytes:
+    settings = ctx.config.compress
     level = settings.brotli_quality if encoding == "br" else settings.gzip_level
-    cached = project.cache_dir / STEP / f"{record.hash}.{encoding}{level}"
+    cached = ctx.cache_dir / "compress" / f"{record.hash}.{encoding}{level}"
     if cached.is_file():
         return cached.read_bytes()
     if encoding == "br":
@@ -35,28 +34,34 @@ def _compressed(project: Project, record: OutputFile, data: bytes, encoding: str
     return result
 
 
-@action
-def precompress(project: Project) -> list[Path]:
-    settings = project.config.compress
+def precompress(run: StepRun) -> StepResult:
+    ctx = run.ctx
+    settings = ctx.config.compress
     wanted = [e for e, on in (("br", settings.brotli), ("gzip", settings.gzip)) if on]
     encodings: dict[str, dict[str, dict[str, object]]] = {}
-    for record in sorted(read_files(project.maps_dir, content_steps()).values(), key=lambda r: r.path):
+    for record in sorted(run.known().values(), key=lambda r: r.path):
         if not is_compressible(record.path) or record.size < settings.min_size:
             continue
-        data = (project.out_dir / record.path).read_bytes()
+        data = (ctx.out_dir / record.path).read_bytes()
         for encoding in wanted:
-            packed = _compressed(project, record, data, encoding)
+            packed = _compressed(ctx, record, data, encoding)
             if len(packed) >= len(data):
                 continue  # serving it would cost more than the plain file
             path = record.path + SUFFIX[encoding]
-            write_if_changed(project.out_dir / path, packed)
+            write_if_changed(ctx.out_dir / path, packed)
             encodings.setdefault(record.logical, {})[encoding] = {"path": path, "size": len(packed)}
-    return [write_map(project.maps_dir, STEP, [], encodings=encodings)]
+    return StepResult(facts={"encodings": encodings})
 
 
-def task_compress(project: Project) -> dict:
-    c = project.config.compress
-    return step_task(project, STEP, "Write .br (brotli) and .gz (gzip) siblings of compressible files",
-                     precompress, file_dep=[map_path(project.maps_dir, s) for s in content_steps()],
-                     settings={"brotli": c.brotli, "gzip": c.gzip, "q": c.brotli_quality, "level": c.gzip_level,
-                               "min": c.min_size})
+def compress_settings(ctx: Context) -> dict[str, Any]:
+    c = ctx.config.compress
+    return {"brotli": c.brotli, "gzip": c.gzip, "q": c.brotli_quality, "level": c.gzip_level, "min": c.min_size}
+
+
+STEP = Step("compress", Role.ENCODE, "Write .br (brotli) and .gz (gzip) siblings of compressible files", precompress,
+            settings=compress_settings, config="compress")
+
+
+@hookimpl
+def vango_steps() -> list[Step]:
+    return [STEP]

@@ -1,17 +1,22 @@
-"""HTML pages: references rewritten to hashed names, the wasm loader put in place, and every script and
-stylesheet protected by Subresource Integrity; the Content-Security-Policy is derived from the result.
+"""HTML pages: parsed once, then every page transform runs on them in its phase (see
+:mod:`pipeline.engine.pages`), and the result is written under the pages' own names.
 
-Pages keep their names (they are what users navigate to). The loader replaces each
-``<link data-vango rel="go">`` marker, or goes at the end of the entry page's ``<head>`` when no page
-has a marker.
+The built-in transforms, in order: ``urls`` (rewrite: references to hashed names), ``loader`` (inject: the
+wasm loader replaces each ``<link data-vango rel="go">`` marker, or goes at the end of the entry page's
+``<head>`` when no page has one), ``sri`` then ``importmap-integrity`` then ``guard`` (protect: integrity on
+every script, stylesheet and preload, on modules through the import map, and the inline error guard), and
+``csp`` (policy: the Content-Security-Policy derived from the result, recorded for the deploy files).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 
+from pipeline.addons.hookspecs import hookimpl
+from pipeline.addons.manager import guarded
 from pipeline.assets.resolve import resolver
 from pipeline.assets.rewrite import html
 from pipeline.assets.sri import csp
@@ -23,20 +28,15 @@ from pipeline.assets.sri.html import (
     inline_script_hashes,
     inline_style_hashes,
 )
-from pipeline.config.context import Project
+from pipeline.config.context import Context
 from pipeline.core import urls
 from pipeline.core.errors import PipelineError
 from pipeline.core.fs import logical
-from pipeline.engine.maps import OutputFile, emit, integrity_of, map_path, read_files, read_map
-from pipeline.engine.tasks import action, step_task, written
-from pipeline.pwa.icons import APPLE_TOUCH_ICON, FAVICON
-from pipeline.steps.pwa import MANIFEST_NAME, REGISTER_NAME
-from pipeline.steps.sources import PAGE_SUFFIXES, by_suffix
+from pipeline.engine.maps import emit, integrity_of
+from pipeline.engine.pages import PageSet, PageTransform, Phase
+from pipeline.engine.step import Role, Step, StepResult, StepRun
 from pipeline.steps.wasm import BOOTSTRAP_NAME
 from pipeline.wasm.bootstrap import render_guard, template_paths
-
-CONTENT_STEP = "pages"
-UPSTREAM = ["static", "css", "js", "wasm", "pwa"]
 
 
 def _parse(path: Path) -> etree._ElementTree:
@@ -46,33 +46,97 @@ def _parse(path: Path) -> etree._ElementTree:
         raise PipelineError(str(exc), path=path) from None
 
 
-def _protect(project: Project, name: str, source: Path, tree: etree._ElementTree,
-             served: dict[str, OutputFile]) -> None:
-    """Integrity for every script/stylesheet/preload of the page, from the final bytes of its target."""
-    base_href = html.base_href(tree)
+def build_pages(run: StepRun) -> StepResult:
+    from pipeline.engine.registry import Registry
 
-    def integrity_for(url: str) -> str | None:
+    ctx = run.ctx
+    pages = {logical(p, ctx.web_dir): p for p in run.sources}
+    page_set = PageSet(run, {name: _parse(path) for name, path in pages.items()}, pages, run.known())
+    for transform in Registry.from_addons(ctx).transforms:
+        guarded(transform.owner, ctx.settings.debug, transform.apply, page_set)
+    outputs = [emit(ctx.out_dir, name, html.serialize(tree), hashed=False) for name, tree in page_set.trees.items()]
+    return StepResult(files=tuple(outputs), facts=page_set.facts)
+
+
+# ---------------------------------------------------------------- the built-in transforms
+
+
+def rewrite_urls(pages: PageSet) -> None:
+    config, known = pages.ctx.config, pages.known
+
+    def lookup(target: str) -> str | None:
+        if target in known:
+            return known[target].path
+        return target if target in pages.trees else None
+
+    for name, tree in pages.trees.items():
+        new_url = resolver(name, pages.sources[name], lookup, base=config.base, web_dir=pages.ctx.web_dir,
+                           base_href=html.base_href(tree))
+        html.rewrite(tree, new_url)
+
+
+def insert_loader(pages: PageSet) -> None:
+    """After rewriting: the loader's URL is already the served one."""
+    loader_src = pages.url(BOOTSTRAP_NAME)
+    marked = {name for name, tree in pages.trees.items()
+              if html.replace_marker(tree, lambda: html.script_element(loader_src))}
+    entry = pages.ctx.config.entry
+    if not marked and entry in pages.trees:
+        html.append_to_head(pages.trees[entry], html.script_element(loader_src))
+
+
+def protect(pages: PageSet) -> None:
+    """Integrity for every script/stylesheet/preload of every page, from the final bytes of its target."""
+    ctx = pages.ctx
+    served = {record.path: record for record in pages.known.values()}
+    for name, tree in pages.trees.items():
+        base_href = html.base_href(tree)
+
+        def integrity_for(url: str, name: str = name, base_href: str | None = base_href) -> str | None:
+            try:
+                target = urls.to_logical(url, name, ctx.config.base, base_href)
+            except urls.EscapesRoot:
+                return None
+            record = served.get(target or "")  # the URL is already rewritten to the served path
+            return integrity_of(record, ctx.out_dir, ctx.config.sri.algorithms) if record else None
+
         try:
-            target = urls.to_logical(url, name, project.config.base, base_href)
-        except urls.EscapesRoot:
-            return None
-        record = served.get(target or "")
-        return integrity_of(record, project.out_dir, project.config.sri.algorithms) if record else None
-
-    try:
-        add_integrity(tree, integrity_for, project.config.sri.allow)
-    except SriError as exc:
-        raise PipelineError(str(exc), path=source, location=exc.line) from None
+            add_integrity(tree, integrity_for, ctx.config.sri.allow)
+        except SriError as exc:
+            raise PipelineError(str(exc), path=pages.sources[name], location=exc.line) from None
 
 
-def content_security_policy(project: Project, trees: dict[str, etree._ElementTree]) -> csp.Policy:
+def importmap_integrity(pages: PageSet) -> None:
+    """Modules loaded by ``import`` have no attribute for a hash: the import map carries it."""
+    ctx = pages.ctx
+    modules = {ctx.config.base + r.path: integrity_of(r, ctx.out_dir, ctx.config.sri.algorithms)
+               for r in pages.files_of(Role.SCRIPT).values()}
+    for name, tree in pages.trees.items():
+        try:
+            add_importmap_integrity(tree, modules)
+        except SriError as exc:
+            raise PipelineError(str(exc), path=pages.sources[name], location=exc.line) from None
+
+
+def insert_guard(pages: PageSet) -> None:
+    guard = render_guard(app_name=pages.ctx.config.name)
+    for tree in pages.trees.values():
+        html.insert_before_resources(tree, html.inline_script(guard))
+
+
+def content_security_policy(pages: PageSet) -> None:
+    ctx = pages.ctx
     scripts, styles, attributes = set(), set(), False
-    for tree in trees.values():
+    for tree in pages.trees.values():
         scripts.update(inline_script_hashes(tree))
         styles.update(inline_style_hashes(tree))
         attributes = attributes or has_style_attributes(tree)
-    return csp.build_policy(script_hashes=scripts, style_hashes=styles, style_attributes=attributes,
-                            extra=dict(project.config.csp.directives))
+    policy = csp.build_policy(script_hashes=scripts, style_hashes=styles, style_attributes=attributes,
+                              extra=dict(ctx.config.csp.directives))
+    if ctx.config.csp.enabled and ctx.config.csp.meta:
+        for tree in pages.trees.values():
+            _meta_policy(tree, csp.serialize(policy, for_meta=True))
+    pages.facts["csp"] = policy if ctx.config.csp.enabled else None
 
 
 def _meta_policy(tree: etree._ElementTree, policy: str) -> None:
@@ -93,85 +157,34 @@ def _meta_policy(tree: etree._ElementTree, policy: str) -> None:
         head.insert(0, meta)
 
 
-def _link_pwa(tree: etree._ElementTree, base: str, known: dict[str, OutputFile], theme_color: str) -> None:
-    """Manifest, theme colour, touch icon and the worker registration (external, so SRI and CSP apply);
-    anything the author already declared is kept."""
-    head = tree.getroot().find("head")
-    if head is None:
-        head = etree.Element("head")
-        tree.getroot().insert(0, head)
-
-    def has(xpath: str) -> bool:
-        return bool(head.xpath(xpath))
-
-    additions = []
-    if not has("link[contains(concat(' ', normalize-space(@rel), ' '), ' manifest ')]"):
-        additions.append(("link", {"rel": "manifest", "href": base + known[MANIFEST_NAME].path}))
-    if not has("meta[@name='theme-color']"):
-        additions.append(("meta", {"name": "theme-color", "content": theme_color}))
-    if not has("link[@rel='apple-touch-icon']"):
-        additions.append(("link", {"rel": "apple-touch-icon", "href": base + known[APPLE_TOUCH_ICON].path}))
-    if not has("link[contains(concat(' ', normalize-space(@rel), ' '), ' icon ')]"):
-        additions.append(("link", {"rel": "icon", "href": base + known[FAVICON].path, "sizes": "48x48"}))
-    additions.append(("script", {"src": base + known[REGISTER_NAME].path, "defer": ""}))
-    for tag, attributes in additions:
-        element = etree.Element(tag, attributes)
-        if tag == "script":
-            element.text = ""
-        html.append_to_head(tree, element)
+def page_inputs(ctx: Context) -> list[Path]:
+    return list(template_paths())
 
 
-@action
-def build_pages(project: Project) -> list[Path]:
-    web, config = project.web_dir, project.config
-    known = read_files(project.maps_dir, UPSTREAM)
-    pages = {logical(p, web): p for p in by_suffix(web, PAGE_SUFFIXES)}
-    trees = {name: _parse(path) for name, path in pages.items()}
-    loader_src = config.base + known[BOOTSTRAP_NAME].path
-
-    def lookup(target: str) -> str | None:
-        if target in known:
-            return known[target].path
-        return target if target in pages else None
-
-    for name, tree in trees.items():
-        new_url = resolver(name, pages[name], lookup, base=config.base, web_dir=web, base_href=html.base_href(tree))
-        html.rewrite(tree, new_url)
-    # The loader goes in after rewriting: its URL is already the served one.
-    marked = {name for name, tree in trees.items()
-              if html.replace_marker(tree, lambda: html.script_element(loader_src))}
-    if not marked:
-        html.append_to_head(trees[config.entry], html.script_element(loader_src))
-
-    pwa = read_map(project.maps_dir, "pwa")
-    if pwa["files"]:
-        for tree in trees.values():
-            _link_pwa(tree, config.base, known, pwa["theme_color"])
-
-    served = {record.path: record for record in known.values()}
-    algorithms = config.sri.algorithms
-    modules = {config.base + r.path: integrity_of(r, project.out_dir, algorithms)
-               for r in read_files(project.maps_dir, ["js"]).values()}
-    guard = render_guard(app_name=config.name)
-    for name, tree in trees.items():
-        _protect(project, name, pages[name], tree, served)
-        try:
-            add_importmap_integrity(tree, modules)
-        except SriError as exc:
-            raise PipelineError(str(exc), path=pages[name], location=exc.line) from None
-        html.insert_before_resources(tree, html.inline_script(guard))
-    policy = content_security_policy(project, trees)
-    if config.csp.enabled and config.csp.meta:
-        for tree in trees.values():
-            _meta_policy(tree, csp.serialize(policy, for_meta=True))
-    outputs = [emit(project.out_dir, name, html.serialize(tree), hashed=False) for name, tree in trees.items()]
-    return written(project, CONTENT_STEP, outputs, csp=policy if config.csp.enabled else None)
+def page_settings(ctx: Context) -> dict[str, Any]:
+    config = ctx.config
+    return {"base": config.base, "entry": config.entry, "sri": config.sri, "csp": config.csp}
 
 
-def task_pages(project: Project) -> dict:
-    deps = [*by_suffix(project.web_dir, PAGE_SUFFIXES), *(map_path(project.maps_dir, s) for s in UPSTREAM),
-            *template_paths()]
-    config = project.config
-    return step_task(project, CONTENT_STEP, "Rewrite HTML pages to hashed names, insert the wasm loader, add SRI",
-                     build_pages, file_dep=deps,
-                     settings={"base": config.base, "entry": config.entry, "sri": config.sri, "csp": config.csp})
+STEP = Step("pages", Role.PAGE, "Rewrite HTML pages to hashed names, insert the wasm loader, add SRI", build_pages,
+            claims=("*.html", "*.htm"), inputs=page_inputs, settings=page_settings, config="sri, csp")
+TRANSFORMS = [
+    PageTransform("urls", Phase.REWRITE, rewrite_urls, doc="references to hashed names"),
+    PageTransform("loader", Phase.INJECT, insert_loader, doc="the wasm loader at the marker or in the entry page"),
+    PageTransform("sri", Phase.PROTECT, protect, doc="integrity on every script, stylesheet and preload"),
+    PageTransform("importmap-integrity", Phase.PROTECT, importmap_integrity, after=("sri",),
+                  doc="integrity of imported modules through the import map"),
+    PageTransform("guard", Phase.PROTECT, insert_guard, after=("importmap-integrity",),
+                  doc="the inline guard that reports a refused script or stylesheet"),
+    PageTransform("csp", Phase.POLICY, content_security_policy, doc="the Content-Security-Policy of the pages"),
+]
+
+
+@hookimpl
+def vango_steps() -> list[Step]:
+    return [STEP]
+
+
+@hookimpl
+def vango_page_transforms() -> list[PageTransform]:
+    return TRANSFORMS

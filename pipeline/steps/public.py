@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
-from pipeline.config.context import Project
+from pathlib import Path
+from typing import Any
+
+from pipeline.addons.hookspecs import hookimpl
+from pipeline.config.context import Context
 from pipeline.core.fs import files_under, logical
-from pipeline.engine.maps import emit
-from pipeline.engine.tasks import action, step_task, written
-
-CONTENT_STEP = "public"
+from pipeline.engine.maps import OutputFile, emit
+from pipeline.engine.step import Role, Step, StepRun
 
 
-@action
-def copy_public(project: Project) -> list[str]:
-    root = project.public_dir
-    outputs = [emit(project.out_dir, logical(p, root), p.read_bytes(), hashed=False) for p in files_under(root)]
-    return written(project, CONTENT_STEP, outputs)
+def public_files(ctx: Context) -> list[Path]:
+    return files_under(ctx.public_dir)
 
 
-def task_public(project: Project) -> dict:
-    return step_task(project, CONTENT_STEP, "Copy the public folder into dist/ unchanged", copy_public,
-                     file_dep=files_under(project.public_dir), settings={"public": project.config.public})
+def copy_public(run: StepRun) -> list[OutputFile]:
+    root = run.ctx.public_dir
+    return [emit(run.ctx.out_dir, logical(p, root), p.read_bytes(), hashed=False) for p in public_files(run.ctx)]
+
+
+def public_settings(ctx: Context) -> dict[str, Any]:
+    return {"public": ctx.config.public}
+
+
+STEP = Step("public", Role.PAGE_ASSET, "Copy the public folder into dist/ unchanged", copy_public, inputs=public_files,
+            settings=public_settings, config="public")
+
+
+@hookimpl
+def vango_steps() -> list[Step]:
+    return [STEP]

@@ -1,52 +1,105 @@
 """The Progressive Web App's static parts: icons from one source image, the web app manifest and the
 service-worker registration script (all hashed, except ``favicon.ico`` which browsers ask for by name).
 
-The pages step links them; the worker itself (``sw.js``) is rendered last by the ``sw`` step, from
-everything it precaches. With the PWA off, this step records no files.
+Its ``pwa-links`` page transform links them from every page (in the inject phase, so they get SRI); the
+worker itself (``sw.js``) is rendered by the ``sw`` aggregate step. With the PWA off, this step records
+no files and the transform adds nothing.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from pipeline.config.context import Project
+from lxml import etree
+
+from pipeline.addons.hookspecs import hookimpl
+from pipeline.assets.rewrite import html
+from pipeline.config.context import Context
 from pipeline.core.errors import PipelineError
 from pipeline.engine.maps import OutputFile, emit
-from pipeline.engine.tasks import action, step_task, written
-from pipeline.pwa.icons import FAVICON, ICON_ENTRIES, render_icons
+from pipeline.engine.pages import PageSet, PageTransform, Phase
+from pipeline.engine.step import Role, Step, StepRun
+from pipeline.pwa.icons import APPLE_TOUCH_ICON, FAVICON, ICON_ENTRIES, render_icons
 from pipeline.pwa.serviceworker import SW_NAME, render_register_script, template_paths
 from pipeline.pwa.webmanifest import build_webmanifest, dumps, validate_webmanifest
 
-CONTENT_STEP = "pwa"
-MANIFEST_NAME = "manifest.webmanifest"
+WEBMANIFEST_NAME = "manifest.webmanifest"
 REGISTER_NAME = "sw-register.js"
 
 
-@action
-def build_pwa(project: Project) -> list[Path]:
-    settings, base = project.config.pwa, project.config.base
+def build_pwa(run: StepRun) -> list[OutputFile]:
+    ctx = run.ctx
+    settings, base = ctx.config.pwa, ctx.config.base
     if settings is None:
-        return written(project, CONTENT_STEP, [])
-    icons = render_icons(project.pwa_icon.read_bytes(), background=settings.background_color,
-                         source_path=project.pwa_icon)
-    outputs: dict[str, OutputFile] = {name: emit(project.out_dir, name, data, hashed=name != FAVICON)
+        return []
+    icons = render_icons(ctx.pwa_icon.read_bytes(), background=settings.background_color, source_path=ctx.pwa_icon)
+    outputs: dict[str, OutputFile] = {name: emit(ctx.out_dir, name, data, hashed=name != FAVICON)
                                       for name, data in icons.items()}
     entries = [{**entry, "src": base + outputs[entry["src"]].path} for entry in ICON_ENTRIES]
-    manifest = build_webmanifest(settings, project.config.name, entries)
-    problems = validate_webmanifest(manifest, manifest_url=base + MANIFEST_NAME)
+    manifest = build_webmanifest(settings, ctx.config.name, entries)
+    problems = validate_webmanifest(manifest, manifest_url=base + WEBMANIFEST_NAME)
     if problems:
         raise PipelineError(f"$.pwa: the web app manifest would not be installable: {problems[0]}",
-                            path=project.config_path)
-    outputs[MANIFEST_NAME] = emit(project.out_dir, MANIFEST_NAME, dumps(manifest))
+                            path=ctx.config_path)
+    outputs[WEBMANIFEST_NAME] = emit(ctx.out_dir, WEBMANIFEST_NAME, dumps(manifest))
     register = render_register_script(sw_url=base + SW_NAME, scope=settings.scope,
                                       update=settings.service_worker.update)
-    outputs[REGISTER_NAME] = emit(project.out_dir, REGISTER_NAME, register)
-    return written(project, CONTENT_STEP, outputs.values(), theme_color=settings.theme_color)
+    outputs[REGISTER_NAME] = emit(ctx.out_dir, REGISTER_NAME, register)
+    return list(outputs.values())
 
 
-def task_pwa(project: Project) -> dict:
-    settings = project.config.pwa
-    deps = [project.pwa_icon, *template_paths()] if settings else []
-    return step_task(project, CONTENT_STEP, "Generate PWA icons, manifest.webmanifest and the worker registration",
-                     build_pwa, file_dep=deps, settings={"name": project.config.name, "base": project.config.base,
-                                                         "pwa": settings})
+def pwa_inputs(ctx: Context) -> list[Path]:
+    return [ctx.pwa_icon, *template_paths()] if ctx.config.pwa else []
+
+
+def pwa_settings(ctx: Context) -> dict[str, Any]:
+    return {"name": ctx.config.name, "base": ctx.config.base, "pwa": ctx.config.pwa}
+
+
+def link_pwa(pages: PageSet) -> None:
+    """Manifest, theme colour, touch icon and the worker registration (external, so SRI and CSP apply);
+    anything the author already declared is kept."""
+    settings = pages.ctx.config.pwa
+    if settings is None:
+        return
+    for tree in pages.trees.values():
+        head = tree.getroot().find("head")
+        if head is None:
+            head = etree.Element("head")
+            tree.getroot().insert(0, head)
+
+        def has(xpath: str, head: Any = head) -> bool:
+            return bool(head.xpath(xpath))
+
+        additions = []
+        if not has("link[contains(concat(' ', normalize-space(@rel), ' '), ' manifest ')]"):
+            additions.append(("link", {"rel": "manifest", "href": pages.url(WEBMANIFEST_NAME)}))
+        if not has("meta[@name='theme-color']"):
+            additions.append(("meta", {"name": "theme-color", "content": settings.theme_color}))
+        if not has("link[@rel='apple-touch-icon']"):
+            additions.append(("link", {"rel": "apple-touch-icon", "href": pages.url(APPLE_TOUCH_ICON)}))
+        if not has("link[contains(concat(' ', normalize-space(@rel), ' '), ' icon ')]"):
+            additions.append(("link", {"rel": "icon", "href": pages.url(FAVICON), "sizes": "48x48"}))
+        additions.append(("script", {"src": pages.url(REGISTER_NAME), "defer": ""}))
+        for tag, attributes in additions:
+            element = etree.Element(tag, attributes)
+            if tag == "script":
+                element.text = ""
+            html.append_to_head(tree, element)
+
+
+STEP = Step("pwa", Role.PAGE_ASSET, "Generate PWA icons, manifest.webmanifest and the worker registration", build_pwa,
+            inputs=pwa_inputs, settings=pwa_settings, config="pwa")
+LINKS = PageTransform("pwa-links", Phase.INJECT, link_pwa, after=("loader",),
+                      doc="link the web app manifest, icons and the worker registration")
+
+
+@hookimpl
+def vango_steps() -> list[Step]:
+    return [STEP]
+
+
+@hookimpl
+def vango_page_transforms() -> list[PageTransform]:
+    return [LINKS]

@@ -1,4 +1,4 @@
-"""``release``, the main job: publish the staged build as dist/ in one atomic swap.
+"""``release``, the publish step and the main job: the staged build becomes dist/ in one atomic swap.
 
 Hashed files of the previous ``deploy.keep_releases`` releases are carried over (listed under
 ``retained`` in the manifest), so tabs still running an older version can fetch what they need.
@@ -12,29 +12,32 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
+from pipeline.addons.hookspecs import hookimpl
 from pipeline.assets.asset_manifest import MANIFEST_NAME, dumps, served_files
 from pipeline.assets.serverconf import retained_files
-from pipeline.config.context import Project
+from pipeline.config.context import Context
 from pipeline.core.dirswap import clear_stale_staging, staging_dir, swap_into_place
 from pipeline.core.fs import write_atomic
-from pipeline.engine.tasks import action, settings_changed
+from pipeline.core.jsonio import read_json_or_none
+from pipeline.engine.step import Role, Step, StepResult, StepRun
 from pipeline.steps.manifest import manifest_path
 
 
-@action
-def publish_release(project: Project) -> list[Path]:
-    dist = project.dist_dir
+def publish_release(run: StepRun) -> StepResult:
+    ctx = run.ctx
+    dist = ctx.dist_dir
     dist.parent.mkdir(parents=True, exist_ok=True)
     clear_stale_staging(dist)
     staging = staging_dir(dist)
-    manifest = json.loads(manifest_path(project).read_text(encoding="utf-8"))
+    manifest = json.loads(manifest_path(ctx).read_text(encoding="utf-8"))
     current = served_files(manifest)
-    retained = retained_files(_previous_manifest(dist), current, project.config.deploy.keep_releases)
+    retained = retained_files(read_json_or_none(dist / MANIFEST_NAME), current, ctx.config.deploy.keep_releases)
     retained = {path: age for path, age in retained.items() if (dist / path).is_file()}
     try:
         for relative in current:
-            _copy(project.out_dir / relative, staging / relative)
+            _copy(ctx.out_dir / relative, staging / relative)
         for relative in retained:
             _copy(dist / relative, staging / relative)
         if retained:
@@ -44,7 +47,7 @@ def publish_release(project: Project) -> list[Path]:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return [dist / relative for relative in current]
+    return StepResult(written=tuple(dist / relative for relative in current))
 
 
 def _copy(source: Path, destination: Path) -> None:
@@ -52,19 +55,18 @@ def _copy(source: Path, destination: Path) -> None:
     shutil.copyfile(source, destination)
 
 
-def _previous_manifest(dist: Path) -> dict | None:
-    try:
-        return json.loads((dist / MANIFEST_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None  # first release, or a dist/ not made by this pipeline: nothing to keep
+def dist_manifest(ctx: Context) -> Path:
+    return ctx.dist_dir / MANIFEST_NAME
 
 
-def task_release(project: Project) -> dict:
-    return {
-        "doc": "Build the app and publish it to dist/ atomically (the main job)",
-        "actions": [(publish_release, [project])],
-        "file_dep": [str(manifest_path(project))],
-        "targets": [str(project.dist_dir / MANIFEST_NAME)],
-        "uptodate": [settings_changed({"keep_releases": project.config.deploy.keep_releases})],
-        "verbosity": 2,
-    }
+def release_settings(ctx: Context) -> dict[str, Any]:
+    return {"keep_releases": ctx.config.deploy.keep_releases}
+
+
+STEP = Step("release", Role.PUBLISH, "Build the app and publish it to dist/ atomically (the main job)",
+            publish_release, settings=release_settings, target=dist_manifest, config="deploy.keep_releases")
+
+
+@hookimpl
+def vango_steps() -> list[Step]:
+    return [STEP]

@@ -1,22 +1,29 @@
-"""Static assets (images, fonts, media, anything not HTML/CSS/JS): copied under content-hashed names."""
+"""Static assets (images, fonts, media: every web file no other step claims), copied under content-hashed names."""
 
 from __future__ import annotations
 
-from pipeline.config.context import Project
+from typing import Any
+
+from pipeline.addons.hookspecs import hookimpl
+from pipeline.config.context import Context
 from pipeline.core.fs import logical
-from pipeline.engine.maps import emit
-from pipeline.engine.tasks import action, step_task, written
-from pipeline.steps.sources import other_files
-
-CONTENT_STEP = "static"
+from pipeline.engine.maps import OutputFile, emit
+from pipeline.engine.step import Role, Step, StepRun
 
 
-@action
-def build_static(project: Project) -> list[str]:
-    outputs = [emit(project.out_dir, logical(p, project.web_dir), p.read_bytes()) for p in other_files(project.web_dir)]
-    return written(project, CONTENT_STEP, outputs)
+def build_static(run: StepRun) -> list[OutputFile]:
+    web = run.ctx.web_dir
+    return [emit(run.ctx.out_dir, logical(p, web), p.read_bytes()) for p in run.sources]
 
 
-def task_static(project: Project) -> dict:
-    return step_task(project, CONTENT_STEP, "Copy images, fonts and other static files under content-hashed names",
-                     build_static, file_dep=other_files(project.web_dir), settings={"web": project.config.web})
+def static_settings(ctx: Context) -> dict[str, Any]:
+    return {"web": ctx.config.web}
+
+
+STEP = Step("static", Role.ASSET, "Copy images, fonts and other static files under content-hashed names",
+            build_static, claims_rest=True, settings=static_settings, config="web")
+
+
+@hookimpl
+def vango_steps() -> list[Step]:
+    return [STEP]

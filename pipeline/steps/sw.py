@@ -1,14 +1,16 @@
-"""The service worker, ``sw.js``: unhashed at the scope root (browsers re-check that URL for updates),
-rendered from every file it precaches, so it changes exactly when the app does."""
+"""The service worker, ``sw.js``: an aggregate over every app file, unhashed at the scope root (browsers
+re-check that URL for updates), rendered from every file it precaches, so it changes exactly when the app
+does. Server steps (``_headers``, ``nginx.conf``) come after it and are never precached."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from pipeline.config.context import Project
-from pipeline.engine.loader import content_steps
-from pipeline.engine.maps import emit, map_path, read_files
-from pipeline.engine.tasks import action, step_task, written
+from pipeline.addons.hookspecs import hookimpl
+from pipeline.config.context import Context
+from pipeline.engine.maps import OutputFile, emit
+from pipeline.engine.step import Role, Step, StepRun
 from pipeline.pwa.serviceworker import (
     SW_NAME,
     asset_url,
@@ -19,22 +21,14 @@ from pipeline.pwa.serviceworker import (
     template_paths,
 )
 
-CONTENT_STEP = "sw"
-NOT_PRECACHED = {"deploy"}  # server configuration, not app files
 
-
-def upstream() -> list[str]:
-    return [s for s in content_steps() if s != CONTENT_STEP and s not in NOT_PRECACHED]
-
-
-@action
-def build_service_worker(project: Project) -> list[Path]:
-    settings, config = project.config.pwa, project.config
+def build_service_worker(run: StepRun) -> list[OutputFile]:
+    config = run.ctx.config
+    settings = config.pwa
     if settings is None:
-        return written(project, CONTENT_STEP, [])
-    files = read_files(project.maps_dir, upstream())
+        return []
     assets = {name: {"path": r.path, "size": r.size, "hash": r.hash, "integrity": r.integrity}
-              for name, r in files.items()}
+              for name, r in run.known().items()}
     entries = precache_entries(assets, config.base, settings.service_worker.max_file_size)
     worker = render_service_worker(
         precache=entries,
@@ -45,13 +39,22 @@ def build_service_worker(project: Project) -> list[Path]:
         denylist=list(settings.service_worker.denylist),
         version=precache_version(entries),
     )
-    return written(project, CONTENT_STEP, [emit(project.out_dir, SW_NAME, worker, hashed=False)])
+    return [emit(run.ctx.out_dir, SW_NAME, worker, hashed=False)]
 
 
-def task_sw(project: Project) -> dict:
-    deps = [map_path(project.maps_dir, s) for s in upstream()]
-    if project.config.pwa:
-        deps += template_paths()
-    return step_task(project, CONTENT_STEP, "Render sw.js: precache every file with integrity, offline shell, updates",
-                     build_service_worker, file_dep=deps,
-                     settings={"base": project.config.base, "entry": project.config.entry, "pwa": project.config.pwa})
+def sw_inputs(ctx: Context) -> list[Path]:
+    return list(template_paths()) if ctx.config.pwa else []
+
+
+def sw_settings(ctx: Context) -> dict[str, Any]:
+    return {"base": ctx.config.base, "entry": ctx.config.entry, "pwa": ctx.config.pwa}
+
+
+STEP = Step("sw", Role.AGGREGATE, "Render sw.js: precache every file with integrity, offline shell, updates",
+            build_service_worker, inputs=sw_inputs, settings=sw_settings, config="pwa.service_worker",
+            outputs=(SW_NAME,))
+
+
+@hookimpl
+def vango_steps() -> list[Step]:
+    return [STEP]

@@ -7,25 +7,27 @@ share this code.
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from pipeline.assets.linker import link
 from pipeline.assets.resolve import local_target, resolver
 from pipeline.assets.rewrite import Reference
-from pipeline.config.context import Project
+from pipeline.config.context import Context
 from pipeline.core.fs import logical
 from pipeline.core.inputs import read_text
-from pipeline.engine.maps import OutputFile, emit, read_files
+from pipeline.engine.maps import OutputFile, emit
+from pipeline.engine.step import StepRun
 
 
-def build_text_assets(project: Project, sources: list[Path], rewriter: ModuleType, upstream: list[str],
+def build_text_assets(run: StepRun, rewriter: ModuleType,
                       skip: Callable[[Reference], bool] | None = None) -> list[OutputFile]:
-    """Rewrite and hash ``sources`` (all of one kind) against the outputs of the ``upstream`` steps."""
-    web, base = project.web_dir, project.config.base
-    known = read_files(project.maps_dir, upstream)
-    texts = {logical(p, web): read_text(p) for p in sources}
-    paths = {logical(p, web): p for p in sources}
+    """Rewrite and hash the step's claimed files (all of one kind) against the outputs of the steps before it."""
+    ctx = run.ctx
+    web, base = ctx.web_dir, ctx.config.base
+    known = run.known()
+    texts = {logical(p, web): read_text(p) for p in run.sources}
+    paths = {logical(p, web): p for p in run.sources}
     refs = {name: [r for r in rewriter.references(text) if not (skip and skip(r))] for name, text in texts.items()}
     deps = {name: {t for r in rs if (t := local_target(r, name, base)) in texts} for name, rs in refs.items()}
 
@@ -39,5 +41,9 @@ def build_text_assets(project: Project, sources: list[Path], rewriter: ModuleTyp
         return rewriter.rewrite(texts[name], new_url, refs[name])
 
     linked = link(texts.keys(), deps, render)
-    return [emit(project.out_dir, item.logical, item.data, fp=item.fingerprint, path=item.path)
+    return [emit(ctx.out_dir, item.logical, item.data, fp=item.fingerprint, path=item.path)
             for item in linked.values()]
+
+
+def base_settings(ctx: Context) -> dict[str, Any]:
+    return {"base": ctx.config.base}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import re
 import sys
 from pathlib import Path
@@ -16,6 +17,8 @@ from pipeline.observe import log
 
 @pytest.fixture(autouse=True)
 def run_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The entry point sets the run id once (``log.setup(run=…)``); each test starts from that state."""
+    monkeypatch.setattr(log, "_state", {})
     monkeypatch.setenv("VANGO_RUN_ID", "run-abc123")
 
 
@@ -81,6 +84,18 @@ def test_run_id_is_created_once_and_shared(monkeypatch: pytest.MonkeyPatch) -> N
     assert re.fullmatch(r"[0-9a-f]{12}", first)
     assert log.run_id() == first
     assert formatted(record())["run_id"] == first
+    assert "VANGO_RUN_ID" not in os.environ  # no module talks to another through the environment
+
+
+def test_setup_takes_the_run_id_and_format_from_the_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VANGO_LOG_FORMAT", "human")
+    log.setup("json", run="ctx-run-0001")
+    try:
+        assert (log.log_format(), log.run_id()) == ("json", "ctx-run-0001")
+        assert os.environ["VANGO_LOG_FORMAT"] == "human"
+        assert formatted(record())["run_id"] == "ctx-run-0001"
+    finally:
+        log.setup("human")
 
 
 def test_json_handler_through_a_logger() -> None:

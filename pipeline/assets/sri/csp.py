@@ -43,3 +43,13 @@ def build_policy(*, script_hashes: Iterable[str] = (), style_hashes: Iterable[st
 
 def serialize(policy: Mapping[str, Iterable[str]], *, for_meta: bool = False) -> str:
     return "; ".join(f"{d} {' '.join(s)}" for d, s in policy.items() if not (for_meta and d in META_IGNORED))
+
+
+def merge(policies: Iterable[Mapping[str, Iterable[str]]]) -> Policy:
+    """One policy allowing what each of several page steps' policies allows (directive order kept)."""
+    merged: Policy = {}
+    for policy in policies:
+        for directive, sources in policy.items():
+            current = merged.setdefault(directive, [])
+            current.extend(s for s in sources if s not in current)
+    return merged

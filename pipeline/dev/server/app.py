@@ -252,10 +252,11 @@ async def relay(websocket: WebSocket, hub: Hub, channel: str) -> None:
 
 
 def create_app(root: Path | Callable[[], Path], hub: Hub, *, entry: str = "index.html", base: str = "/",
-               allowed_hosts: Collection[str] | None = None) -> Starlette:
+               allowed_hosts: Collection[str] | None = None, extensions: Any = None) -> Starlette:
     """The dev server's ASGI app. ``root`` is the output folder (or a function returning it, called per request);
     ``entry`` the SPA shell relative to it; ``base`` the URL path the app is served under; ``allowed_hosts`` see
-    :func:`pipeline.dev.server.negotiate.host_allowed` (default: IP literals and ``localhost`` names)."""
+    :func:`pipeline.dev.server.negotiate.host_allowed` (default: IP literals and ``localhost`` names);
+    ``extensions`` the addons' routes and middleware (a :class:`~pipeline.dev.server.extend.DevServerSetup`)."""
     files = DevFiles(root, entry=entry, base=base)
 
     def client_js(request: Request) -> Response:
@@ -286,9 +287,12 @@ def create_app(root: Path | Callable[[], Path], hub: Hub, *, entry: str = "index
         Route(CLIENT_URL, client_js, methods=get),
         Route("/__vango/devtools", panel_redirect, methods=get),
         Route("/__vango/devtools/{name:path}", panel, methods=get),
+        *(extensions.routes if extensions is not None else ()),
         Route("/{path:path}", files.respond, methods=get),
     ]
-    app = Starlette(routes=routes, middleware=[Middleware(DevHeaders, allowed_hosts=allowed_hosts)])
+    middleware = [Middleware(DevHeaders, allowed_hosts=allowed_hosts),
+                  *(extensions.middleware if extensions is not None else ())]
+    app = Starlette(routes=routes, middleware=middleware)
     app.state.hub = hub
     app.state.files = files
     return app

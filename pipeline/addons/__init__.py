@@ -1,0 +1,1 @@
+"""Addons: hook specifications, the addon manager, addons.lock and the tree hashes that verify installed addons."""

@@ -1,0 +1,143 @@
+"""What a build step declares: its name, its role, the files it claims, its inputs, settings and outputs.
+
+Steps never name each other. The registry wires them from their roles, in this order:
+
+    asset, stylesheet, script, page-asset -> page -> aggregate -> server -> encode -> index -> publish
+
+What a content step reads (and so depends on) is fixed by its role (:data:`READS`): a stylesheet may
+reference assets (images, fonts), a script assets and stylesheets; page assets (the wasm chain, the PWA
+files, the public folder, an addon's injected script) reference nothing built and are linked only from
+pages; a page references all four; an aggregate (the service worker) sees every app file; a server step
+(``_headers``) sees the aggregates' files too and is never precached. An encode step (precompression)
+covers every content file, the index step (the asset manifest) every file and encoding, and the publish
+step (release) swaps the result into dist/. ``after=`` makes a step also read a step of its own role.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pipeline.engine.maps import OutputFile, read_files, read_map
+
+if TYPE_CHECKING:
+    from pipeline.config.context import Context
+
+
+class Role(Enum):
+    ASSET = "asset"
+    STYLESHEET = "stylesheet"
+    SCRIPT = "script"
+    PAGE_ASSET = "page-asset"
+    PAGE = "page"
+    AGGREGATE = "aggregate"
+    SERVER = "server"
+    ENCODE = "encode"
+    INDEX = "index"
+    PUBLISH = "publish"
+
+    @property
+    def rank(self) -> int:
+        return list(Role).index(self)
+
+    @property
+    def is_content(self) -> bool:
+        """Content steps write files of dist/ and record them in their map."""
+        return self.rank <= Role.SERVER.rank
+
+
+CONTENT_ROLES = tuple(r for r in Role if r.is_content)
+APP_ROLES = tuple(r for r in CONTENT_ROLES if r not in (Role.AGGREGATE, Role.SERVER))  # what the app itself is
+READS: dict[Role, tuple[Role, ...]] = {
+    Role.ASSET: (),
+    Role.STYLESHEET: (Role.ASSET,),
+    Role.SCRIPT: (Role.ASSET, Role.STYLESHEET),
+    Role.PAGE_ASSET: (),
+    Role.PAGE: (Role.ASSET, Role.STYLESHEET, Role.SCRIPT, Role.PAGE_ASSET),
+    Role.AGGREGATE: APP_ROLES,
+    Role.SERVER: (*APP_ROLES, Role.AGGREGATE),
+    Role.ENCODE: CONTENT_ROLES,
+    Role.INDEX: (*CONTENT_ROLES, Role.ENCODE),
+    Role.PUBLISH: (Role.INDEX,),
+}
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """What a step's build function returns: the files it wrote, and facts later steps may read."""
+
+    files: tuple[OutputFile, ...] = ()
+    facts: Mapping[str, Any] = field(default_factory=dict)
+    written: tuple[Path, ...] = ()  # other files written (the index and publish steps write their own target)
+
+
+@dataclass(frozen=True)
+class Step:
+    """A build step. ``build(run)`` is a module-level function (so it pickles for ``doit -n N``) taking a
+    :class:`StepRun` and returning a :class:`StepResult` or an iterable of :class:`OutputFile`.
+
+    - ``claims``: patterns for the web folder's files this step builds (``*.css`` matches a file name,
+      ``css/*.css`` the path); ``claims_rest`` takes every file no other step claims (static files).
+    - ``inputs(ctx)``: other files it reads (templates, the public folder, Go sources).
+    - ``settings(ctx)``: the config values its output depends on; a change re-runs it.
+    - ``config``: the config section it reads (for the docs); ``outputs``: fixed names it writes.
+    - ``prepare(ctx)``: doit tasks (dicts with a ``name``) that must run first, as subtasks of the same
+      basename; their targets become this step's inputs. ``subtask`` names the step's own task within it
+      (``wasm:runtime``). ``target(ctx)``: the index and publish steps' own target file (others: their map).
+    """
+
+    name: str
+    role: Role
+    doc: str
+    build: Callable[[StepRun], StepResult | Iterable[OutputFile]]
+    claims: tuple[str, ...] = ()
+    claims_rest: bool = False
+    inputs: Callable[[Context], Iterable[Path]] | None = None
+    settings: Callable[[Context], Any] | None = None
+    config: str | None = None
+    outputs: tuple[str, ...] = ()
+    prepare: Callable[[Context], Iterable[dict[str, Any]]] | None = None
+    subtask: str | None = None
+    target: Callable[[Context], Path] | None = None  # the task's target when it is not the step's map
+    after: tuple[str, ...] = ()
+    owner: str = ""  # the addon that registered it (set by the registry)
+
+    @property
+    def task_name(self) -> str:
+        return f"{self.name}:{self.subtask}" if self.subtask else self.name
+
+    def claim(self, logical: str) -> bool:
+        lowered = logical.lower()
+        name = lowered.rsplit("/", 1)[-1]
+        return any(fnmatch.fnmatchcase(lowered if "/" in p else name, p.lower()) for p in self.claims)
+
+
+@dataclass(frozen=True)
+class StepRun:
+    """A step's view of the build while it runs: the context, the files it claimed, the steps before it."""
+
+    ctx: Context
+    step: Step
+    sources: tuple[Path, ...]
+    upstream: tuple[tuple[str, str], ...]  # (step name, role value) of the content steps it may read
+
+    def upstream_steps(self, *roles: Role) -> list[str]:
+        wanted = {r.value for r in roles} if roles else None
+        return [name for name, role in self.upstream if wanted is None or role in wanted]
+
+    def known(self, *roles: Role) -> dict[str, OutputFile]:
+        """Files written by the steps before this one (of ``roles``, or all), by logical name."""
+        return read_files(self.ctx.maps_dir, self.upstream_steps(*roles))
+
+    def facts(self, key: str, *roles: Role) -> list[Any]:
+        """The ``key`` fact of every upstream map that has one (e.g. the pages' ``csp``)."""
+        values = []
+        for name in self.upstream_steps(*roles):
+            value = read_map(self.ctx.maps_dir, name).get(key)
+            if value is not None:
+                values.append(value)
+        return values
