@@ -151,6 +151,10 @@ def _settle(folder: Path, name: str) -> None:
     for record in folder.glob("*.dist-info/direct_url.json"):
         record.unlink()
     shutil.rmtree(folder / "bin", ignore_errors=True)
+    for record in folder.glob("*.dist-info/RECORD"):  # keep pip's file list true to what stays
+        lines = record.read_text(encoding="utf-8").splitlines(keepends=True)
+        kept = [ln for ln in lines if not ln.startswith("bin/") and "/direct_url.json," not in ln]
+        record.write_text("".join(kept), encoding="utf-8")
     compileall.compile_dir(str(folder), quiet=2, workers=1, stripdir=str(folder),
                            prependdir=f".vango/addons/{name}",
                            invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)

@@ -168,7 +168,7 @@ class Context:
 
     def addon_config(self, name: str) -> Any:
         """The typed settings of an addon's ``addons.<name>`` section (its model's defaults when absent)."""
-        return self.config.addons.get(name)
+        return self.config.addon_settings.get(name)
 
     @property
     def app_dir(self) -> Path:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from pipeline.addons.manager import AddonError, collect, order
+from pipeline.addons.manager import AddonError, collect, guarded, order
 from pipeline.config.context import Context
 from pipeline.core.errors import ConfigError, display_path
 from pipeline.core.fs import files_under, logical
@@ -109,9 +109,10 @@ class Registry:
     def task(self, ctx: Context, step: Step, sources: list[Path], prepared: list[str]) -> dict[str, Any]:
         upstream = self.upstream(step)
         target = self.target(ctx, step)
-        inputs = list(step.inputs(ctx)) if step.inputs is not None else []
+        debug = ctx.settings.debug
+        inputs = list(guarded(step.owner, debug, step.inputs, ctx)) if step.inputs is not None else []
         deps = [*sources, *inputs, *prepared, *(self.target(ctx, s) for s in upstream)]
-        settings = step.settings(ctx) if step.settings is not None else None
+        settings = guarded(step.owner, debug, step.settings, ctx) if step.settings is not None else None
         task: dict[str, Any] = {
             "doc": step.doc,
             "actions": [(run_step, [ctx, step, tuple(sources), tuple((s.name, s.role.value) for s in upstream)])],
@@ -168,7 +169,8 @@ def _group(registry: Registry, ctx: Context, members: list[Step], claims: dict[s
         tasks: list[dict[str, Any]] = []
         for step in members:
             prepared: list[str] = []
-            for extra in (step.prepare(ctx) if step.prepare is not None else ()):
+            extras = guarded(step.owner, ctx.settings.debug, lambda s=step: list(s.prepare(ctx) if s.prepare else ()))
+            for extra in extras:
                 prepared.extend(extra.get("targets", []))
                 tasks.append(extra)
             task = registry.task(ctx, step, claims.get(step.task_name, []), prepared)

@@ -1,0 +1,182 @@
+"""A third-party addon, as a user installs and uses it: ``vango addon install ./path`` into an app, then its
+step, page transform, gate, config section and dev route all work, and ``vango addon remove`` undoes it all."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+import urllib.request
+from pathlib import Path
+
+import pytest
+from support import EXAMPLE, IGNORED, REPO, LoggedProcess, contents, run_pipeline
+
+pytestmark = pytest.mark.e2e
+
+SAMPLE = REPO / "tests" / "addons" / "sample"
+SCRIPT = "sample/banner.js"
+
+
+def vango(app: Path, *args: str, env: dict[str, str] | None = None, cache: Path | None = None):
+    extra = {"VANGO_CACHE_DIR": str(cache)} if cache else {}
+    return run_pipeline(["pipeline.cli", *args], app, {**extra, **(env or {})})
+
+
+def install(app: Path, source: Path = SAMPLE):
+    run = vango(app, "addon", "install", str(source), "--no-build-isolation")
+    assert run.returncode == 0, run.stderr
+    return run
+
+
+@pytest.fixture(scope="module")
+def installed_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example app with the sample addon installed once (tests copy it)."""
+    target = tmp_path_factory.mktemp("addon-template") / "app"
+    shutil.copytree(EXAMPLE, target, ignore=IGNORED)
+    install(target)
+    return target
+
+
+@pytest.fixture
+def addon_app(installed_template: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "app"
+    shutil.copytree(installed_template, target, symlinks=True)
+    return target
+
+
+def test_install_records_a_verified_lock_entry(installed_template: Path):
+    lock = tomllib.loads((installed_template / "addons.lock").read_text(encoding="utf-8"))
+    (entry,) = lock["addon"]
+    assert entry["name"] == "sample" and entry["distribution"] == "vango-addon-sample"
+    assert entry["version"] == "1.2.0" and entry["entry_point"] == "vango_addon_sample"
+    assert re.fullmatch(r"[0-9a-f]{64}", entry["sha256"])
+    assert re.fullmatch(r"h1:[A-Za-z0-9+/]{43}=", entry["tree"])
+    folder = installed_template / ".vango" / "addons" / "sample"
+    assert (folder / "vango_addon_sample" / "__init__.py").is_file()
+    assert not list(folder.rglob("*.pth")) and not (folder / "bin").exists()
+    # Installed into the app's folder only, never into the virtualenv.
+    probe = subprocess.run([sys.executable, "-c", "import vango_addon_sample"], capture_output=True)
+    assert probe.returncode != 0
+
+
+def test_list_shows_the_addon_with_its_hooks(installed_template: Path):
+    run = vango(installed_template, "addon", "list", "--json")
+    assert run.returncode == 0, run.stderr
+    (row,) = json.loads(run.stdout)["addons"]
+    assert (row["name"], row["version"], row["status"]) == ("sample", "1.2.0", "verified")
+    assert {"vango_steps", "vango_page_transforms", "vango_gates", "vango_dev_server",
+            "vango_config_sections", "vango_watch_paths"} <= set(row["hooks"])
+    table = vango(installed_template, "addon", "list")
+    assert "sample" in table.stdout and "verified" in table.stdout
+
+
+def test_the_addon_builds_injects_and_is_protected(addon_app: Path, shared_cache: Path):
+    run = vango(addon_app, "build", cache=shared_cache)
+    assert run.returncode == 0, run.stderr
+    assert "sample" in run.executed()
+    dist = addon_app / "dist"
+    manifest = json.loads((dist / "asset-manifest.json").read_text())
+    record = manifest["assets"][SCRIPT]
+    assert record["hashed"] and record["path"] != SCRIPT
+    assert (dist / record["path"]).read_text() == 'document.documentElement.dataset.sample = "Hello from the sample addon";\n'
+    page = (dist / "index.html").read_text()
+    tag = re.search(r'<script src="/' + re.escape(record["path"]) + r'"[^>]*>', page)
+    assert tag is not None, "the inject-phase transform added the script"
+    assert f'integrity="{record["integrity"]}"' in tag.group(0), "the protect phase covered what inject added"
+    # Same-origin script: script-src 'self' allows it, and the service worker precaches it.
+    assert "script-src 'self'" in (dist / "_headers").read_text()
+    assert record["path"] in (dist / "sw.js").read_text()
+    # A no-op rebuild stays a no-op with the addon installed.
+    again = vango(addon_app, "build", cache=shared_cache)
+    assert again.returncode == 0 and not again.executed(), again.executed()
+
+
+def test_addon_config_section_is_validated_and_typed(addon_app: Path, shared_cache: Path):
+    config_path = addon_app / "vango.json"
+    config = json.loads(config_path.read_text())
+    config["addons"] = {"sample": {"banner": ""}}
+    config_path.write_text(json.dumps(config))
+    bad = vango(addon_app, "build", cache=shared_cache)
+    assert bad.returncode == 2
+    errors = [e["msg"] for e in bad.events if e["level"] == "error"]
+    assert errors == ["vango.json: $.addons.sample.banner: '' should be non-empty"], errors
+    assert "Traceback" not in bad.stderr and not (addon_app / "dist").exists()
+
+    config["addons"] = {"sample": {"banner": "Configured banner"}}
+    config_path.write_text(json.dumps(config))
+    good = vango(addon_app, "build", cache=shared_cache)
+    assert good.returncode == 0, good.stderr
+    manifest = json.loads((addon_app / "dist" / "asset-manifest.json").read_text())
+    assert "Configured banner" in (addon_app / "dist" / manifest["assets"][SCRIPT]["path"]).read_text()
+
+    config["addons"] = {"unknown": {}}
+    config_path.write_text(json.dumps(config))
+    unknown = vango(addon_app, "build", cache=shared_cache)
+    assert unknown.returncode == 2 and "$.addons: Additional properties are not allowed ('unknown'" in unknown.stderr
+
+    schema = vango(addon_app, "schema")
+    published = json.loads(schema.stdout)
+    assert published["properties"]["addons"]["properties"]["sample"]["properties"]["banner"]["type"] == "string"
+
+
+def test_the_addon_gate_passes_and_fails_with_exit_1(addon_app: Path, shared_cache: Path):
+    (addon_app / "dodo.py").write_text('"""Build this app with the Vango pipeline."""\nfrom pipeline.dodo import *  # noqa: F403\n')
+    ok = run_pipeline(["doit", "gate:sample"], addon_app, {"VANGO_CACHE_DIR": str(shared_cache)})
+    assert ok.returncode == 0, ok.stderr
+    assert "sample banner:" in ok.stdout
+    report = json.loads((addon_app / "build" / "reports" / "sample.json").read_text())
+    assert report["ok"] is True and report["size"] > 0
+
+    failing = run_pipeline(["doit", "gate:sample", "--limit", "5"], addon_app, {"VANGO_CACHE_DIR": str(shared_cache)})
+    assert failing.returncode == 1
+    assert any("over the limit of 5 B" in e["msg"] for e in failing.events if e["level"] == "error")
+
+
+def test_the_addon_dev_route_is_served(addon_app: Path):
+    dev = LoggedProcess(["pipeline.cli", "dev", "--port", "0"], addon_app)
+    try:
+        url = dev.next_event("dev.serving")["url"]
+        dev.next_event("watch.ready")
+        with urllib.request.urlopen(url.rstrip("/") + "/__vango/addons/sample/hello", timeout=10) as response:
+            assert response.read() == b"hello from the sample addon\n"
+    finally:
+        dev.stop()
+
+
+def test_remove_makes_everything_disappear(addon_app: Path, shared_cache: Path, tmp_path: Path):
+    built = vango(addon_app, "build", cache=shared_cache)
+    assert built.returncode == 0
+    removed = vango(addon_app, "addon", "remove", "sample")
+    assert removed.returncode == 0, removed.stderr
+    assert not (addon_app / ".vango" / "addons" / "sample").exists()
+    assert "[[addon]]" not in (addon_app / "addons.lock").read_text()
+    rebuilt = vango(addon_app, "build", cache=shared_cache)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    dist = addon_app / "dist"
+    assert SCRIPT not in json.loads((dist / "asset-manifest.json").read_text())["assets"]
+    assert "banner" not in (dist / "index.html").read_text()
+    listing = vango(addon_app, "list")
+    assert "gate:sample" not in listing.stdout and "sample" not in listing.stdout
+    # The app builds exactly as one that never had the addon (retained files of earlier releases aside).
+    clean = tmp_path / "clean"
+    shutil.copytree(EXAMPLE, clean, ignore=IGNORED)
+    assert vango(clean, "build", cache=shared_cache).returncode == 0
+    fresh = {k: v for k, v in contents(clean / "dist").items() if k != "asset-manifest.json"}
+    after = contents(dist)
+    assert {k: after[k] for k in fresh} == fresh
+
+
+def test_a_fresh_clone_installs_from_the_lock(addon_app: Path):
+    """``.vango/`` is not committed: ``vango addon install`` without names restores it, checked against the lock."""
+    lock_before = (addon_app / "addons.lock").read_bytes()
+    shutil.rmtree(addon_app / ".vango")
+    missing = vango(addon_app, "build")
+    assert missing.returncode == 2 and "its files are missing" in missing.stderr
+    restored = vango(addon_app, "addon", "install", "--no-build-isolation")
+    assert restored.returncode == 0, restored.stderr
+    assert (addon_app / "addons.lock").read_bytes() == lock_before, "same wheel, same tree: the lock is unchanged"
+    assert vango(addon_app, "addon", "verify").returncode == 0
