@@ -55,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
 
     listing = sub.add_parser("list", help="list the pipeline's tasks")
     common(listing)
+    listing.add_argument("--graph", action="store_true", help="the task graph by role, with the installed addons")
     clean = sub.add_parser("clean", help="remove build outputs (build/ files the tasks created)")
     common(clean)
     schema = sub.add_parser("schema", help="print vango.json's JSON Schema with every installed addon's section")
@@ -160,8 +161,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "schema":
         return _schema(args, settings)
     if args.command == "list":
-        return _doit(["list"], settings)
+        return _graph(settings) if args.graph else _doit(["list"], settings)
     return _doit(["clean"], settings)
+
+
+def _graph(settings: Settings) -> int:
+    from pipeline.engine.loader import Session
+
+    session = Session(settings)
+    if session.error is not None:
+        log.get_logger().error("%s", session.error)
+        return session.error.exit_code
+    sys.stdout.write(session.registry.diagram() + "\n")
+    return 0
 
 
 def _schema(args: argparse.Namespace, settings: Settings) -> int:

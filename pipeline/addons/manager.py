@@ -214,6 +214,10 @@ class _Manager(pluggy.PluginManager):
 _managers: dict[tuple[Any, ...], _Manager] = {}
 
 
+def _one_line(exc: BaseException) -> str:
+    return "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+
+
 def _resolve(entry_point: str) -> Any:
     module_name, _, attr = entry_point.partition(":")
     target: Any = importlib.import_module(module_name.strip())
@@ -241,7 +245,7 @@ def plugin_manager(addon_set: AddonSet) -> _Manager:
             plugin = _resolve(info.entry_point)
             manager.register(plugin, name=info.name)
         except pluggy.PluginValidationError as exc:
-            raise AddonError(f"addon {info.name}: {exc}") from None
+            raise AddonError(f"addon {info.name}: {_one_line(exc)}") from None
         except Exception as exc:
             raise _failure(info.name, exc, addon_set.debug, "cannot be imported") from None
     try:
@@ -249,7 +253,7 @@ def plugin_manager(addon_set: AddonSet) -> _Manager:
     except pluggy.PluginValidationError as exc:
         name = getattr(exc, "plugin", None)
         owner = manager.get_name(name) if name is not None else "?"
-        raise AddonError(f"addon {owner}: {exc}; known hooks: {', '.join(hookspecs.HOOKS)}") from None
+        raise AddonError(f"addon {owner}: {_one_line(exc)}; known hooks: {', '.join(hookspecs.HOOKS)}") from None
     _managers[key] = manager
     return manager
 
@@ -309,7 +313,7 @@ def _cycle(pending: dict[str, set[str]]) -> str:
         node = sorted(pending[node])[0]
         if node in path:
             loop = [*path[path.index(node):], node]
-            return " -> ".join(loop)
+            return " after ".join(loop)
         path.append(node)
 
 

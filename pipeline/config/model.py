@@ -7,6 +7,7 @@ Validation uses the JSON Schema shipped in ``pipeline/config/schemas`` (the same
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -156,13 +157,44 @@ def _by_name(section: ConfigSection) -> str:
 
 
 def merged_schema(sections: Iterable[ConfigSection] = ()) -> dict[str, Any]:
-    """The published schema of vango.json: the built-in keys plus one ``addons.<name>`` object per section."""
+    """The published schema of vango.json: the built-in keys plus one ``addons.<name>`` object per section,
+    with the defaults filled in from the settings classes (the one place they are defined)."""
     merged = copy.deepcopy(schema())
+    with_defaults(merged, AppConfig)
+    with_defaults(next(s for s in merged["properties"]["pwa"]["oneOf"] if s.get("type") == "object"), PwaSettings)
     addons = merged["properties"]["addons"]["properties"]
     for section in sections:
-        addons[section.name] = {"description": section.description or f"Settings of the {section.name} addon.",
-                                **copy.deepcopy(dict(section.schema))}
+        fragment = {"description": section.description or f"Settings of the {section.name} addon.",
+                    **copy.deepcopy(dict(section.schema))}
+        if section.model is not None and dataclasses.is_dataclass(section.model):
+            with_defaults(fragment, section.model)
+        addons[section.name] = fragment
     return merged
+
+
+def with_defaults(node: dict[str, Any], cls: type) -> None:
+    """Annotate ``node``'s properties with the defaults of the dataclass ``cls`` (nested ones recursively)."""
+    properties = node.get("properties", {})
+    for f in dataclasses.fields(cls):
+        target = properties.get(f.name)
+        if target is None:
+            continue
+        if f.default is not dataclasses.MISSING:
+            value = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            value = f.default_factory()
+        else:
+            continue
+        if dataclasses.is_dataclass(value):
+            with_defaults(target, type(value))
+        elif value is not None:
+            target.setdefault("default", _json_value(f.name, value))
+
+
+def _json_value(name: str, value: Any) -> Any:
+    if name == "directives":
+        return {k: list(v) for k, v in value}
+    return list(value) if isinstance(value, tuple) else value
 
 
 def inside(root: Path, relative: str, *, config: Path, key: str) -> Path:

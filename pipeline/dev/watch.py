@@ -10,7 +10,6 @@ by an atomic swap.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import threading
 import time
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from doit.cmd_base import DoitCmdBase
 
 from pipeline.core.fs import is_junk
+from pipeline.core.jsonio import read_json_or_none
 from pipeline.observe import events, log
 
 if TYPE_CHECKING:
@@ -249,7 +249,7 @@ class DevSession:
         self._publish(DEVTOOLS, {"type": "build.started", "id": build_id, "trigger": trigger, "ts": time.time(),
                                  "affected": sorted(affected_tasks(self._tasks, changed)) if self._tasks else []})
         manifest_path = self.settings.paths().dist_dir / "asset-manifest.json"
-        before = _read_json(manifest_path)
+        before = read_json_or_none(manifest_path)
         statuses: list[dict[str, Any]] = []
         failure: dict[str, str] | None = None
 
@@ -276,7 +276,7 @@ class DevSession:
             logging.getLogger(log.LOGGER_NAME).removeHandler(errors)
         if code != 0 and failure is None:
             failure = {"task": "config", "message": errors.messages[0] if errors.messages else f"exit code {code}"}
-        after = _read_json(manifest_path)
+        after = read_json_or_none(manifest_path)
         changes = patch(before, after) if code == 0 and after else []
         result = BuildResult(build_id, code == 0, trigger, statuses, changes, failure,
                              round(time.perf_counter() - started, 4))
@@ -316,13 +316,6 @@ def _shown(path: Path, cwd: Path) -> str:
         return Path(path).resolve().relative_to(cwd).as_posix()
     except ValueError:
         return str(path)
-
-
-def _read_json(path: Path) -> dict[str, Any] | None:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
 
 
 # ---------------------------------------------------------------- the loop

@@ -13,25 +13,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from lxml import etree
 
 from pipeline.engine.maps import OutputFile
-from pipeline.engine.step import Role, StepRun
+from pipeline.engine.step import Ordered, Role, StepRun
 
 
-class Phase(Enum):
+class Phase(Ordered):
     REWRITE = "rewrite"
     INJECT = "inject"
     PROTECT = "protect"
     POLICY = "policy"
-
-    @property
-    def rank(self) -> int:
-        return list(Phase).index(self)
 
 
 @dataclass(frozen=True)

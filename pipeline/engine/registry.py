@@ -144,16 +144,17 @@ class Registry:
 
     def diagram(self) -> str:
         """The task graph by role, as the README and docs/tasks.md show it (a test keeps them in sync)."""
-        lines = []
+        rows = [("role", "tasks", "reads the outputs of")]
         for role in Role:
-            names = [s.task_name for s in self.steps if s.role is role]
-            if not names:
-                continue
-            if role is Role.ASSET:
-                prep = [f"{s.name}:compile" for s in self.steps if s.prepare is not None]
-                names = [*prep, *names]
-            lines.append(f"{role.value:<10} {', '.join(names)}")
-        return "\n".join(lines)
+            names = []
+            for s in self.steps:
+                if s.role is role:
+                    names += [f"{s.name}:{p}" for p in s.prepares] + [s.task_name]
+            if names:
+                reads = ", ".join(r.value for r in READS[role]) or "its sources only"
+                rows.append((role.value, ", ".join(names), reads))
+        width = [max(len(r[i]) for r in rows) for i in range(2)]
+        return "\n".join(f"{a:<{width[0]}}  {b:<{width[1]}}  {c}".rstrip() for a, b, c in rows)
 
 
 def _unique(names: list[str], owners: list[str], what: str) -> None:
@@ -202,3 +203,12 @@ def _gate_group(ctx: Context, gates: tuple[Gate, ...]) -> Any:
 
     creator.__doc__ = "CI gates."
     return creator
+
+
+def builtin_diagram() -> str:
+    """The diagram of the built-in steps alone (what the docs show), without an app."""
+    from pipeline.addons.manager import AddonSet, builtin_addons
+
+    addons = AddonSet(Path("."), builtin_addons(), "")
+    steps = [replace(s, owner=owner) for owner, s in collect(addons, "vango_steps", ctx=None)]
+    return Registry.of(steps).diagram()

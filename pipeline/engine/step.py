@@ -28,7 +28,15 @@ if TYPE_CHECKING:
     from pipeline.config.context import Context
 
 
-class Role(Enum):
+class Ordered(Enum):
+    """An enum whose declaration order is meaningful (roles, page-transform phases)."""
+
+    @property
+    def rank(self) -> int:
+        return list(type(self)).index(self)
+
+
+class Role(Ordered):
     ASSET = "asset"
     STYLESHEET = "stylesheet"
     SCRIPT = "script"
@@ -39,10 +47,6 @@ class Role(Enum):
     ENCODE = "encode"
     INDEX = "index"
     PUBLISH = "publish"
-
-    @property
-    def rank(self) -> int:
-        return list(Role).index(self)
 
     @property
     def is_content(self) -> bool:
@@ -101,6 +105,7 @@ class Step:
     config: str | None = None
     outputs: tuple[str, ...] = ()
     prepare: Callable[[Context], Iterable[dict[str, Any]]] | None = None
+    prepares: tuple[str, ...] = ()  # the names of the subtasks ``prepare`` yields (for the docs)
     subtask: str | None = None
     target: Callable[[Context], Path] | None = None  # the task's target when it is not the step's map
     after: tuple[str, ...] = ()

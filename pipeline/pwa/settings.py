@@ -8,6 +8,7 @@ mean the same thing in Python and in the service worker's JavaScript.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -80,44 +81,42 @@ class PwaSettings:
         file) is only used in error messages. Raises :class:`ConfigError` for an absolute URL, an
         unusable ``background_color`` or a denylist pattern JavaScript would read differently.
         """
+        given = dict(data)
+        data = {**_defaults(cls), **given}
+        sw = {**_defaults(ServiceWorkerSettings), **given.get("service_worker", {})}
         start_url = _app_url(data.get("start_url", base), base, "$.pwa.start_url", path)
         scope = _app_url(data.get("scope", base), base, "$.pwa.scope", path)
         app_id = _app_url(data["id"], base, "$.pwa.id", path) if data.get("id") is not None else start_url
-        background = data.get("background_color", DEFAULT_COLOR)
-        parse_color(background, path=path, key="$.pwa.background_color")
+        parse_color(data["background_color"], path=path, key="$.pwa.background_color")
         shortcuts = tuple(
             Shortcut(name=item["name"], url=_app_url(item["url"], base, f"$.pwa.shortcuts[{i}].url", path),
                      short_name=item.get("short_name"), description=item.get("description"))
-            for i, item in enumerate(data.get("shortcuts", ()))
+            for i, item in enumerate(data["shortcuts"])
         )
-        sw = data.get("service_worker", {})
-        denylist = tuple(sw.get("denylist", DEFAULT_DENYLIST))
+        denylist = tuple(sw["denylist"])
         for i, pattern in enumerate(denylist):
             problem = denylist_problem(pattern)
             if problem:
                 raise ConfigError(f"$.pwa.service_worker.denylist[{i}]: {problem}", path=path)
-        return cls(
-            icon=data["icon"],
-            start_url=start_url,
-            scope=scope,
-            id=app_id,
-            short_name=data.get("short_name"),
-            display=data.get("display", "standalone"),
-            theme_color=data.get("theme_color", DEFAULT_COLOR),
-            background_color=background,
-            description=data.get("description"),
-            lang=data.get("lang"),
-            dir=data.get("dir"),
-            orientation=data.get("orientation"),
-            categories=tuple(data.get("categories", ())),
-            shortcuts=shortcuts,
-            service_worker=ServiceWorkerSettings(
-                update=sw.get("update", "prompt"),
-                navigation_fallback=sw.get("navigation_fallback", True),
-                denylist=denylist,
-                max_file_size=sw.get("max_file_size", DEFAULT_MAX_FILE_SIZE),
-            ),
-        )
+        plain = ("short_name", "display", "theme_color", "background_color", "description", "lang", "dir",
+                 "orientation")
+        return cls(icon=data["icon"], start_url=start_url, scope=scope, id=app_id,
+                   categories=tuple(data["categories"]), shortcuts=shortcuts,
+                   service_worker=ServiceWorkerSettings(update=sw["update"],
+                                                        navigation_fallback=sw["navigation_fallback"],
+                                                        denylist=denylist, max_file_size=sw["max_file_size"]),
+                   **{key: data[key] for key in plain})
+
+
+def _defaults(cls: type) -> dict[str, Any]:
+    """The field defaults of a settings dataclass: the one place they are written down."""
+    found = {}
+    for f in dataclasses.fields(cls):
+        if f.default is not dataclasses.MISSING:
+            found[f.name] = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            found[f.name] = f.default_factory()
+    return found
 
 
 def _app_url(value: str, base: str, key: str, path: str | Path | None) -> str:

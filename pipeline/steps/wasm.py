@@ -120,7 +120,8 @@ def compile_task(ctx: Context) -> Iterator[dict[str, Any]]:
 
 STEP = Step("wasm", Role.PAGE_ASSET, f"Hash {WASM_NAME}, add {RUNTIME_NAME} from the same toolchain and generate the "
             f"{BOOTSTRAP_NAME} loader", build_runtime, inputs=runtime_inputs, settings=runtime_settings,
-            config="go", outputs=(WASM_NAME, RUNTIME_NAME, BOOTSTRAP_NAME), prepare=compile_task, subtask="runtime")
+            config="go", outputs=(WASM_NAME, RUNTIME_NAME, BOOTSTRAP_NAME), prepare=compile_task, prepares=("compile",),
+            subtask="runtime")
 
 
 @hookimpl

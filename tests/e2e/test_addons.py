@@ -19,6 +19,7 @@ pytestmark = pytest.mark.e2e
 
 SAMPLE = REPO / "tests" / "addons" / "sample"
 SCRIPT = "sample/banner.js"
+DODO = '"""Build this app with the Vango pipeline."""\nfrom pipeline.dodo import *  # noqa: F403\n'  # as in README
 
 
 def vango(app: Path, *args: str, env: dict[str, str] | None = None, cache: Path | None = None):
@@ -82,7 +83,8 @@ def test_the_addon_builds_injects_and_is_protected(addon_app: Path, shared_cache
     manifest = json.loads((dist / "asset-manifest.json").read_text())
     record = manifest["assets"][SCRIPT]
     assert record["hashed"] and record["path"] != SCRIPT
-    assert (dist / record["path"]).read_text() == 'document.documentElement.dataset.sample = "Hello from the sample addon";\n'
+    expected = 'document.documentElement.dataset.sample = "Hello from the sample addon";\n'
+    assert (dist / record["path"]).read_text() == expected
     page = (dist / "index.html").read_text()
     tag = re.search(r'<script src="/' + re.escape(record["path"]) + r'"[^>]*>', page)
     assert tag is not None, "the inject-phase transform added the script"
@@ -124,7 +126,7 @@ def test_addon_config_section_is_validated_and_typed(addon_app: Path, shared_cac
 
 
 def test_the_addon_gate_passes_and_fails_with_exit_1(addon_app: Path, shared_cache: Path):
-    (addon_app / "dodo.py").write_text('"""Build this app with the Vango pipeline."""\nfrom pipeline.dodo import *  # noqa: F403\n')
+    (addon_app / "dodo.py").write_text(DODO)
     ok = run_pipeline(["doit", "gate:sample"], addon_app, {"VANGO_CACHE_DIR": str(shared_cache)})
     assert ok.returncode == 0, ok.stderr
     assert "sample banner:" in ok.stdout
@@ -180,3 +182,55 @@ def test_a_fresh_clone_installs_from_the_lock(addon_app: Path):
     assert restored.returncode == 0, restored.stderr
     assert (addon_app / "addons.lock").read_bytes() == lock_before, "same wheel, same tree: the lock is unchanged"
     assert vango(addon_app, "addon", "verify").returncode == 0
+
+
+def test_a_failing_addon_names_itself_and_shows_the_traceback_only_with_debug(addon_app: Path, shared_cache: Path):
+    config_path = addon_app / "vango.json"
+    config = json.loads(config_path.read_text())
+    config["addons"] = {"sample": {"explode": True}}
+    config_path.write_text(json.dumps(config))
+    plain = vango(addon_app, "build", cache=shared_cache)
+    assert plain.returncode == 1
+    failed = [e for e in plain.events if e.get("event") == "task.failed"]
+    assert [e["task"] for e in failed] == ["sample"]
+    assert failed[0]["error"] == "addon sample: RuntimeError: the banner exploded"
+    assert "Traceback" not in plain.stderr and not (addon_app / "dist").exists()
+    debug = vango(addon_app, "build", "--debug", cache=shared_cache)
+    assert debug.returncode == 1
+    assert "Traceback (most recent call last)" in debug.stderr and "raise RuntimeError" in debug.stderr
+
+
+def test_parallel_builds_with_an_addon_match_serial_ones(addon_app: Path, shared_cache: Path, tmp_path: Path):
+    """The context and the steps pickle: doit's worker processes run the addon's step too."""
+    other = tmp_path / "other"
+    shutil.copytree(addon_app, other, symlinks=True)
+    serial = vango(addon_app, "build", cache=shared_cache)
+    parallel = vango(other, "build", "-n", "2", cache=shared_cache)
+    assert serial.returncode == 0 and parallel.returncode == 0, parallel.stderr
+    assert contents(addon_app / "dist") == contents(other / "dist")
+
+
+def test_the_guide_s_example_addon_works_as_written(tmp_path: Path, shared_cache: Path):
+    """docs/addons.md's pyproject and module, copied out of the guide, install and do what the guide says."""
+    guide = (REPO / "docs" / "addons.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```(?:toml|python)\n# my-addon/(\S+)\n(.*?)```", guide, flags=re.S)
+    assert [name for name, _ in blocks] == ["pyproject.toml", "vango_addon_banner/__init__.py"]
+    addon = tmp_path / "my-addon"
+    for name, body in blocks:
+        (addon / name).parent.mkdir(parents=True, exist_ok=True)
+        (addon / name).write_text(body)
+    app = tmp_path / "app"
+    shutil.copytree(EXAMPLE, app, ignore=IGNORED)
+    install(app, addon)
+    config = json.loads((app / "vango.json").read_text())
+    config["addons"] = {"banner": {"text": "Hi"}}
+    (app / "vango.json").write_text(json.dumps(config))
+    run = vango(app, "build", cache=shared_cache)
+    assert run.returncode == 0, run.stderr
+    manifest = json.loads((app / "dist" / "asset-manifest.json").read_text())
+    record = manifest["assets"]["banner/banner.js"]
+    assert '"Hi"' in (app / "dist" / record["path"]).read_text()
+    assert f'integrity="{record["integrity"]}"' in (app / "dist" / "index.html").read_text()
+    (app / "dodo.py").write_text(DODO)
+    gate = run_pipeline(["doit", "gate:banner", "--limit", "3"], app, {"VANGO_CACHE_DIR": str(shared_cache)})
+    assert gate.returncode == 1 and "banner:" in gate.stdout

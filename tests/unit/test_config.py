@@ -39,9 +39,16 @@ def test_minimal_config_gets_defaults(app: Path) -> None:
     assert cfg.compress == CompressSettings(brotli=True, gzip=True, brotli_quality=11, gzip_level=9, min_size=1024)
 
 
-def test_defaults_match_the_schema_defaults() -> None:
-    props = config.schema()["properties"]
+def test_defaults_live_in_one_place_and_reach_the_published_schema() -> None:
+    assert '"default"' not in json.dumps(config.schema()), "the shipped schema states no defaults of its own"
+    published = config.merged_schema()
+    props = published["properties"]
     cfg = config.parse_config({"name": "x"}, Path("vango.json"))
+    pwa = next(s for s in props["pwa"]["oneOf"] if s.get("type") == "object")["properties"]
+    assert pwa["display"]["default"] == "standalone" and pwa["service_worker"]["properties"]["max_file_size"][
+        "default"] == 16 * 1024 * 1024
+    assert props["csp"]["properties"]["directives"]["default"] == {}
+    assert props["sri"]["properties"]["algorithms"]["default"] == ["sha384"]
     for key in ("web", "public", "entry", "base"):
         assert getattr(cfg, key) == props[key]["default"]
     for key, spec in props["compress"]["properties"].items():

@@ -39,6 +39,7 @@ SCRIPT = "sample/banner.js"
 class SampleSettings:
     banner: str = "Hello from the sample addon"
     max_banner_bytes: int = 4096
+    explode: bool = False  # the step raises: how a bug in an addon is reported
 
 
 SECTION = ConfigSection(
@@ -49,6 +50,7 @@ SECTION = ConfigSection(
         "properties": {
             "banner": {"type": "string", "minLength": 1, "description": "Text the page shows."},
             "max_banner_bytes": {"type": "integer", "minimum": 1, "description": "gate:sample's limit."},
+            "explode": {"type": "boolean", "description": "Make the step raise (for tests)."},
         },
     },
     model=SampleSettings,
@@ -57,12 +59,15 @@ SECTION = ConfigSection(
 
 def build_banner(run: Any) -> list[Any]:
     settings = run.ctx.addon_config("sample")
+    if settings.explode:
+        raise RuntimeError("the banner exploded")
     code = f"document.documentElement.dataset.sample = {json.dumps(settings.banner)};\n"
     return [emit(run.ctx.out_dir, SCRIPT, code.encode("utf-8"))]
 
 
 def banner_settings(ctx: Any) -> dict[str, Any]:
-    return {"banner": ctx.addon_config("sample").banner}
+    settings = ctx.addon_config("sample")
+    return {"banner": settings.banner, "explode": settings.explode}
 
 
 def inject_banner(pages: Any) -> None:
