@@ -138,15 +138,35 @@ def test_the_addon_gate_passes_and_fails_with_exit_1(addon_app: Path, shared_cac
     assert any("over the limit of 5 B" in e["msg"] for e in failing.events if e["level"] == "error")
 
 
-def test_the_addon_dev_route_is_served(addon_app: Path):
+def test_the_addon_dev_route_middleware_and_watch_path(addon_app: Path):
+    (addon_app / "sample.txt").write_text("first\n")
     dev = LoggedProcess(["pipeline.cli", "dev", "--port", "0"], addon_app)
     try:
         url = dev.next_event("dev.serving")["url"]
         dev.next_event("watch.ready")
         with urllib.request.urlopen(url.rstrip("/") + "/__vango/addons/sample/hello", timeout=10) as response:
             assert response.read() == b"hello from the sample addon\n"
+            assert response.headers["x-vango-sample"] == "1"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            assert response.headers["x-vango-sample"] == "1" and b"<html" in response.read().lower()
+        (addon_app / "sample.txt").write_text("second\n")  # not a task input: watched because the addon asks
+        build = dev.next_event("watch.build", timeout=60)
+        assert build["trigger"] == ["sample.txt"] and build["ok"]
     finally:
         dev.stop()
+
+
+def test_changing_an_addon_reruns_every_task(addon_app: Path, shared_cache: Path, tmp_path: Path):
+    """The task fingerprint covers the addons' code (the lock's digest), not only the pipeline's."""
+    assert vango(addon_app, "build", cache=shared_cache).returncode == 0
+    changed = tmp_path / "sample-2"
+    shutil.copytree(SAMPLE, changed, ignore=shutil.ignore_patterns("build", "*.egg-info"))
+    module = changed / "vango_addon_sample" / "__init__.py"
+    module.write_text(module.read_text() + "\n# a new release of the addon\n")
+    install(addon_app, changed)
+    again = vango(addon_app, "build", cache=shared_cache)
+    assert again.returncode == 0, again.stderr
+    assert {"static", "css", "js", "wasm:compile", "pages", "sample"} <= again.executed()
 
 
 def test_remove_makes_everything_disappear(addon_app: Path, shared_cache: Path, tmp_path: Path):

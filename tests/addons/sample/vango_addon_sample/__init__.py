@@ -4,7 +4,8 @@
 - a page-asset step that writes ``sample/banner.js``;
 - an inject-phase page transform that loads that script from every page (so it gets SRI and CSP coverage);
 - a gate, ``gate:sample``, failing with exit 1 when the banner script is larger than the limit;
-- a dev-server route, ``/__vango/addons/sample/hello``, and an extra watched file (``sample.txt``).
+- a dev-server route, ``/__vango/addons/sample/hello``, a middleware stamping ``x-vango-sample: 1`` on every
+  response, and an extra watched file (``sample.txt``).
 
 If ``VANGO_SAMPLE_MARKER`` names a file, importing this module writes it: the tampering tests prove with it
 that a refused addon is never imported.
@@ -106,6 +107,21 @@ class SampleGate(Gate):
         return f"the banner script is {report['size']} B, over the limit of {report['limit']} B"
 
 
+class StampHeader:
+    """ASGI middleware: every dev-server response carries ``x-vango-sample: 1``."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        async def stamped(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), (b"x-vango-sample", b"1")]}
+            await send(message)
+
+        await self.app(scope, receive, stamped if scope["type"] == "http" else send)
+
+
 async def hello(request: Any) -> Any:
     from starlette.responses import PlainTextResponse
 
@@ -136,6 +152,7 @@ def vango_gates() -> list[Gate]:
 @hookimpl
 def vango_dev_server(server: Any) -> None:
     server.add_route("/__vango/addons/sample/hello", hello)
+    server.add_middleware(StampHeader)
 
 
 @hookimpl
