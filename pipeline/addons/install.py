@@ -92,15 +92,26 @@ def _pip(args: list[str], what: str) -> subprocess.CompletedProcess[str]:
     return proc
 
 
+SOURCE_LEFTOVERS = shutil.ignore_patterns("build", "dist", "*.egg-info", ".git", "__pycache__", ".venv", "*.pyc")
+
+
 def build_wheel(pip_spec: str, into: Path, *, build_isolation: bool = True) -> Wheel:
-    """``pip wheel --no-deps``: the addon's own wheel (downloaded, or built from a folder), then read it."""
+    """``pip wheel --no-deps``: the addon's own wheel (downloaded, or built from a folder), then read it.
+
+    A folder is copied first (without earlier build output), so the build neither writes into the
+    author's folder nor picks up stale files from its ``build/``."""
+    shown = pip_spec
+    if Path(pip_spec).is_dir():
+        copy = into.parent / "source"
+        shutil.copytree(pip_spec, copy, ignore=SOURCE_LEFTOVERS)
+        pip_spec = str(copy)
     args = ["wheel", "--no-deps", "--quiet", "--wheel-dir", str(into)]
     if not build_isolation:
         args.append("--no-build-isolation")
-    _pip([*args, pip_spec], f"build {pip_spec}")
+    _pip([*args, pip_spec], f"build {shown}")
     wheels = sorted(into.glob("*.whl"))
     if len(wheels) != 1:
-        raise InstallError(f"pip made {len(wheels)} wheels for {pip_spec}, expected one")
+        raise InstallError(f"pip made {len(wheels)} wheels for {shown}, expected one")
     return read_wheel(wheels[0])
 
 

@@ -111,7 +111,8 @@ def test_the_panel_shows_replayed_and_live_builds_newest_first(page, dev):
     # Live: a running build appears on top and fills in as its events arrive.
     publish(dev.hub, SECOND_BUILD[:2])
     builds_count(page, 2)
-    running = page.evaluate(BUILDS)[0]
+    # The build and its first task event arrive as two messages: wait until both are rendered.
+    running = wait_for(page, f"() => {{ const b = ({BUILDS})(); return b[0].tasks.length ? b[0] : null; }}")
     assert running["id"] == "2" and "running" in running["state"].split()
     assert running["tasks"] == [["wasm:compile", "failed", "1.50 s"]]
     publish(dev.hub, SECOND_BUILD[2:])
