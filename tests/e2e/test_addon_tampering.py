@@ -142,9 +142,10 @@ def test_a_malformed_lock_is_a_one_line_config_error(app: Path, tmp_path: Path):
 def test_an_addon_in_the_virtualenv_is_never_loaded(tmp_path: Path):
     """Installed with plain pip (here: onto PYTHONPATH, with its vango.addons entry point) instead of
     ``vango addon install``: the pipeline neither imports it nor runs its step."""
-    site = tmp_path / "site"
+    site, source = tmp_path / "site", tmp_path / "source"
+    shutil.copytree(SAMPLE, source)  # pip builds in the folder it is given: keep the repository's clean
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-build-isolation", "--no-deps",
-                    "--target", str(site), str(SAMPLE)], check=True, capture_output=True)
+                    "--target", str(site), str(source)], check=True, capture_output=True)
     app = tmp_path / "app"
     shutil.copytree(EXAMPLE, app, ignore=IGNORED)
     marker = tmp_path / "imported.marker"
