@@ -18,12 +18,14 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.parser import Parser
 from pathlib import Path
 
-from pipeline.addons.lock import Lock, LockEntry, read_lock, write_lock
-from pipeline.addons.manager import GROUP, AddonError, addons_dir, builtin_addons, lock_path
+from pipeline.addons import manager
+from pipeline.addons.lock import Lock, LockEntry, dumps, read_lock, write_lock
+from pipeline.addons.manager import BYTECODE_SUM, GROUP, addons_dir, builtin_addons, lock_path, split_bytecode
 from pipeline.addons.treehash import file_lines, h1, sha256_file, summary_text
 from pipeline.core.errors import ConfigError
 from pipeline.core.fs import write_atomic
@@ -92,7 +94,20 @@ def _pip(args: list[str], what: str) -> subprocess.CompletedProcess[str]:
     return proc
 
 
-SOURCE_LEFTOVERS = shutil.ignore_patterns("build", "dist", "*.egg-info", ".git", "__pycache__", ".venv", "*.pyc")
+TOP_LEFTOVERS = frozenset({"build", "dist", ".git", ".venv", ".tox", ".nox"})
+
+
+def _leftovers(top: str) -> Callable[[str, list[str]], set[str]]:
+    """What copying an addon's folder leaves out: earlier build output at its top, bytecode anywhere, and any
+    app's ``.vango`` folder (an example app inside the addon's folder is not copied into itself)."""
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        skip = {n for n in names if n in ("__pycache__", ".vango") or n.endswith(".pyc")}
+        if os.path.samefile(folder, top):
+            skip |= {n for n in names if n in TOP_LEFTOVERS or n.endswith(".egg-info")}
+        return skip
+
+    return ignore
 
 
 def build_wheel(pip_spec: str, into: Path, *, build_isolation: bool = True) -> Wheel:
@@ -103,7 +118,10 @@ def build_wheel(pip_spec: str, into: Path, *, build_isolation: bool = True) -> W
     shown = pip_spec
     if Path(pip_spec).is_dir():
         copy = into.parent / "source"
-        shutil.copytree(pip_spec, copy, ignore=SOURCE_LEFTOVERS)
+        try:
+            shutil.copytree(pip_spec, copy, ignore=_leftovers(pip_spec), symlinks=True)
+        except (OSError, shutil.Error) as exc:
+            raise InstallError(f"cannot copy the addon's folder {shown}: {_first_error(exc)}") from None
         pip_spec = str(copy)
     args = ["wheel", "--no-deps", "--quiet", "--wheel-dir", str(into)]
     if not build_isolation:
@@ -113,6 +131,12 @@ def build_wheel(pip_spec: str, into: Path, *, build_isolation: bool = True) -> W
     if len(wheels) != 1:
         raise InstallError(f"pip made {len(wheels)} wheels for {shown}, expected one")
     return read_wheel(wheels[0])
+
+
+def _first_error(exc: BaseException) -> str:
+    if isinstance(exc, shutil.Error) and exc.args and isinstance(exc.args[0], list) and exc.args[0]:
+        return str(exc.args[0][0][-1])
+    return getattr(exc, "strerror", None) or str(exc)
 
 
 def read_wheel(path: Path) -> Wheel:
@@ -156,9 +180,8 @@ def _entry_points(text: str) -> dict[str, dict[str, str]]:
 def _settle(folder: Path, name: str) -> None:
     """Make the installed tree depend only on what was installed, not on where or when: drop pip's record of
     the temporary wheel path and the console scripts (their first line names this virtualenv's Python), then
-    precompile to hash-checked bytecode for this interpreter. Python validates such bytecode against the
-    source on import and never writes new files into the folder, so the tree stays exactly as hashed; file
-    names inside it are relative (``.vango/addons/<name>/…``), so the hash is the same in every checkout."""
+    precompile to hash-checked bytecode for this interpreter at every optimization level, so Python never
+    writes into the folder. File names inside the bytecode are relative (``.vango/addons/<name>/…``)."""
     for record in folder.glob("*.dist-info/direct_url.json"):
         record.unlink()
     shutil.rmtree(folder / "bin", ignore_errors=True)
@@ -166,76 +189,141 @@ def _settle(folder: Path, name: str) -> None:
         lines = record.read_text(encoding="utf-8").splitlines(keepends=True)
         kept = [ln for ln in lines if not ln.startswith("bin/") and "/direct_url.json," not in ln]
         record.write_text("".join(kept), encoding="utf-8")
-    compileall.compile_dir(str(folder), quiet=2, workers=1, stripdir=str(folder),
+    compileall.compile_dir(str(folder), quiet=2, workers=1, stripdir=str(folder), optimize=[0, 1, 2],
                            prependdir=f".vango/addons/{name}",
                            invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)
 
 
-def install(app_dir: Path, spec: str, *, build_isolation: bool = True, bundled_root: Path | None = None,
-            expect_sha256: str | None = None) -> LockEntry:
+def _dependencies(folder: Path, distribution: str) -> tuple[str, ...]:
+    """``name==version`` of every distribution pip put into the folder besides the addon's own."""
+    found = []
+    for info in sorted(folder.glob("*.dist-info")):
+        meta = Parser().parsestr((info / "METADATA").read_text(encoding="utf-8"), headersonly=True)
+        name, version = meta.get("Name", ""), meta.get("Version", "")
+        if name and _canonical(name) != _canonical(distribution):
+            found.append(f"{name}=={version}")
+    return tuple(sorted(found, key=str.lower))
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def install(app_dir: Path, spec: str, *, build_isolation: bool = True, bundled_root: Path | None = None) -> LockEntry:
     """Install one addon (replacing an earlier version of it) and lock it; returns its lock entry."""
     pip_spec, source = resolve_spec(spec, app_dir, bundled_root)
-    return _install(app_dir, pip_spec, source, build_isolation=build_isolation, expect_sha256=expect_sha256)
+    return _install(app_dir, pip_spec, source, build_isolation=build_isolation)
 
 
 def _install(app_dir: Path, pip_spec: str, source: str, *, build_isolation: bool,
-             expect_sha256: str | None) -> LockEntry:
+             locked: LockEntry | None = None) -> LockEntry:
+    """Build, install into a staging folder, hash, then swap in and lock; with ``locked`` (a fresh clone),
+    the wheel, the dependencies and the resulting tree must be exactly the locked ones."""
+    if source.startswith("-"):
+        raise InstallError(f"addon source {source!r} must not start with '-' (it is handed to pip)")
+    try:
+        source.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InstallError(f"addon source {source!r} is not valid UTF-8; move the addon to a UTF-8 path") from None
     root = addons_dir(app_dir)
     root.mkdir(parents=True, exist_ok=True)
+    path = lock_path(app_dir)
+    previous_lock = read_lock(path)
     with tempfile.TemporaryDirectory(prefix=".install-", dir=root) as work:
         wheel = build_wheel(pip_spec, Path(work) / "wheel", build_isolation=build_isolation)
-        if expect_sha256 and wheel.sha256 != expect_sha256:
-            raise InstallError(f"addon {wheel.name!r}: {pip_spec} now builds a different wheel (sha256 "
-                               f"{wheel.sha256[:16]}…, locked {expect_sha256[:16]}…); install it again by name to "
-                               "accept the change")
+        if locked is not None and wheel.sha256 != locked.sha256:
+            raise InstallError(f"addon {wheel.name!r}: {pip_spec} now gives a different wheel (sha256 "
+                               f"{wheel.sha256[:16]}…, locked {locked.sha256[:16]}…); install it by name to accept "
+                               "the change")
         if wheel.name in {a.name for a in builtin_addons()}:
             raise InstallError(f"addon name {wheel.name!r} is taken by a built-in step; rename its entry point")
         staged = Path(work) / wheel.name
-        _pip(["install", "--quiet", "--no-compile", "--no-warn-script-location", "--target", str(staged),
-              str(wheel.path)], f"install {wheel.distribution}")
+        args = ["install", "--quiet", "--no-compile", "--no-warn-script-location", "--target", str(staged)]
+        if locked is not None and locked.dependencies:
+            constraints = Path(work) / "constraints.txt"
+            constraints.write_text("".join(f"{d}\n" for d in locked.dependencies), encoding="utf-8")
+            args += ["--constraint", str(constraints)]
+        _pip([*args, str(wheel.path)], f"install {wheel.distribution}")
         _settle(staged, wheel.name)
-        lines = file_lines(staged)
+        sources, bytecode = split_bytecode(file_lines(staged))
         entry = LockEntry(name=wheel.name, distribution=wheel.distribution, version=wheel.version,
-                          entry_point=wheel.entry_point, source=source, sha256=wheel.sha256, tree=h1(lines))
-        _swap(staged, root / wheel.name)
-        write_atomic(root / f"{wheel.name}.sum", summary_text(lines).encode("utf-8"))
-    path = lock_path(app_dir)
-    write_lock(path, read_lock(path).with_entry(entry))
+                          entry_point=wheel.entry_point, source=source, sha256=wheel.sha256, tree=h1(sources),
+                          dependencies=_dependencies(staged, wheel.distribution))
+        if locked is not None and (entry.tree, entry.dependencies) != (locked.tree, locked.dependencies):
+            raise InstallError(f"addon {wheel.name!r}: the installed files differ from addons.lock (tree {entry.tree}, "
+                               f"locked {locked.tree}); install it by name to accept the change")
+        new_lock = previous_lock.with_entry(entry)
+        dumps(new_lock)  # a lock that cannot be written is found before anything is swapped in
+        old = _swap_in(staged, root / wheel.name)
+        try:
+            write_atomic(root / f"{wheel.name}.sum", summary_text(sources).encode("utf-8"))
+            write_atomic(root / f"{wheel.name}{BYTECODE_SUM}", summary_text(bytecode).encode("utf-8"))
+            write_lock(path, new_lock)
+            manager.load(app_dir)  # verified, imported, registered with the others: or rolled back
+        except BaseException:
+            _roll_back(root / wheel.name, old, path, previous_lock)
+            raise
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
     return entry
 
 
-def _swap(staged: Path, final: Path) -> None:
-    old = final.with_name(f".{final.name}.old-{os.getpid()}")
+def _swap_in(staged: Path, final: Path) -> Path | None:
+    """Move ``staged`` to ``final``; the folder it replaces is kept aside (returned) until the install holds."""
+    old = None
     if final.exists():
+        old = final.with_name(f".{final.name}.old-{os.getpid()}")
         final.rename(old)
+        for suffix in (".sum", BYTECODE_SUM):
+            sibling = final.with_name(final.name + suffix)
+            if sibling.exists():
+                sibling.rename(old.with_name(old.name + suffix))
     staged.rename(final)
-    shutil.rmtree(old, ignore_errors=True)
+    return old
+
+
+def _roll_back(final: Path, old: Path | None, lock_file: Path, previous: Lock) -> None:
+    shutil.rmtree(final, ignore_errors=True)
+    for suffix in (".sum", BYTECODE_SUM):
+        final.with_name(final.name + suffix).unlink(missing_ok=True)
+    if old is not None:
+        old.rename(final)
+        for suffix in (".sum", BYTECODE_SUM):
+            kept = old.with_name(old.name + suffix)
+            if kept.exists():
+                kept.rename(final.with_name(final.name + suffix))
+    write_lock(lock_file, previous)
 
 
 def sync(app_dir: Path, *, build_isolation: bool = True, reinstall: bool = False) -> list[LockEntry]:
-    """Install every locked addon whose folder is missing (a fresh clone), checking the wheel's sha256 against
-    the lock; ``reinstall`` does it for all of them (after a Python upgrade, say)."""
+    """Install every locked addon whose folder is missing (a fresh clone): the same wheel (sha256), the same
+    dependency versions and the same tree as locked, or nothing. ``reinstall`` redoes all of them."""
     lock = read_lock(lock_path(app_dir))
     done = []
     for entry in lock.entries:
         if reinstall or not (addons_dir(app_dir) / entry.name).is_dir():
             done.append(_install(app_dir, _source_for_pip(entry.source, app_dir), entry.source,
-                                 build_isolation=build_isolation, expect_sha256=entry.sha256))
+                                 build_isolation=build_isolation, locked=entry))
     return done
 
 
 def remove(app_dir: Path, name: str) -> LockEntry | None:
-    """Uninstall an addon: its folder, its summary and its lock entry."""
+    """Uninstall an addon: its folder, its summaries and its lock entry. Only names of installed addons."""
     path = lock_path(app_dir)
     lock = read_lock(path)
     entry = lock.get(name)
-    folder = addons_dir(app_dir) / name
-    if entry is None and not folder.exists():
+    root = addons_dir(app_dir)
+    folder = root / name
+    installed = NAME.match(name) is not None and folder.is_dir() and not folder.is_symlink() and \
+        folder.resolve().parent == root.resolve()
+    if entry is None and not installed:
         known = ", ".join(lock.names()) or "none"
-        raise AddonError(f"no addon {name!r} is installed (installed: {known})")
-    shutil.rmtree(folder, ignore_errors=True)
-    (addons_dir(app_dir) / f"{name}.sum").unlink(missing_ok=True)
-    write_lock(path, lock.without(name) if entry is not None else lock)
+        raise InstallError(f"no addon {name!r} is installed (installed: {known})")
+    if installed:
+        shutil.rmtree(folder)
+    for suffix in (".sum", BYTECODE_SUM):
+        (root / f"{name}{suffix}").unlink(missing_ok=True)
+    write_lock(path, lock.without(name))
     return entry
 
 

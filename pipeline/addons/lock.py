@@ -48,10 +48,15 @@ class LockEntry:
     source: str  # how it was installed: a path relative to the app folder, or a pip requirement
     sha256: str  # hex sha256 of the wheel pip installed
     tree: str  # h1: hash of the installed folder
+    dependencies: tuple[str, ...] = ()  # "name==version" of every distribution installed with it (pinned again)
 
-    def as_dict(self) -> dict[str, str]:
-        """The entry's table, keys in file order."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+    def as_dict(self) -> dict[str, Any]:
+        """The entry's table, keys in file order (no ``dependencies`` key when there are none)."""
+        table: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
+        table["dependencies"] = list(self.dependencies)
+        if not table["dependencies"]:
+            del table["dependencies"]
+        return table
 
 
 @dataclass(frozen=True)
@@ -137,14 +142,16 @@ def loads(data: bytes, path: Path | str = LOCK_NAME) -> Lock:
     first_index: dict[str, int] = {}
     for index, table in enumerate(document.get("addon", [])):
         for key, value in table.items():
-            if _CONTROL.search(value):  # "$" in a JSON Schema pattern also matches before a final "\n"
-                raise LockError(f"$.addon[{index}].{key}: control characters are not allowed: {value!r}", path=path)
+            for item in value if isinstance(value, list) else [value]:
+                if _CONTROL.search(item):  # "$" in a JSON Schema pattern also matches before a final "\n"
+                    raise LockError(f"$.addon[{index}].{key}: control characters are not allowed: {item!r}",
+                                    path=path)
         name = table["name"]
         if name in first_index:
             also = first_index[name]
             raise LockError(f"$.addon[{index}].name: addon {name!r} is listed twice (also $.addon[{also}])", path=path)
         first_index[name] = index
-        entries.append(LockEntry(**table))
+        entries.append(LockEntry(**{**table, "dependencies": tuple(table.get("dependencies", ()))}))
     return Lock(tuple(entries))
 
 

@@ -33,6 +33,7 @@ GROUP = "vango.addons"
 BUILTIN_DISTRIBUTION = "vango-pipeline"
 ADDONS_DIR = Path(".vango") / "addons"
 STAT_CACHE = ".stat-cache.json"
+BYTECODE_SUM = ".pyc.sum"  # beside <name>.sum: the bytecode this machine's installer wrote (not locked)
 BUILTIN, INSTALLED = "builtin", "installed"
 VERIFIED, TAMPERED, MISSING, UNLOCKED = "verified", "tampered", "missing", "not in the lock"
 
@@ -43,6 +44,10 @@ class AddonError(PipelineError):
 
 class AddonLockError(ConfigError):
     """The installed addons do not match addons.lock: refused before any addon code runs."""
+
+
+class AddonConfigError(ConfigError):
+    """Addons that cannot work together as declared (an order cycle, a name declared twice, a bad hook value)."""
 
 
 @dataclass(frozen=True)
@@ -111,19 +116,31 @@ def locked_entry_point(dist: metadata.Distribution, name: str) -> str | None:
     return found[0].value if found else None
 
 
+def split_bytecode(lines: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(sources, bytecode): the tree hash covers everything but ``__pycache__``, so one lock serves every
+    Python version; the bytecode is checked against what this machine's installer compiled."""
+    sources, bytecode = [], []
+    for line in lines:
+        (bytecode if "__pycache__" in line[1].split("/") else sources).append(line)
+    return sources, bytecode
+
+
 def check_entry(app_dir: Path, entry: LockEntry, cache: StatCache | None) -> Status:
     """Compare an installed addon folder with its lock entry: every file, the version and the entry point."""
     folder = addons_dir(app_dir) / entry.name
     if not folder.is_dir():
         return Status(entry.name, MISSING, entry.version, "its files are missing (run 'vango addon install')", entry)
     try:
-        lines = file_lines(folder, cache, cache_prefix=entry.name)
+        lines, bytecode = split_bytecode(file_lines(folder, cache, cache_prefix=entry.name))
     except TreeError as exc:
         return Status(entry.name, TAMPERED, entry.version, exc.message, entry)
     found = h1(lines)
     if found != entry.tree:
         what = _what_changed(folder, entry, lines)
         return Status(entry.name, TAMPERED, entry.version, f"{what} (expected {entry.tree}, found {found})", entry)
+    stray = _stray_bytecode(folder, entry, bytecode)
+    if stray:
+        return Status(entry.name, TAMPERED, entry.version, f"{stray} (bytecode the installer did not write)", entry)
     dist = _dist_info(folder, entry.distribution)
     if dist is None:
         return Status(entry.name, TAMPERED, entry.version, f"no metadata of {entry.distribution} in its folder", entry)
@@ -149,6 +166,23 @@ def _what_changed(folder: Path, entry: LockEntry, lines: list[tuple[str, str]]) 
     difference = diff(expected, lines)
     more = f" and {difference.count() - 1} more" if difference.count() > 1 else ""
     return f"{difference.first()}{more}" if difference.count() else "its files changed"
+
+
+def _stray_bytecode(folder: Path, entry: LockEntry, bytecode: list[tuple[str, str]]) -> str:
+    """A ``.pyc`` that is not exactly one the installer compiled: Python would run it instead of the source."""
+    if not bytecode:
+        return ""
+    try:
+        written = set(parse_summary(folder.with_name(f"{entry.name}{BYTECODE_SUM}").read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError, TreeError):
+        written = set()
+    known = {path: digest for digest, path in written}
+    for digest, path in bytecode:
+        if path not in known:
+            return f"{path} added"
+        if known[path] != digest:
+            return f"{path} changed"
+    return ""
 
 
 def statuses(app_dir: Path, lock: Lock | None = None, *, rehash: bool = False) -> list[Status]:
@@ -226,6 +260,57 @@ def _resolve(entry_point: str) -> Any:
     return target
 
 
+def _resolve_verified(info: AddonInfo) -> Any:
+    """Import an installed addon's own package from its verified folder, whatever else is on ``sys.path``.
+
+    The folder is appended to ``sys.path`` (so the addon's bundled dependencies are found, while the
+    virtualenv's copies of shared ones win, as they do for the pipeline itself), but the addon's top-level
+    module is loaded from the folder explicitly, and a module of that name already loaded from elsewhere is
+    refused: a package on PYTHONPATH or in the virtualenv can never stand in for the verified one."""
+    import importlib.util
+
+    assert info.folder is not None
+    folder = info.folder.resolve()
+    module_name, _, attr = info.entry_point.partition(":")
+    top = module_name.strip().split(".")[0]
+    loaded = sys.modules.get(top)
+    if loaded is not None:
+        if not _inside(loaded, folder):
+            raise AddonLockError(f"addon {info.name!r}: module {top!r} is already loaded from "
+                                 f"{getattr(loaded, '__file__', None) or 'elsewhere'}, not from its verified folder",
+                                 path=folder.parent.parent.parent / LOCK_NAME)
+    else:
+        package, single = folder / top / "__init__.py", folder / f"{top}.py"
+        location = package if package.is_file() else single
+        if not location.is_file():
+            raise AddonLockError(f"addon {info.name!r}: its entry point {info.entry_point!r} is not in its folder",
+                                 path=folder.parent.parent.parent / LOCK_NAME)
+        search = [str(folder / top)] if location == package else None
+        spec = importlib.util.spec_from_file_location(top, location, submodule_search_locations=search)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[top] = module
+        if str(folder) not in sys.path:
+            sys.path.append(str(folder))
+        sys.dont_write_bytecode = True  # precompiled at install; nothing may be written into a verified tree
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            sys.modules.pop(top, None)
+            raise
+    target: Any = importlib.import_module(module_name.strip())
+    if not _inside(target, folder):
+        raise AddonLockError(f"addon {info.name!r}: {module_name} resolved outside its verified folder",
+                             path=folder.parent.parent.parent / LOCK_NAME)
+    for part in filter(None, attr.strip().split(".")):
+        target = getattr(target, part)
+    return target
+
+
+def _inside(module: Any, folder: Path) -> bool:
+    location = getattr(module, "__file__", None)
+    return bool(location) and Path(location).resolve().is_relative_to(folder)
+
+
 def _key(addon_set: AddonSet) -> tuple[Any, ...]:
     return (addon_set.app_dir, addon_set.lock_digest, tuple((a.name, a.entry_point) for a in addon_set.addons))
 
@@ -239,13 +324,13 @@ def plugin_manager(addon_set: AddonSet) -> _Manager:
     manager = _Manager(hookspecs.PROJECT)
     manager.add_hookspecs(hookspecs)
     for info in addon_set.addons:
-        if info.folder is not None and str(info.folder) not in sys.path:
-            sys.path.append(str(info.folder))  # appended: an addon never shadows the pipeline's own modules
         try:
-            plugin = _resolve(info.entry_point)
+            plugin = _resolve(info.entry_point) if info.folder is None else _resolve_verified(info)
             manager.register(plugin, name=info.name)
         except pluggy.PluginValidationError as exc:
-            raise AddonError(f"addon {info.name}: {_one_line(exc)}") from None
+            raise AddonConfigError(f"addon {info.name}: {_one_line(exc)}") from None
+        except AddonLockError:
+            raise
         except Exception as exc:
             raise _failure(info.name, exc, addon_set.debug, "cannot be imported") from None
     try:
@@ -253,7 +338,7 @@ def plugin_manager(addon_set: AddonSet) -> _Manager:
     except pluggy.PluginValidationError as exc:
         name = getattr(exc, "plugin", None)
         owner = manager.get_name(name) if name is not None else "?"
-        raise AddonError(f"addon {owner}: {_one_line(exc)}; known hooks: {', '.join(hookspecs.HOOKS)}") from None
+        raise AddonConfigError(f"addon {owner}: {_one_line(exc)}; known hooks: {', '.join(hookspecs.HOOKS)}") from None
     _managers[key] = manager
     return manager
 
@@ -297,7 +382,7 @@ def order(items: list[Any], name: Callable[[Any], str] = lambda a: a.name,
     while pending:
         ready = [n for n in names if n in pending and not pending[n]]
         if not ready:
-            raise AddonError(f"{what} order has a cycle: {_cycle(pending)}")
+            raise AddonConfigError(f"{what} order has a cycle: {_cycle(pending)}")
         first = ready[0]
         done.append(first)
         del pending[first]
@@ -365,11 +450,57 @@ def call(addon_set: AddonSet | None, hook: str, **kwargs: Any) -> list[tuple[str
 
 
 def collect(addon_set: AddonSet | None, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
-    """Like :func:`call` for hooks returning iterables: ``[(addon, item), …]`` flattened."""
+    """Like :func:`call` for hooks returning iterables: ``[(addon, item), …]`` flattened, each item checked
+    against what the hook promises (a wrong value is reported against the addon, not as a traceback)."""
+    expected = _RETURNS.get(hook)
     items = []
     for owner, result in call(addon_set, hook, **kwargs):
-        items.extend((owner, item) for item in (result or ()))
+        if result is None:
+            continue
+        if isinstance(result, (str, bytes)) or not hasattr(result, "__iter__"):
+            raise AddonConfigError(f"addon {owner}: {hook} must return a list, not {type(result).__name__}")
+        for item in result:
+            if expected is not None and not isinstance(item, expected()):
+                names = " or ".join(k.__name__ for k in expected())
+                raise AddonConfigError(f"addon {owner}: {hook} returned a {type(item).__name__}, expected {names}")
+            items.append((owner, item))
     return items
+
+
+def _step_types() -> tuple[type, ...]:
+    from pipeline.engine.step import Step
+
+    return (Step,)
+
+
+def _transform_types() -> tuple[type, ...]:
+    from pipeline.engine.pages import PageTransform
+
+    return (PageTransform,)
+
+
+def _gate_types() -> tuple[type, ...]:
+    from pipeline.gates.protocol import Gate
+
+    return (Gate,)
+
+
+def _section_types() -> tuple[type, ...]:
+    from pipeline.config.sections import ConfigSection
+
+    return (ConfigSection,)
+
+
+def _path_types() -> tuple[type, ...]:
+    import os
+
+    return (str, os.PathLike)
+
+
+_RETURNS: dict[str, Callable[[], tuple[type, ...]]] = {
+    "vango_steps": _step_types, "vango_page_transforms": _transform_types, "vango_gates": _gate_types,
+    "vango_config_sections": _section_types, "vango_watch_paths": _path_types,
+}
 
 
 def config_sections(addon_set: AddonSet | None) -> list[Any]:
@@ -379,7 +510,7 @@ def config_sections(addon_set: AddonSet | None) -> list[Any]:
     sections, owners = [], {}
     for owner, section in collect(addon_set, "vango_config_sections"):
         if section.name in owners:
-            raise AddonError(f"addon {owner}: config section addons.{section.name} is already defined by "
+            raise AddonConfigError(f"addon {owner}: config section addons.{section.name} is already defined by "
                              f"{owners[section.name]}")
         owners[section.name] = owner
         sections.append(replace(section, description=section.description or f"Settings of the {owner} addon."))

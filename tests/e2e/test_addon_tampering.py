@@ -154,3 +154,64 @@ def test_an_addon_in_the_virtualenv_is_never_loaded(tmp_path: Path):
     assert run.returncode == 0, run.stderr
     assert "sample" not in run.executed() and not marker.exists()
     assert "sample/banner.js" not in json.loads((app / "dist" / "asset-manifest.json").read_text())["assets"]
+
+
+def test_a_forged_bytecode_file_is_refused(app: Path, tmp_path: Path):
+    """Bytecode is not part of the portable tree hash, so it is checked against what the installer compiled."""
+    cache = app / ".vango/addons/sample/vango_addon_sample/__pycache__"
+    compiled = sorted(cache.glob("__init__.*.pyc"))
+    assert len(compiled) == 3, compiled  # every optimization level: Python never needs to write one
+    data = bytearray(compiled[0].read_bytes())
+    data[-1] ^= 0x01
+    compiled[0].write_bytes(bytes(data))
+    refused(app, tmp_path, f"__pycache__/{compiled[0].name} changed", "bytecode the installer did not write")
+
+
+def test_bytecode_for_another_interpreter_is_refused(app: Path, tmp_path: Path):
+    cache = app / ".vango/addons/sample/vango_addon_sample/__pycache__"
+    shutil.copy(next(cache.glob("__init__.*.pyc")), cache / "__init__.cpython-399.pyc")
+    refused(app, tmp_path, "__init__.cpython-399.pyc added")
+
+
+def test_optimized_runs_write_nothing_into_the_addon(app: Path):
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    for extra in ({"PYTHONOPTIMIZE": "1"}, {"PYTHONOPTIMIZE": "2"}, {}):
+        proc = subprocess.run([sys.executable, "-m", "pipeline.cli", "build"], cwd=app, env={**env, **extra},
+                              capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+
+
+def test_a_module_of_the_same_name_elsewhere_never_stands_in(app: Path, tmp_path: Path):
+    """A package named like the addon's on PYTHONPATH (or in the virtualenv) is not what gets imported."""
+    shadow = tmp_path / "shadow" / "vango_addon_sample"
+    shadow.mkdir(parents=True)
+    marker = tmp_path / "shadow.marker"
+    (shadow / "__init__.py").write_text(f"open({str(marker)!r}, 'w').write('shadow ran')\n")
+    run = run_pipeline(["pipeline.cli", "build", "-a"], app, {"PYTHONPATH": str(tmp_path / "shadow")})
+    assert run.returncode == 0, run.stderr
+    assert not marker.exists() and "sample" in run.executed()
+
+
+def test_remove_only_takes_installed_addon_names(app: Path, tmp_path: Path):
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "keep.txt").write_text("keep")
+    for name in ("../..", str(victim), "", "..", "Sample"):
+        run = run_pipeline(["pipeline.cli", "addon", "remove", name], app)
+        assert run.returncode == 2, (name, run.stderr)
+        assert "is installed (installed: sample)" in run.stderr, run.stderr
+    assert (victim / "keep.txt").exists() and (app / "vango.json").exists() and (app / "web").is_dir()
+    assert (app / ".vango/addons/sample").is_dir()
+
+
+def test_an_install_that_cannot_load_is_rolled_back(app: Path, tmp_path: Path):
+    """A new version whose hooks are broken is refused, and the previous version stays installed and locked."""
+    broken = tmp_path / "broken"
+    shutil.copytree(SAMPLE, broken)
+    module = broken / "vango_addon_sample" / "__init__.py"
+    module.write_text(module.read_text() + "\n\ndef vango_stepz(ctx):\n    return []\n")
+    lock_before = (app / "addons.lock").read_bytes()
+    run = run_pipeline(["pipeline.cli", "addon", "install", str(broken), "--no-build-isolation"], app)
+    assert run.returncode == 2 and "vango_stepz" in run.stderr and "Traceback" not in run.stderr
+    assert (app / "addons.lock").read_bytes() == lock_before
+    assert run_pipeline(["pipeline.cli", "addon", "verify"], app).returncode == 0

@@ -254,3 +254,50 @@ def test_the_guide_s_example_addon_works_as_written(tmp_path: Path, shared_cache
     (app / "dodo.py").write_text(DODO)
     gate = run_pipeline(["doit", "gate:banner", "--limit", "3"], app, {"VANGO_CACHE_DIR": str(shared_cache)})
     assert gate.returncode == 1 and "banner:" in gate.stdout
+
+
+def package(root: Path, name: str, version: str, *, requires: tuple[str, ...] = (), addon: bool = False) -> Path:
+    """A tiny distribution's source folder (``addon``: with a vango.addons entry point and no hooks)."""
+    folder = root / f"{name}-{version}"
+    module = name.replace("-", "_")
+    (folder / module).mkdir(parents=True)
+    (folder / module / "__init__.py").write_text(f'"""{name} {version}."""\nVERSION = {version!r}\n')
+    points = f'\n[project.entry-points."vango.addons"]\n{name} = "{module}"\n' if addon else ""
+    (folder / "pyproject.toml").write_text(
+        f'[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n'
+        f'[project]\nname = "{name}"\nversion = "{version}"\ndependencies = {json.dumps(list(requires))}\n{points}')
+    return folder
+
+
+def test_a_fresh_clone_gets_the_locked_dependency_versions(tmp_path: Path):
+    """Dependencies are pinned in the lock: a newer release on the index does not slip into a fresh clone."""
+    wheels = tmp_path / "wheels"
+    for version in ("1.0", "2.0"):
+        subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+                        "--wheel-dir", str(wheels if version == "1.0" else tmp_path / "later"),
+                        str(package(tmp_path / "src", "depx", version))], check=True, capture_output=True)
+    addon = package(tmp_path / "src", "needsdep", "0.1", requires=("depx",), addon=True)
+    app = tmp_path / "app"
+    shutil.copytree(EXAMPLE, app, ignore=IGNORED)
+    index = {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheels)}
+    assert vango(app, "addon", "install", str(addon), "--no-build-isolation", env=index).returncode == 0
+    lock = (app / "addons.lock").read_text()
+    assert 'dependencies = [\n    "depx==1.0",\n]' in lock or 'dependencies = ["depx==1.0"]' in lock, lock
+    shutil.copy(next((tmp_path / "later").glob("*.whl")), wheels)  # depx 2.0 is published
+    shutil.rmtree(app / ".vango")
+    restored = vango(app, "addon", "install", "--no-build-isolation", env=index)
+    assert restored.returncode == 0, restored.stderr
+    assert (app / "addons.lock").read_text() == lock
+    assert (app / ".vango/addons/needsdep/depx-1.0.dist-info").is_dir()
+
+
+def test_an_app_inside_the_addon_s_folder_installs_it(tmp_path: Path):
+    """A common layout: the addon's repository holds an example app that uses it."""
+    addon = tmp_path / "addon"
+    shutil.copytree(SAMPLE, addon)
+    app = addon / "examples" / "app"
+    shutil.copytree(EXAMPLE, app, ignore=IGNORED)
+    run = vango(app, "addon", "install", "../..", "--no-build-isolation")
+    assert run.returncode == 0, run.stderr
+    assert 'source = "../.."' in (app / "addons.lock").read_text()
+    assert not (app / ".vango/addons/sample/examples").exists()

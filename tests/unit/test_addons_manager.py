@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.addons import install, manager
-from pipeline.addons.manager import AddonError, AddonInfo, AddonSet
+from pipeline.addons.manager import AddonConfigError, AddonError, AddonInfo, AddonSet
 from pipeline.core.errors import ConfigError
 
 
@@ -27,7 +27,7 @@ def test_order_is_stable_and_honours_after():
 
 
 def test_an_order_cycle_names_its_members():
-    with pytest.raises(AddonError, match=r"addon order has a cycle: x after z after y after x"):
+    with pytest.raises(AddonConfigError, match=r"addon order has a cycle: x after z after y after x"):
         manager.order([info("x", ("z",)), info("y", ("x",)), info("z", ("y",))])
 
 
@@ -68,13 +68,13 @@ def plugin_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str) -> 
 
 def test_a_misspelt_hook_is_an_error_listing_the_known_ones(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     addons = plugin_set(tmp_path, monkeypatch, "def vango_stepz(ctx):\n    return []\n")
-    with pytest.raises(AddonError, match=r"addon probe: .*vango_stepz.*known hooks: .*vango_steps"):
+    with pytest.raises(AddonConfigError, match=r"addon probe: .*vango_stepz.*known hooks: .*vango_steps"):
         manager.plugin_manager(addons)
 
 
 def test_a_hook_with_an_unknown_argument_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     addons = plugin_set(tmp_path, monkeypatch, "def vango_steps(ctx, registry):\n    return []\n")
-    with pytest.raises(AddonError, match=r"addon probe: .*registry"):
+    with pytest.raises(AddonConfigError, match=r"addon probe: .*registry"):
         manager.plugin_manager(addons)
 
 
@@ -118,3 +118,21 @@ def test_a_wheel_needs_exactly_one_vango_entry_point(tmp_path: Path):
         install.read_wheel(wheel(tmp_path, "[console_scripts]\nthing = thing:main\n"))
     with pytest.raises(install.InstallError, match="must be lower case"):
         install.read_wheel(wheel(tmp_path, "[vango.addons]\nThing = thing\n"))
+
+
+def test_configuration_mistakes_between_addons_exit_2():
+    with pytest.raises(AddonConfigError) as caught:
+        manager.order([info("p", ("q",)), info("q", ("p",))])
+    assert caught.value.exit_code == 2
+
+
+def test_a_hook_returning_the_wrong_thing_names_the_addon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    addons = plugin_set(tmp_path, monkeypatch, "def vango_steps():\n    return 5\n")
+    with pytest.raises(AddonConfigError, match=r"addon probe: vango_steps must return a list, not int"):
+        manager.collect(addons, "vango_steps", ctx=None)
+
+
+def test_a_hook_returning_foreign_items_names_the_addon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    addons = plugin_set(tmp_path, monkeypatch, "def vango_gates():\n    return ['gate:size']\n")
+    with pytest.raises(AddonConfigError, match=r"addon probe: vango_gates returned a str, expected Gate"):
+        manager.collect(addons, "vango_gates", ctx=None)

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from pipeline.addons.manager import AddonError
+from pipeline.addons.manager import AddonConfigError
 from pipeline.engine.pages import PageTransform, Phase
 from pipeline.engine.registry import Registry, RegistryError
 from pipeline.engine.step import READS, Role, Step
@@ -65,7 +65,7 @@ def test_after_orders_steps_of_one_role_and_adds_the_edge():
 
 def test_a_cycle_is_reported_with_its_members():
     steps = [*base_steps(), step("a", Role.ASSET, after=("b",)), step("b", Role.ASSET, after=("a",))]
-    with pytest.raises(AddonError, match=r"step order has a cycle: a after b after a"):
+    with pytest.raises(AddonConfigError, match=r"step order has a cycle: a after b after a"):
         Registry.of(steps)
 
 
@@ -77,7 +77,7 @@ def test_after_a_step_of_another_role_is_refused():
 def test_a_transform_cycle_is_reported():
     transforms = [PageTransform("x", Phase.INJECT, noop, after=("y",)),
                   PageTransform("y", Phase.INJECT, noop, after=("x",))]
-    with pytest.raises(AddonError, match="inject page transform order has a cycle"):
+    with pytest.raises(AddonConfigError, match="inject page transform order has a cycle"):
         Registry.of(base_steps(), transforms)
 
 
@@ -90,7 +90,7 @@ def test_transforms_run_by_phase_then_after():
 
 
 def test_names_must_be_unique_and_index_and_publish_single():
-    with pytest.raises(AddonError, match="step 'css' is declared by both test and other"):
+    with pytest.raises(AddonConfigError, match="step 'css' is declared by both test and other"):
         Registry.of([*base_steps(), step("css", Role.STYLESHEET, owner="other")])
     without_index = [s for s in base_steps() if s.role is not Role.INDEX]
     with pytest.raises(RegistryError, match="exactly one index step"):

@@ -13,7 +13,6 @@ from pipeline.gates.common import EXIT_NO_BASELINE, GateError
 from pipeline.gates.protocol import Gate, Report, param
 from pipeline.gates.publish import relative
 from pipeline.wasm.gomod import module_root
-from pipeline.wasm.toolchain import find_toolchain
 
 BENCH_BASELINE = Path("bench-baseline.json")
 SUITES = ("all", "go", "pytest")
@@ -45,7 +44,7 @@ class BenchGate(Gate):
             raise GateError("--count must be at least 1")
         if suite not in SUITES:
             raise GateError(f"--suite must be one of {', '.join(SUITES)}, not {suite!r}")
-        tc = find_toolchain(ctx.config.go.toolchain, ctx.app_dir)
+        tc = ctx.toolchain()
         thresholds = bench.Thresholds()
         head = _suite(ctx, "head", None, suite)
         fingerprint = bench.machine_fingerprint(tc.version)
