@@ -170,7 +170,8 @@ def _graph(settings: Settings) -> int:
 
     session = Session(settings)
     if session.error is not None:
-        log.get_logger().error("%s", session.error)
+        for line in session.error.lines():
+            log.get_logger().error("%s", line)
         return session.error.exit_code
     sys.stdout.write(session.registry.diagram() + "\n")
     return 0
@@ -189,7 +190,8 @@ def _schema(args: argparse.Namespace, settings: Settings) -> int:
         addons = manager.load(settings.paths().app_dir, debug=settings.debug)
         document = merged_schema(manager.config_sections(addons))
     except PipelineError as exc:
-        log.get_logger().error("%s", exc)
+        for line in exc.lines():
+            log.get_logger().error("%s", line)
         return exc.exit_code
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     if args.output:

@@ -48,7 +48,8 @@ def run_addon_command(args: argparse.Namespace, settings: Settings) -> int:
             return _verify(app_dir, logger)
         return _remove(args, app_dir, logger)
     except PipelineError as exc:
-        logger.error("%s", exc)
+        for line in exc.lines():
+            logger.error("%s", line)
         return exc.exit_code
 
 

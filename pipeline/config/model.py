@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import difflib
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -102,7 +103,8 @@ def load_config(path: Path, *, force_pwa: bool = False, sections: Iterable[Confi
     """Read, validate and type ``vango.json``; any problem is a one-line :class:`ConfigError`.
 
     ``force_pwa`` (``vango build --pwa``) turns the PWA on even when the file does not."""
-    data = read_json(path, error=ConfigError, missing="not found: every Vango app needs a vango.json with a name")
+    data = read_json(path, error=ConfigError, missing="not found: every Vango app needs a vango.json with a name",
+                     unique_keys=True)
     return parse_config(data, path, force_pwa=force_pwa, sections=sections)
 
 
@@ -133,9 +135,9 @@ def parse_config(data: Any, path: Path, *, force_pwa: bool = False,
 
     The defaults live in the dataclasses above: a key the file leaves out takes its field's default."""
     sections = tuple(sections)
-    error = best_match(Draft202012Validator(merged_schema(sections)).iter_errors(data))
-    if error is not None:
-        raise ConfigError(f"{error.json_path}: {error.message}", path=path)
+    problems = schema_problems(data, merged_schema(sections))
+    if problems:
+        raise ConfigError(problems[0], path=path, more=tuple(problems[1:]))
     go, sri, csp = data.get("go", {}), data.get("sri", {}), data.get("csp", {})
     plain = {k: data[k] for k in ("name", "web", "public", "entry", "base") if k in data}
     return AppConfig(
@@ -150,6 +152,40 @@ def parse_config(data: Any, path: Path, *, force_pwa: bool = False,
         addons=tuple((s.name, s.build(data.get("addons", {}).get(s.name, {}))) for s in sorted(sections,
                                                                                                  key=_by_name)),
     )
+
+
+def schema_problems(data: Any, document: Mapping[str, Any]) -> list[str]:
+    """Every schema violation, as ``<json path>: <what is wrong, in words>``, in document order."""
+    found = []
+    for error in Draft202012Validator(document).iter_errors(data):
+        found.append(best_match([error]))  # the most specific reason inside oneOf/anyOf
+    found.sort(key=lambda e: [str(p) for p in e.absolute_path])
+    messages = []
+    for error in found:
+        message = describe(error)
+        if message not in messages:
+            messages.append(message)
+    return messages
+
+
+def describe(error: Any) -> str:
+    """One violation in words: unknown keys with a suggestion, patterns explained instead of shown."""
+    where = error.json_path
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = sorted(error.schema.get("properties", {}))
+        unknown = [k for k in error.instance if k not in known]
+        parts = []
+        for key in unknown:
+            close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            parts.append(f"unknown key {key!r}{hint}")
+        if where == "$.addons":
+            installed = ", ".join(known) or "none"
+            return f"{where}: {'; '.join(parts)}: no installed addon has that name (installed: {installed})"
+        return f"{where}: {'; '.join(parts)}"
+    if error.validator == "pattern" and error.schema.get("x-pattern-help"):
+        return f"{where}: {error.instance!r} {error.schema['x-pattern-help']}"
+    return f"{where}: {error.message}"
 
 
 def _by_name(section: ConfigSection) -> str:

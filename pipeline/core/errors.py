@@ -13,20 +13,28 @@ class PipelineError(Exception):
 
     exit_code = 1
 
-    def __init__(self, message: str, *, path: str | Path | None = None, location: str | int | None = None):
+    def __init__(self, message: str, *, path: str | Path | None = None, location: str | int | None = None,
+                 more: tuple[str, ...] = ()):
         super().__init__(message)
         self.message = message
         self.path = str(path) if path is not None else None
         self.location = location
+        self.more = tuple(more)  # further problems found at the same time, each reported on its own line
+
+    def _where(self, location: str | int | None) -> str:
+        if not self.path:
+            return ""
+        where = f"{display_path(self.path)}"
+        if location not in (None, ""):
+            where += f":{location}"
+        return where + ": "
 
     def __str__(self) -> str:
-        where = ""
-        if self.path:
-            where = f"{display_path(self.path)}"
-            if self.location not in (None, ""):
-                where += f":{self.location}"
-            where += ": "
-        return f"{where}{self.message}"
+        return f"{self._where(self.location)}{self.message}"
+
+    def lines(self) -> list[str]:
+        """Every problem, one line each: this one first, then ``more`` (same file)."""
+        return [str(self), *(f"{self._where(None)}{m}" for m in self.more)]
 
 
 class ConfigError(PipelineError):

@@ -64,11 +64,31 @@ def files_under(root: Path) -> list[Path]:
             continue
         seen.add(real)
         dirs[:] = sorted(d for d in dirs if not is_junk(d) and _inside(Path(folder) / d, real_root))
+        for name in [*dirs, *(n for n in names if not is_junk(n))]:
+            _check_name(Path(folder) / name)
         for name in names:
             path = Path(folder) / name
             if not is_junk(name) and _inside(path, real_root) and path.is_file():
                 found.append(path)
     return sorted(found)
+
+
+_CONTROL = frozenset(chr(c) for c in [*range(0x20), 0x7F])
+
+
+def _check_name(path: Path) -> None:
+    """A file name must be printable UTF-8: names end up as lines of ``_headers`` and ``nginx.conf``, in the
+    service worker and the manifest, where a newline or another control character would inject a rule."""
+    from pipeline.core.errors import ConfigError
+
+    name = path.name
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ConfigError(f"the file name {name!r} is not valid UTF-8; rename it", path=path.parent) from None
+    if _CONTROL.intersection(name):
+        raise ConfigError(f"the file name {name!r} contains a control character (a newline, tab, …); rename it",
+                          path=path.parent)
 
 
 def _inside(path: Path, real_root: Path) -> bool:

@@ -18,7 +18,8 @@ from pipeline.observe import log
 def stop(exc: PipelineError) -> NoReturn:
     """End the run while tasks are being loaded: the one-line error, no traceback, the error's exit code."""
     log.setup()
-    log.get_logger().error("%s", exc)
+    for line in exc.lines():
+        log.get_logger().error("%s", line)
     raise SystemExit(exc.exit_code) from None
 
 

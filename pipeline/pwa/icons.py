@@ -14,7 +14,7 @@ from types import MappingProxyType
 
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
-from pipeline.core.errors import PipelineError
+from pipeline.core.errors import ConfigError
 from pipeline.pwa.settings import parse_color
 
 MIN_SOURCE_SIZE = 512
@@ -71,17 +71,17 @@ def _load(source: bytes, source_path: str | Path | None) -> Image.Image:
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning, OSError,
             SyntaxError, ValueError) as exc:
         reason = "not an image Pillow can read" if isinstance(exc, UnidentifiedImageError) else str(exc)
-        raise PipelineError(f"cannot read the PWA icon: {reason}; use a PNG of at least 512x512 pixels",
+        raise ConfigError(f"cannot read the PWA icon: {reason}; use a PNG of at least 512x512 pixels",
                             path=source_path) from None
     image = ImageOps.exif_transpose(image)
     width, height = image.size
     if min(width, height) < MIN_SOURCE_SIZE:
-        raise PipelineError(f"the PWA icon is {width}x{height} pixels; it must be at least "
+        raise ConfigError(f"the PWA icon is {width}x{height} pixels; it must be at least "
                             f"{MIN_SOURCE_SIZE}x{MIN_SOURCE_SIZE} (use a larger image, ideally square)",
                             path=source_path)
     rgba = _to_rgba(image)
     if rgba.getchannel("A").getbbox() is None:
-        raise PipelineError("the PWA icon is fully transparent", path=source_path)
+        raise ConfigError("the PWA icon is fully transparent", path=source_path)
     return rgba
 
 

@@ -88,6 +88,7 @@ class PwaSettings:
         scope = _app_url(data.get("scope", base), base, "$.pwa.scope", path)
         app_id = _app_url(data["id"], base, "$.pwa.id", path) if data.get("id") is not None else start_url
         parse_color(data["background_color"], path=path, key="$.pwa.background_color")
+        check_css_color(data["theme_color"], path=path, key="$.pwa.theme_color")
         shortcuts = tuple(
             Shortcut(name=item["name"], url=_app_url(item["url"], base, f"$.pwa.shortcuts[{i}].url", path),
                      short_name=item.get("short_name"), description=item.get("description"))
@@ -133,11 +134,12 @@ def _app_url(value: str, base: str, key: str, path: str | Path | None) -> str:
     return resolved
 
 
-def parse_color(value: str, *, path: str | Path | None = None, key: str = "background_color") -> tuple[int, int, int]:
-    """An opaque CSS colour (``#rgb``, ``#rrggbb``, ``rgb()``, ``hsl()`` or a named colour) as ``(r, g, b)``.
+def parse_color(value: str, *, path: str | Path | None = None, key: str = "background_color",
+                opaque: bool = True) -> tuple[int, int, int]:
+    """A CSS colour (``#rgb``, ``#rrggbb``, ``rgb()``, ``hsl()`` or a named colour) as ``(r, g, b)``.
 
-    Raises :class:`PipelineError` (a :class:`ConfigError`) for anything else, or for a translucent colour:
-    icons are composited on it and must come out opaque.
+    Raises :class:`PipelineError` (a :class:`ConfigError`) for anything else, or, with ``opaque``, for a
+    translucent colour: icons are composited on it and must come out opaque.
     """
     text = value.strip() if isinstance(value, str) else ""
     if not text.startswith("#") and "(" in text and not _CSS_COLOR_FUNCTIONS.match(text):
@@ -147,9 +149,22 @@ def parse_color(value: str, *, path: str | Path | None = None, key: str = "backg
     except ValueError:
         raise ConfigError(f"{key}: {value!r} is not a colour; use e.g. '#1e293b', 'rgb(30, 41, 59)' or 'white'",
                           path=path) from None
-    if len(rgba) == 4 and rgba[3] != 255:
+    if opaque and len(rgba) == 4 and rgba[3] != 255:
         raise ConfigError(f"{key}: {value!r} is translucent; icons need an opaque colour", path=path)
     return rgba[0], rgba[1], rgba[2]
+
+
+_CSS4_FUNCTION = re.compile(r"^(rgba?|hsla?|hwb|lab|lch|oklab|oklch|color)\(\s*[-+.\w%\s/,]+\)$", re.IGNORECASE)
+_CSS_KEYWORDS = frozenset({"transparent", "currentcolor"})
+
+
+def check_css_color(value: str, *, path: str | Path | None = None, key: str = "theme_color") -> None:
+    """Any CSS colour a browser takes for ``theme-color``: what :func:`parse_color` reads, translucent ones,
+    the CSS Color 4 functions (``rgb(0 0 0 / 50%)``, ``oklch(…)``, ``color(…)``) and ``transparent``."""
+    text = value.strip() if isinstance(value, str) else ""
+    if text.lower() in _CSS_KEYWORDS or _CSS4_FUNCTION.match(text):
+        return
+    parse_color(value, path=path, key=key, opaque=False)
 
 
 # Inside "(?" only these constructs are both valid Python and identical in JavaScript.

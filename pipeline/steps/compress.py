@@ -1,12 +1,17 @@
 """Precompression, the encode step: ``.br`` and ``.gz`` siblings for compressible files above a minimum size.
 
-Results are cached by content hash and settings in ``build/cache/compress``, so only files whose
-bytes changed are compressed again (brotli 11 of a Go wasm takes seconds).
+Results are cached in ``build/cache/compress`` by content hash, encoder, level, the encoding library's
+version and the pipeline's fingerprint, so only files whose bytes changed are compressed again (brotli 11
+of a Go wasm takes seconds), and a cached result never outlives the code that made it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import zlib
 from typing import Any
+
+import brotli
 
 from pipeline.addons.hookspecs import hookimpl
 from pipeline.assets.compression import brotli_bytes, gzip_bytes, is_compressible
@@ -14,15 +19,24 @@ from pipeline.config.context import Context
 from pipeline.core.fs import write_atomic, write_if_changed
 from pipeline.engine.maps import OutputFile
 from pipeline.engine.step import Role, Step, StepResult, StepRun
+from pipeline.engine.tasks import fingerprint
 from pipeline.observe import progress
 
 SUFFIX = {"br": ".br", "gzip": ".gz"}
 
 
+def producer_key(encoding: str, level: int, fingerprint: str) -> str:
+    """What made a cached result, besides the input bytes: the encoder and its level, the library that
+    encodes (its version), and the pipeline's own code. A cached file never outlives any of them."""
+    library = f"brotli {brotli.__version__}" if encoding == "br" else f"zlib {zlib.ZLIB_RUNTIME_VERSION}"
+    text = f"{encoding}|{level}|{library}|{fingerprint}"
+    return f"{encoding}{level}-{hashlib.sha256(text.encode()).hexdigest()[:16]}"
+
+
 def _compressed(ctx: Context, record: OutputFile, data: bytes, encoding: str) -> bytes:
     settings = ctx.config.compress
     level = settings.brotli_quality if encoding == "br" else settings.gzip_level
-    cached = ctx.cache_dir / "compress" / f"{record.hash}.{encoding}{level}"
+    cached = ctx.cache_dir / "compress" / f"{record.hash}.{producer_key(encoding, level, fingerprint(ctx))}"
     if cached.is_file():
         return cached.read_bytes()
     if encoding == "br":

@@ -16,7 +16,7 @@ from lxml import etree
 from pipeline.addons.hookspecs import hookimpl
 from pipeline.assets.rewrite import html
 from pipeline.config.context import Context
-from pipeline.core.errors import PipelineError
+from pipeline.core.errors import ConfigError
 from pipeline.engine.maps import OutputFile, emit
 from pipeline.engine.pages import PageSet, PageTransform, Phase
 from pipeline.engine.step import Role, Step, StepRun
@@ -40,7 +40,7 @@ def build_pwa(run: StepRun) -> list[OutputFile]:
     manifest = build_webmanifest(settings, ctx.config.name, entries)
     problems = validate_webmanifest(manifest, manifest_url=base + WEBMANIFEST_NAME)
     if problems:
-        raise PipelineError(f"$.pwa: the web app manifest would not be installable: {problems[0]}",
+        raise ConfigError(f"$.pwa: the web app manifest would not be installable: {problems[0]}",
                             path=ctx.config_path)
     outputs[WEBMANIFEST_NAME] = emit(ctx.out_dir, WEBMANIFEST_NAME, dumps(manifest))
     register = render_register_script(sw_url=base + SW_NAME, scope=settings.scope,

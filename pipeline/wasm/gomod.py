@@ -7,7 +7,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from pipeline.core.errors import PipelineError
+from pipeline.core.errors import ConfigError, PipelineError
 from pipeline.wasm.toolchain import Toolchain
 
 _SEP = "\x1f"
@@ -25,7 +25,8 @@ def module_root(main_dir: Path) -> Path:
     for folder in (main_dir, *main_dir.parents):
         if (folder / "go.mod").is_file():
             return folder
-    raise PipelineError("no go.mod found at or above the main package", path=main_dir)
+    raise ConfigError(f"no go.mod in {main_dir} or above it: the main package must be in a Go module "
+                      "(run 'go mod init <module path>' there)")
 
 
 def go_inputs(toolchain: Toolchain, main_dir: Path, tags: tuple[str, ...] = ()) -> list[Path]:
@@ -38,7 +39,7 @@ def go_inputs(toolchain: Toolchain, main_dir: Path, tags: tuple[str, ...] = ()) 
     proc = subprocess.run(cmd, cwd=main_dir, env=toolchain.env(module=root), capture_output=True, text=True,
                           timeout=120)
     if proc.returncode != 0:
-        raise PipelineError(f"go list failed: {first_line(proc.stderr)}", path=root / "go.mod")
+        raise go_list_error(proc.stderr, root)
     files: set[Path] = {root / "go.mod"}
     if (root / "go.sum").is_file():
         files.add(root / "go.sum")
@@ -52,6 +53,28 @@ def go_inputs(toolchain: Toolchain, main_dir: Path, tags: tuple[str, ...] = ()) 
             files.add(Path(parts[1]).parent / "go.sum")
         files.update(directory / name for name in parts[2:])
     return sorted(files)
+
+
+_GO_POSITION = re.compile(r"^(?P<file>[^\s:][^:]*\.(?:mod|sum|work)):(?P<line>\d+)(?::(?P<col>\d+))?:\s*(?P<msg>.+)$")
+
+
+def go_list_error(stderr: str, root: Path) -> PipelineError:
+    """Go's own reason with its file and line: ``go: errors parsing go.mod:`` alone says nothing, the line after
+    it (``/app/go.mod:5:3: usage: require module/path v1.2.3``) says what to fix. A broken go.mod is the
+    app's configuration (exit 2); anything else fails the task."""
+    lines = [ln.strip() for ln in stderr.strip().splitlines() if ln.strip() and not ln.startswith("#")]
+    for number, line in enumerate(lines):
+        match = _GO_POSITION.match(line)
+        if match:
+            where = match["line"] + (f":{match['col']}" if match["col"] else "")
+            more = tuple(ln for ln in lines[number + 1:] if _GO_POSITION.match(ln))
+            return ConfigError(match["msg"], path=_absolute(match["file"], root), location=where, more=more)
+    return PipelineError(f"go list failed: {'; '.join(lines) or '(no output)'}", path=root / "go.mod")
+
+
+def _absolute(name: str, root: Path) -> Path:
+    path = Path(name)
+    return path if path.is_absolute() else root / path
 
 
 def first_line(text: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -43,7 +44,7 @@ def test_go_syntax_error_fails_cleanly_and_keeps_dist(app: Path, vango, released
     ('{"name": "x",\n  "web": "web"\n  "public": "public"}', "vango.json:3:3: invalid JSON"),
     ('{"name": "x", "compress": {"min_size": "big"}}', "vango.json: $.compress.min_size: 'big' is not of type"),
     ('{"web": "web"}', "vango.json: $: 'name' is a required property"),
-    ('{"name": "x", "colour": "red"}', "vango.json: $: Additional properties are not allowed ('colour'"),
+    ('{"name": "x", "colour": "red"}', "vango.json: $: unknown key 'colour'"),
     ('{"name": "x", "web": "../../outside"}', "vango.json: $.web: '../../outside' points outside the app folder"),
     ('{"name": "x", "sri": {"algorithms": ["md5"]}}', "vango.json: $.sri.algorithms[0]: 'md5' is not one of"),
     ('{"name": "x", "csp": {"directives": {"Script Src": ["x"]}}}', "vango.json: $.csp.directives"),
@@ -106,3 +107,40 @@ def test_config_json_log_line_is_machine_readable(app: Path, vango):
     assert run.returncode == 2
     lines = [ln for ln in run.stderr.splitlines() if ln.strip()]
     assert lines and all(json.loads(ln)["run_id"] for ln in lines)
+
+
+def test_a_malformed_go_mod_shows_go_s_reason_and_line(app: Path, vango, released: dict):
+    (app / "go.mod").write_text("module example.com/todo\n\ngo 1.22\n\nrequire (\n  bogus line here\n)\n")
+    run = vango(app)
+    errors = [e["msg"] for e in run.events if e["level"] == "error"]
+    assert run.returncode == 2, run.stderr
+    assert errors == ["go.mod:6:3: usage: require module/path v1.2.3"], errors
+    assert snapshot(app / "dist") == released
+
+
+def test_a_missing_go_mod_is_a_configuration_error(app: Path, vango, released: dict):
+    (app / "go.mod").unlink()
+    run = vango(app)
+    errors = [e["msg"] for e in run.events if e["level"] == "error"]
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert len(errors) == 1 and errors[0].startswith(f"no go.mod in {app.resolve()} or above it"), errors
+    assert snapshot(app / "dist") == released
+
+
+@pytest.mark.parametrize("name", ["evil\nX-Injected: 1.png", "tab\there.css", "bell\x07.js"])
+def test_a_file_name_with_a_control_character_is_refused(app: Path, vango, released: dict, name: str):
+    (app / "web" / "img" / name).write_bytes(b"x")
+    run = vango(app)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    (error,) = errors(run)
+    assert "contains a control character" in error and repr(name) in error
+    assert snapshot(app / "dist") == released
+
+
+def test_a_file_name_that_is_not_utf8_is_refused(app: Path, vango, released: dict):
+    os.mkdir(os.path.join(os.fsencode(app / "web"), b"caf\xe9"))
+    run = vango(app)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    (error,) = errors(run)
+    assert "is not valid UTF-8" in error
+    assert snapshot(app / "dist") == released

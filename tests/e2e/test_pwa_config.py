@@ -43,7 +43,7 @@ def test_a_small_icon_source_is_refused(app: Path, vango, released: dict):
     Image.new("RGB", (256, 256), "red").save(app / "web" / "img" / "small.png")
     configure(app, icon="web/img/small.png")
     run = vango(app)
-    assert run.returncode == 1
+    assert run.returncode == 2  # a configuration problem: the configured icon does not fit
     message = failure(run)
     assert "small.png" in message and "512" in message
     assert snapshot(app / "dist") == released

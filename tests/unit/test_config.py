@@ -202,3 +202,53 @@ def test_inside_rejects_symlink_out_of_the_app(tmp_path: Path) -> None:
     (root / "web").symlink_to(outside, target_is_directory=True)
     with pytest.raises(ConfigError, match=r"\$\.web: "):
         config.inside(root, "web", config=root / "vango.json", key="web")
+
+
+def test_every_problem_is_reported_at_once_in_document_order(app: Path) -> None:
+    error = load_error(app, {"name": "", "base": "app", "compress": {"gzip_level": 0, "zstd": True}})
+    assert error.lines() == [
+        "vango.json: $.base: 'app' must start and end with \"/\" (like \"/\" or \"/app/\") and contain no "
+        "\"?\" or \"#\"",
+        "vango.json: $.compress: unknown key 'zstd'",
+        "vango.json: $.compress.gzip_level: 0 is less than the minimum of 1",
+        "vango.json: $.name: '' should be non-empty",
+    ]
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    ({"name": "x", "webb": "web"}, "$: unknown key 'webb' (did you mean 'web'?)"),
+    ({"name": "x", "go": {"mian": "."}}, "$.go: unknown key 'mian' (did you mean 'main'?)"),
+    ({"name": "x", "compres": {}}, "$: unknown key 'compres' (did you mean 'compress'?)"),
+    ({"name": "x", "go": {"tags": ["a b"]}}, "$.go.tags[0]: 'a b' may contain only letters, digits"),
+    ({"name": "x", "csp": {"directives": {"connect-src": ["a b"]}}}, "must be a single CSP source"),
+    ({"name": "x", "sri": {"allow": ["cdn.example"]}}, "must be a cross-origin URL prefix"),
+])
+def test_mistakes_are_explained_in_words(app: Path, body: dict, expected: str) -> None:
+    message = str(load_error(app, body))
+    assert expected in message and "^" not in message, message
+
+
+def test_a_duplicate_key_is_an_error_naming_its_line(app: Path) -> None:
+    error = load_error(app, '{\n  "name": "x",\n  "web": "web",\n  "web": "site"\n}\n')
+    assert str(error) == "vango.json:4:3: duplicate key 'web': each key may appear once per object"
+    assert error.exit_code == 2
+
+
+def test_a_deeply_nested_file_is_a_one_line_error(app: Path) -> None:
+    error = load_error(app, '{"name": "x", "go": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    assert str(error) == "vango.json: invalid JSON: nested too deeply to read"
+
+
+@pytest.mark.parametrize("key", ["theme_color", "background_color"])
+def test_pwa_colours_must_be_css_colours(app: Path, key: str) -> None:
+    (app / "icon.png").write_bytes(b"")
+    message = str(load_error(app, {"name": "x", "pwa": {"icon": "icon.png", key: "notacolour"}}))
+    assert message == f"vango.json: $.pwa.{key}: 'notacolour' is not a colour; use e.g. '#1e293b', " \
+        "'rgb(30, 41, 59)' or 'white'"
+
+
+def test_a_translucent_theme_colour_is_fine(app: Path) -> None:
+    (app / "icon.png").write_bytes(b"")
+    body = {"name": "x", "pwa": {"icon": "icon.png", "theme_color": "rgb(0 0 0 / 50%)"}}
+    cfg = config.load_config(write(app, body))
+    assert cfg.pwa.theme_color == "rgb(0 0 0 / 50%)"
