@@ -56,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     listing = sub.add_parser("list", help="list the pipeline's tasks")
     common(listing)
     listing.add_argument("--graph", action="store_true", help="the task graph by role, with the installed addons")
-    clean = sub.add_parser("clean", help="remove build outputs (build/ files the tasks created)")
+    clean = sub.add_parser("clean", help="remove everything the pipeline wrote under build/ (dist/ stays)")
     common(clean)
     schema = sub.add_parser("schema", help="print vango.json's JSON Schema with every installed addon's section")
     common(schema)
@@ -162,7 +162,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _schema(args, settings)
     if args.command == "list":
         return _graph(settings) if args.graph else _doit(["list"], settings)
-    return _doit(["clean"], settings)
+    return _clean(settings)
+
+
+BUILD_ENTRIES = ("out", "maps", "wasm", "reports", "cache", "dev", "doit.sqlite3", "doit.sqlite3-journal",
+                 "doit.sqlite3-wal", "doit.sqlite3-shm")
+
+
+def _clean(settings: Settings) -> int:
+    """Remove what the pipeline writes under the build folder (and nothing else there), saying what went."""
+    import shutil
+
+    build = settings.paths().build_dir
+    logger = log.get_logger("clean")
+    removed = []
+    for name in BUILD_ENTRIES:
+        path = build / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.exists() or path.is_symlink():
+            path.unlink()
+        else:
+            continue
+        removed.append(name)
+    if removed:
+        logger.info("removed %s from %s", ", ".join(removed), build, extra={"event": "clean.done",
+                                                                           "fields": {"removed": removed}})
+        if build.is_dir() and not any(build.iterdir()):
+            build.rmdir()
+    else:
+        logger.info("nothing to clean in %s", build, extra={"event": "clean.done", "fields": {"removed": []}})
+    return 0
 
 
 def _graph(settings: Settings) -> int:

@@ -82,6 +82,8 @@ class Settings:
     def paths(self, cwd: Path | None = None) -> Paths:
         cwd = cwd or Path.cwd()
         app = Path(self.app or _default_app or cwd)
+        if app.name == CONFIG_NAME and (cwd / app).is_file():
+            app = app.parent  # --app path/to/vango.json means its folder
         dev = self.profile == DEV
         # The dev profile keeps its own state, so switching between `vango dev` and a release never
         # invalidates the other's cache, and never touches dist/.
@@ -105,6 +107,26 @@ class Paths:
     @property
     def config_path(self) -> Path:
         return self.app_dir / CONFIG_NAME
+
+
+def check_app_folder(app_dir: Path, *, given: bool) -> None:
+    """A clear word when there is no app where the command looks: which folder, and what to do instead."""
+    source = "--app/VANGO_APP" if given else "the current folder"
+    if not app_dir.exists():
+        raise ConfigError(f"the app folder {app_dir} (from {source}) does not exist")
+    if not app_dir.is_dir():
+        raise ConfigError(f"the app folder {app_dir} (from {source}) is a file; pass the folder that holds "
+                          f"{CONFIG_NAME}")
+    if (app_dir / CONFIG_NAME).exists():
+        return
+    nearby = sorted(p.parent for p in [*app_dir.glob(f"*/{CONFIG_NAME}"), *app_dir.glob(f"*/*/{CONFIG_NAME}")]
+                    if "build" not in p.parts[-3:] and "node_modules" not in p.parts)[:3]
+    hint = ""
+    if nearby:
+        shown = ", ".join(f"--app {p.relative_to(app_dir).as_posix()}" for p in nearby)
+        hint = f" (apps below it: {shown})"
+    raise ConfigError(f"no {CONFIG_NAME} in {app_dir} ({source}): run the command in an app folder or pass "
+                      f"--app DIR{hint}; every Vango app needs a {CONFIG_NAME} with a name")
 
 
 def dev_config(config: AppConfig) -> AppConfig:
@@ -141,6 +163,7 @@ class Context:
 
         settings = settings or Settings.from_environment()
         paths = settings.paths()
+        check_app_folder(paths.app_dir, given=settings.app is not None)
         addon_set = manager.load(paths.app_dir, debug=settings.debug) if addons else None
         config = load_config(paths.config_path, force_pwa=settings.force_pwa,
                              sections=manager.config_sections(addon_set))

@@ -58,9 +58,9 @@ class Session:
             self.registry = Registry.from_addons(self.ctx)
             self._creators = self.registry.creators(self.ctx)
         except PipelineError as exc:
-            self.error = exc
-        # doit opens its database before it asks for a task (and so before a load error can be reported).
-        self.settings.paths().build_dir.mkdir(parents=True, exist_ok=True)
+            self.error = exc  # reported when doit asks for a task; doit's database then lives in memory only
+            return
+        self.ctx.build_dir.mkdir(parents=True, exist_ok=True)
 
     def basenames(self) -> list[str]:
         return list(self._creators) if self.error is None else ["release"]
@@ -93,4 +93,7 @@ def namespace(settings: Settings) -> dict[str, Any]:
         return task_creator
 
     names = {f"task_{name}": bind(name) for name in session.basenames()}
-    return {"DOIT_CONFIG": doit_config(settings), "VANGO_SESSION": session, **names}
+    config = doit_config(settings)
+    if session.error is not None:
+        config["dep_file"] = ":memory:"  # a run that fails on configuration creates no build/ and no database
+    return {"DOIT_CONFIG": config, "VANGO_SESSION": session, **names}

@@ -71,3 +71,44 @@ def test_vango_clean_removes_build_outputs(app: Path, shared_cache: Path):
     run = run_pipeline(["pipeline.cli", "clean"], app)
     assert run.returncode == 0, run.stderr
     assert not (app / "build" / "maps" / "css.json").exists()
+
+
+def test_vango_clean_removes_everything_the_pipeline_wrote_and_says_so(app: Path, shared_cache: Path):
+    env = {"VANGO_CACHE_DIR": str(shared_cache)}
+    (app / "budgets.toml").write_text('[[budget]]\npath = "**"\nper = "total"\nbrotli = "10 MB"\n')
+    assert run_pipeline(["pipeline.cli", "build"], app, env).returncode == 0
+    assert run_pipeline(["pipeline.cli", "build", "gate:size"], app, env).returncode == 0
+    (app / "build" / "notes.txt").write_text("mine")  # not the pipeline's: stays
+    run = run_pipeline(["pipeline.cli", "clean"], app)
+    assert run.returncode == 0, run.stderr
+    (done,) = [e for e in run.events if e.get("event") == "clean.done"]
+    assert {"out", "maps", "wasm", "reports", "doit.sqlite3"} <= set(done["removed"])
+    assert sorted(p.name for p in (app / "build").iterdir()) == ["notes.txt"]
+    assert (app / "dist" / "asset-manifest.json").is_file()
+
+
+def test_commands_outside_an_app_name_the_folder_and_create_nothing(tmp_path: Path):
+    empty = tmp_path / "empty"
+    (empty / "examples" / "demo").mkdir(parents=True)
+    (empty / "examples" / "demo" / "vango.json").write_text('{"name": "demo"}')
+    for command in (["build"], ["list"], ["clean"]):
+        run = run_pipeline(["pipeline.cli", *command], empty)
+        errors = [e["msg"] for e in run.events if e["level"] == "error"]
+        if command == ["clean"]:
+            assert run.returncode == 0
+            continue
+        assert run.returncode == 2, run.stderr
+        assert errors == [f"no vango.json in {empty} (the current folder): run the command in an app folder or pass "
+                          "--app DIR (apps below it: --app examples/demo); every Vango app needs a vango.json with "
+                          "a name"], errors
+    assert sorted(p.name for p in empty.iterdir()) == ["examples"], "no build/ and no database was created"
+    missing = run_pipeline(["pipeline.cli", "build", "--app", str(tmp_path / "nowhere")], empty)
+    assert missing.returncode == 2 and f"the app folder {tmp_path / 'nowhere'} (from --app/VANGO_APP) does not " \
+        "exist" in missing.stderr
+
+
+def test_app_may_name_the_vango_json_itself(app: Path, shared_cache: Path, tmp_path: Path):
+    run = run_pipeline(["pipeline.cli", "build", "--app", str(app / "vango.json")], tmp_path,
+                       {"VANGO_CACHE_DIR": str(shared_cache)})
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "dist" / "asset-manifest.json").is_file()
