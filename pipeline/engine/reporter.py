@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from pipeline.core import runlock
 from pipeline.core.errors import combine_exit_codes
 from pipeline.observe import events, log
 
@@ -106,6 +107,7 @@ class VangoReporter:
         code = combine_exit_codes(self._exit_codes)
         data["exit_code"] = code if code else (0 if data["ok"] else 2)
         events.emit(events.Event(events.RUN_FINISHED, data=data))
+        runlock.release_all()  # the next run in this folder (or this watch session's next build) may start
         if code not in (0, 1):
             # doit reports every task failure as 1; bad input (2) and the gates' verdicts (3, 4) keep their
             # own codes. doit has saved its database before calling this, so leaving here loses nothing.

@@ -103,3 +103,21 @@ def test_progress_is_shown_on_a_terminal(app: Path, tmp_path: Path):
     assert proc.returncode == 0, text[-2000:]
     assert "Compiling Go -> wasm" in text
     assert "brotli app." in text
+
+
+def test_ten_concurrent_pairs_in_one_folder_all_succeed_one_after_the_other(app: Path, shared_cache: Path):
+    """The second run of a pair waits for the first (flock on build/.vango.lock), saying so; none crashes."""
+    env = {**os.environ, "VANGO_LOG_FORMAT": "json", "VANGO_CACHE_DIR": str(shared_cache)}
+    waited = 0
+    for round_number in range(10):
+        if round_number % 3 == 1:  # some pairs find work to do, not only up-to-date tasks
+            css = app / "web" / "css" / "app.css"
+            css.write_text(css.read_text() + f"\n/* round {round_number} */\n")
+        procs = [subprocess.Popen([sys.executable, "-m", "pipeline.cli", "build"], cwd=app, env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        results = [p.communicate(timeout=300) for p in procs]
+        assert [p.returncode for p in procs] == [0, 0], [r[1][-1500:] for r in results]
+        assert not any("Traceback" in r[1] for r in results)
+        waited += sum('"run.waiting"' in r[1] for r in results)
+    assert waited >= 1, "at least one run of ten pairs started while the other held the folder"
+    assert not list((app / "build").glob("wasm/.*.partial"))
