@@ -173,10 +173,19 @@ def _clean(settings: Settings) -> int:
     """Remove what the pipeline writes under the build folder (and nothing else there), saying what went."""
     import shutil
 
+    from pipeline.core import runlock
+    from pipeline.core.errors import PipelineError
+
     build = settings.paths().build_dir
     logger = log.get_logger("clean")
+    if build.is_dir():
+        try:  # never pull the folder from under a running build
+            runlock.acquire(build, timeout=60, on_wait=lambda pid: logger.info("waiting for the run (pid %s)", pid))
+        except PipelineError as exc:
+            logger.error("%s", exc)
+            return exc.exit_code
     removed = []
-    for name in BUILD_ENTRIES:
+    for name in (*BUILD_ENTRIES, runlock.LOCK_NAME):
         path = build / name
         if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path)
@@ -185,6 +194,8 @@ def _clean(settings: Settings) -> int:
         else:
             continue
         removed.append(name)
+    runlock.release(build)
+    removed = [name for name in removed if name != runlock.LOCK_NAME]
     if removed:
         logger.info("removed %s from %s", ", ".join(removed), build, extra={"event": "clean.done",
                                                                            "fields": {"removed": removed}})

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -351,7 +352,7 @@ def watch(session: DevSession, *, stop: threading.Event | None = None, debounce_
 
     stop = stop or threading.Event()
     paths = session.settings.paths()
-    ignore = [paths.build_dir, paths.dist_dir, paths.cache_dir, paths.db_path]
+    ignore = [paths.build_dir, paths.dist_dir, paths.cache_dir, paths.db_path, *own_output_files()]
     logger = log.get_logger("watch")
     state: dict[str, set[Path]] = {}
 
@@ -373,6 +374,7 @@ def watch(session: DevSession, *, stop: threading.Event | None = None, debounce_
         refresh()
 
     queue = BuildQueue(build)
+    before = stat_snapshot(paths.app_dir, ignore)  # the OS watches start after the first build: see below
     build(set())
     roots = _roots({paths.app_dir, *state["folders"]})
 
@@ -391,12 +393,56 @@ def watch(session: DevSession, *, stop: threading.Event | None = None, debounce_
                                "fields": {"files": len(state["files"]), "folders": len(state["folders"])}})
             if on_ready:
                 on_ready()
+            # What was saved while the first build ran, before the watches existed, is built now.
+            missed = {p for p in changed_since(before, stat_snapshot(paths.app_dir, ignore))
+                      if relevant(p, state["files"], state["folders"], ignore)}
+            if missed:
+                logger.info("changed during the first build: %s",
+                            ", ".join(sorted(_shown(p, Path.cwd()) for p in missed))[:300])
+                queue.submit(missed)
         if not changes:
             continue
         batch = {Path(p) for _, p in changes}
         logger.info("changed: %s", ", ".join(sorted(_shown(p, Path.cwd()) for p in batch))[:300])
         queue.submit(batch)
     queue.wait_idle(timeout=600)
+
+
+def own_output_files() -> list[Path]:
+    """The files this process's stdout and stderr are redirected to (``vango dev > app/dev.log``): writing the
+    log must never look like an edit, or a failing build would rebuild for ever."""
+    found = []
+    for fd in (1, 2):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("/") and Path(target).is_file():
+            found.append(Path(target))
+    return found
+
+
+def stat_snapshot(root: Path, ignore: Iterable[Path]) -> dict[Path, tuple[int, int]]:
+    """(mtime_ns, size) of every file below ``root`` outside the pipeline's own outputs."""
+    ignored = {str(p.resolve()) for p in ignore}
+    state: dict[Path, tuple[int, int]] = {}
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = [d for d in dirs if not is_junk(d) and str((Path(folder) / d).resolve()) not in ignored]
+        for name in names:
+            path = Path(folder) / name
+            if is_junk(name) or str(path.resolve()) in ignored:
+                continue
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            state[path.resolve()] = (st.st_mtime_ns, st.st_size)
+    return state
+
+
+def changed_since(before: Mapping[Path, tuple[int, int]], after: Mapping[Path, tuple[int, int]]) -> set[Path]:
+    """Files added, removed or changed between two snapshots."""
+    return {p for p in set(before) | set(after) if before.get(p) != after.get(p)}
 
 
 def _roots(folders: set[Path]) -> list[Path]:

@@ -109,3 +109,46 @@ def test_a_file_in_a_new_subfolder_is_picked_up(app: Path, watcher: Watcher):
     (app / "web" / "pics" / "new.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>')
     fixed = watcher.next_run()
     assert fixed["ok"], fixed["failed"]
+
+
+def test_a_save_during_the_first_build_is_built_once_the_watcher_is_up(app: Path, shared_cache: Path):
+    """The OS watches only exist after the first build; what was saved before them is not lost."""
+    (app / "dodo.py").write_text("from pipeline.dodo import *  # noqa: F403\n")
+    (app / "pyproject.toml").write_text('[tool.doit.plugins.command]\nwatch = "pipeline.dev.watch:WatchCommand"\n')
+    watcher = Watcher(app, shared_cache)
+    try:
+        watcher.next_event("task.started", timeout=120)  # the first build is running
+        css = app / "web" / "css" / "app.css"
+        css.write_text(css.read_text() + "\n.saved-early { color: teal; }\n")
+        first = watcher.next_run()
+        assert first["ok"] and first["trigger"] == []
+        follow_up = watcher.next_run(timeout=60)
+        assert follow_up["ok"] and follow_up["trigger"] == ["web/css/app.css"], follow_up
+        built = (app / "build" / "dev" / "dist")
+        assert any(b".saved-early" in data for name, data in contents(built).items() if name.endswith(".css"))
+    finally:
+        watcher.stop()
+
+
+def test_a_log_file_in_the_app_folder_never_makes_a_failing_build_loop(app: Path, shared_cache: Path):
+    import os
+    import subprocess
+    import sys
+
+    (app / "vango.json").write_text("{ broken")
+    log_file = app / "dev.log"
+    env = {**os.environ, "VANGO_LOG_FORMAT": "json", "VANGO_CACHE_DIR": str(shared_cache)}
+    with log_file.open("w") as handle:
+        proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "dev", "--port", "0"], cwd=app, env=env,
+                                stdout=handle, stderr=handle)
+        try:
+            deadline = time.monotonic() + 60
+            while '"watch.ready"' not in log_file.read_text() and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert '"watch.ready"' in log_file.read_text()
+            time.sleep(4)  # a loop would rebuild several times a second
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    builds = log_file.read_text().count('"event": "watch.build"')
+    assert builds == 1, log_file.read_text()[-2000:]
