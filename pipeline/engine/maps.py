@@ -78,8 +78,8 @@ def read_files(maps_dir: Path, steps: Iterable[str]) -> dict[str, OutputFile]:
             record = OutputFile(**entry)
             if record.logical in table:
                 raise PipelineError(
-                    f"'{record.logical}' is produced by both the {owner[record.logical]} and the {step} step; "
-                    "rename one of them")
+                    f"'{record.logical}' is produced by both the {owner[record.logical]} and the {step} step: "
+                    "the pipeline generates it, so delete the stale copy from the app's folders")
             table[record.logical] = record
             owner[record.logical] = step
     return table

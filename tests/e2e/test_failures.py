@@ -144,3 +144,13 @@ def test_a_file_name_that_is_not_utf8_is_refused(app: Path, vango, released: dic
     (error,) = errors(run)
     assert "is not valid UTF-8" in error
     assert snapshot(app / "dist") == released
+
+
+def test_a_stale_copy_of_a_generated_file_is_named_with_the_fix(app: Path, vango, released: dict):
+    (app / "public" / "bootstrap.js").write_text("// an old loader someone copied in\n")
+    run = vango(app)
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    failed = [e["error"] for e in run.events if e.get("event") == "task.failed"]
+    assert len(failed) == 1 and "'bootstrap.js' is produced by both the" in failed[0]
+    assert "delete the stale copy" in failed[0] and "rename" not in failed[0]
+    assert snapshot(app / "dist") == released
