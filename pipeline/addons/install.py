@@ -64,7 +64,8 @@ def resolve_spec(spec: str, app_dir: Path, bundled_root: Path | None = None) -> 
             return str(folder), _relative_source(folder, app_dir)
         return BUNDLED_PREFIX + spec, BUNDLED_PREFIX + spec
     candidate = Path(spec).expanduser()
-    if spec.startswith((".", "/", "~")) or os.sep in spec or candidate.exists():
+    url_requirement = "://" in spec or " @ " in spec or spec.startswith(("git+", "file:"))
+    if not url_requirement and (spec.startswith((".", "/", "~")) or os.sep in spec or candidate.exists()):
         folder = (Path.cwd() / candidate).resolve()
         if not folder.exists():
             raise InstallError(f"no addon at {spec}: the path does not exist")

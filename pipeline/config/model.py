@@ -21,6 +21,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
+from pipeline.config.defaults import field_defaults
 from pipeline.config.sections import ConfigSection
 from pipeline.core.errors import ConfigError
 from pipeline.core.inputs import read_json
@@ -211,20 +212,14 @@ def merged_schema(sections: Iterable[ConfigSection] = ()) -> dict[str, Any]:
 def with_defaults(node: dict[str, Any], cls: type) -> None:
     """Annotate ``node``'s properties with the defaults of the dataclass ``cls`` (nested ones recursively)."""
     properties = node.get("properties", {})
-    for f in dataclasses.fields(cls):
-        target = properties.get(f.name)
+    for name, value in field_defaults(cls).items():
+        target = properties.get(name)
         if target is None:
-            continue
-        if f.default is not dataclasses.MISSING:
-            value = f.default
-        elif f.default_factory is not dataclasses.MISSING:
-            value = f.default_factory()
-        else:
             continue
         if dataclasses.is_dataclass(value):
             with_defaults(target, type(value))
         elif value is not None:
-            target.setdefault("default", _json_value(f.name, value))
+            target.setdefault("default", _json_value(name, value))
 
 
 def _json_value(name: str, value: Any) -> Any:

@@ -1,9 +1,9 @@
 """One run at a time per build folder: a second ``vango build``/``doit release`` in the same folder waits for
 the first (saying so) instead of racing it over the same maps, staged output and doit database.
 
-The lock is ``flock`` on ``<build>/.vango.lock`` (released by the kernel if a run dies), taken once the run's
-context is loaded and held until the run's report is complete; it is re-entrant within a process (watch
-mode loads a fresh namespace per build).
+The lock is ``flock`` on ``<build>/.vango.lock`` (released by the kernel if a run dies), taken by the
+reporter when ``doit run`` starts executing and released when its report is complete (``doit list`` and
+friends never wait); it is re-entrant within a process.
 """
 
 from __future__ import annotations

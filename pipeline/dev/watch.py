@@ -252,9 +252,6 @@ class DevSession:
             self._tasks = []
         finally:
             logger.setLevel(level)
-            from pipeline.core import runlock
-
-            runlock.release_all()  # only listing tasks: another run may use the folder until the next build
         self._check_addons()
         return self._tasks
 

@@ -11,11 +11,8 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from pipeline.config.context import Context, Settings
-from pipeline.core import runlock
 from pipeline.core.errors import PipelineError
 from pipeline.observe import log
-
-LOCK_WAIT_S = 900.0  # a second run in the same folder waits this long for the first one
 
 
 def stop(exc: PipelineError) -> NoReturn:
@@ -64,14 +61,6 @@ class Session:
             self.error = exc  # reported when doit asks for a task; doit's database then lives in memory only
             return
         self.ctx.build_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            runlock.acquire(self.ctx.build_dir, timeout=LOCK_WAIT_S, on_wait=self._waiting)
-        except PipelineError as exc:
-            self.error = exc
-
-    def _waiting(self, pid: str) -> None:
-        log.get_logger().info("waiting for the other run in %s (pid %s) to finish", self.ctx.build_dir, pid,
-                              extra={"event": "run.waiting", "fields": {"pid": pid}})
 
     def basenames(self) -> list[str]:
         return list(self._creators) if self.error is None else ["release"]
@@ -107,4 +96,6 @@ def namespace(settings: Settings) -> dict[str, Any]:
     config = doit_config(settings)
     if session.error is not None:
         config["dep_file"] = ":memory:"  # a run that fails on configuration creates no build/ and no database
+    else:  # one run at a time executes in a build folder (listing tasks needs no lock)
+        config["reporter"] = type("VangoReporter", (config["reporter"],), {"lock_dir": session.ctx.build_dir})
     return {"DOIT_CONFIG": config, "VANGO_SESSION": session, **names}

@@ -7,10 +7,11 @@ doit calls it for every task (started, executed, up to date, failed); it turns t
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 from pipeline.core import runlock
-from pipeline.core.errors import combine_exit_codes
+from pipeline.core.errors import PipelineError, combine_exit_codes
 from pipeline.observe import events, log
 
 
@@ -20,6 +21,9 @@ def _files_written(task: Any) -> list[str]:
     if isinstance(written, list):
         return [str(p) for p in written]
     return [str(t) for t in getattr(task, "targets", [])]
+
+
+LOCK_WAIT_S = 900.0  # a second run in the same folder waits this long for the first one
 
 
 class VangoReporter:
@@ -44,9 +48,22 @@ class VangoReporter:
     def _visible(task: Any) -> bool:
         return bool(task.actions) and not task.name.startswith("_")
 
+    lock_dir: Path | None = None  # set by the loader: the build folder a run holds while its tasks execute
+
     def initialize(self, tasks: dict[str, Any], selected_tasks: list[str]) -> None:
+        """Called by ``doit run`` only (not ``list`` or ``clean``): take the build folder before any task runs."""
+        if self.lock_dir is not None:
+            try:
+                runlock.acquire(self.lock_dir, timeout=LOCK_WAIT_S, on_wait=self._waiting)
+            except PipelineError as exc:
+                log.get_logger().error("%s", exc)
+                raise SystemExit(exc.exit_code) from None
         self._run_start = time.perf_counter()
         events.emit(events.Event(events.RUN_STARTED, data={"selected": list(selected_tasks or [])}))
+
+    def _waiting(self, pid: str) -> None:
+        log.get_logger().info("waiting for the other run in %s (pid %s) to finish", self.lock_dir, pid,
+                              extra={"event": "run.waiting", "fields": {"pid": pid}})
 
     def get_status(self, task: Any) -> None:
         pass

@@ -8,7 +8,6 @@ mean the same thing in Python and in the service worker's JavaScript.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from urllib.parse import urljoin, urlsplit
 
 from PIL import ImageColor
 
+from pipeline.config.defaults import field_defaults
 from pipeline.core.errors import ConfigError
 
 Display = Literal["fullscreen", "standalone", "minimal-ui", "browser"]
@@ -82,8 +82,8 @@ class PwaSettings:
         unusable ``background_color`` or a denylist pattern JavaScript would read differently.
         """
         given = dict(data)
-        data = {**_defaults(cls), **given}
-        sw = {**_defaults(ServiceWorkerSettings), **given.get("service_worker", {})}
+        data = {**field_defaults(cls), **given}
+        sw = {**field_defaults(ServiceWorkerSettings), **given.get("service_worker", {})}
         start_url = _app_url(data.get("start_url", base), base, "$.pwa.start_url", path)
         scope = _app_url(data.get("scope", base), base, "$.pwa.scope", path)
         app_id = _app_url(data["id"], base, "$.pwa.id", path) if data.get("id") is not None else start_url
@@ -107,17 +107,6 @@ class PwaSettings:
                                                         navigation_fallback=sw["navigation_fallback"],
                                                         denylist=denylist, max_file_size=sw["max_file_size"]),
                    **{key: data[key] for key in plain})
-
-
-def _defaults(cls: type) -> dict[str, Any]:
-    """The field defaults of a settings dataclass: the one place they are written down."""
-    found = {}
-    for f in dataclasses.fields(cls):
-        if f.default is not dataclasses.MISSING:
-            found[f.name] = f.default
-        elif f.default_factory is not dataclasses.MISSING:
-            found[f.name] = f.default_factory()
-    return found
 
 
 def _app_url(value: str, base: str, key: str, path: str | Path | None) -> str:

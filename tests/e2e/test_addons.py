@@ -73,6 +73,10 @@ def test_list_shows_the_addon_with_its_hooks(installed_template: Path):
             "vango_config_sections", "vango_watch_paths"} <= set(row["hooks"])
     table = vango(installed_template, "addon", "list")
     assert "sample" in table.stdout and "verified" in table.stdout
+    graph = vango(installed_template, "list", "--graph")
+    row = next(line for line in graph.stdout.splitlines() if line.startswith("page-asset"))
+    assert "sample," in row.split(), row  # its role's row, among the built-in page assets
+    assert not any("sample" in line for line in graph.stdout.splitlines() if not line.startswith("page-asset"))
 
 
 def test_the_addon_builds_injects_and_is_protected(addon_app: Path, shared_cache: Path):

@@ -121,3 +121,37 @@ def test_ten_concurrent_pairs_in_one_folder_all_succeed_one_after_the_other(app:
         waited += sum('"run.waiting"' in r[1] for r in results)
     assert waited >= 1, "at least one run of ten pairs started while the other held the folder"
     assert not list((app / "build").glob("wasm/.*.partial"))
+
+
+HOLD_LOCK = """
+import sys, time
+from pathlib import Path
+from pipeline.core import runlock
+runlock.acquire(Path(sys.argv[1]), timeout=5)
+print("held", flush=True)
+time.sleep(60)
+"""
+
+
+def test_listing_tasks_never_waits_for_a_running_build_but_a_build_does(app: Path, shared_cache: Path):
+    (app / "build").mkdir()
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(app / "build")], stdout=subprocess.PIPE, text=True)
+    env = {**os.environ, "VANGO_LOG_FORMAT": "json", "VANGO_CACHE_DIR": str(shared_cache)}
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        listing = subprocess.run([sys.executable, "-m", "pipeline.cli", "list"], cwd=app, env=env,
+                                 capture_output=True, text=True, timeout=60)
+        assert listing.returncode == 0 and "release" in listing.stdout and "run.waiting" not in listing.stderr
+        build = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "build"], cwd=app, env=env,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        first = build.stderr.readline()
+        while '"run.waiting"' not in first and first:
+            first = build.stderr.readline()
+        assert f'"pid": "{holder.pid}"' in first, "the build says whom it waits for"
+        holder.kill()
+        holder.wait(timeout=10)
+        rest = build.communicate(timeout=300)[1]
+        assert build.returncode == 0, rest[-2000:]
+    finally:
+        if holder.poll() is None:
+            holder.kill()

@@ -95,6 +95,8 @@ def test_bundled_names_resolve_to_the_repository_folder_or_the_requirement(tmp_p
     assert install.resolve_spec("otel", app, bundled) == (str(bundled / "otel"), "../addons/otel")
     assert install.resolve_spec("tailwind", app, bundled) == ("vango-addon-tailwind", "vango-addon-tailwind")
     assert install.resolve_spec("requests>=2", app, bundled) == ("requests>=2", "requests>=2")
+    url = "vango-addon-x @ https://example.invalid/x-1.0-py3-none-any.whl"
+    assert install.resolve_spec(url, app, bundled) == (url, url)
     local = tmp_path / "mine"
     local.mkdir()
     assert install.resolve_spec(str(local), app, bundled) == (str(local), "../mine")
