@@ -43,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("-a", "--always", action="store_true", help="run every task even if up to date")
     build.add_argument("--pwa", action="store_true", help="build a Progressive Web App even if vango.json does not "
                        "enable it (needs pwa.icon)")
+    build.add_argument("--push-gateway", metavar="URL", help="also push the run's metrics to this Prometheus "
+                       "Pushgateway (or VANGO_PUSH_GATEWAY)")
     build.add_argument("tasks", nargs="*", help="tasks to run instead of 'release' (see 'vango list')")
 
     dev = sub.add_parser("dev", help="watch, rebuild (dev profile) and serve with live reload and DevTools events")
@@ -138,7 +140,8 @@ def settings_from(args: argparse.Namespace, **extra: object) -> Settings:
         app=absolute(getattr(args, "app", None)), dist=absolute(getattr(args, "dist", None)),
         build=absolute(getattr(args, "build_dir", None)), log_format=getattr(args, "log_format", None),
         debug=True if getattr(args, "debug", False) else None,
-        force_pwa=True if getattr(args, "pwa", False) else None, **extra)
+        force_pwa=True if getattr(args, "pwa", False) else None,
+        push_gateway=getattr(args, "push_gateway", None), **extra)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

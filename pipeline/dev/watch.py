@@ -15,7 +15,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -211,7 +211,8 @@ class DevSession:
         """A fresh dodo namespace: config, addons and file lists are read again for every build."""
         from pipeline.engine.loader import namespace
 
-        return namespace(self.settings)
+        # Each build is a run of its own (its own run id, so its own trace): "<session run id>.<build number>".
+        return namespace(replace(self.settings, run_id=f"{self.settings.run_id}.{max(self._counter, 1)}"))
 
     def _check_addons(self) -> None:
         """Addon modules stay imported for the life of the process: say so when addons.lock changed under it."""
@@ -280,6 +281,12 @@ class DevSession:
                 self._publish(DEVTOOLS, {"type": "task", "id": build_id, **entry})
             if event.kind == events.TASK_FAILED and failure is None:
                 failure = {"task": event.task, "message": event.data.get("error", "")}
+            if event.kind == events.SPAN_FINISHED:  # the DevTools waterfall
+                d = event.data
+                self._publish(DEVTOOLS, {"type": "span", "id": build_id, "name": d["name"], "task": d.get("task"),
+                                         "span_id": d["span_id"], "parent_id": d.get("parent_id") or "",
+                                         "start": d["start_ns"] / 1e9, "duration_s": d["duration_s"],
+                                         "status": d.get("status", "ok")})
 
         errors = _Errors()
         logging.getLogger(log.LOGGER_NAME).addHandler(errors)
@@ -298,12 +305,9 @@ class DevSession:
         result = BuildResult(build_id, code == 0, trigger, statuses, changes, failure,
                              round(time.perf_counter() - started, 4))
         executed = [t["task"] for t in statuses if t["status"] == "executed"]
-        log.get_logger("watch").log(
-            logging.INFO if result.ok else logging.WARNING,
-            "build %d %s in %.2fs", build_id, "ok" if result.ok else "failed", result.duration_s,
-            extra={"event": "watch.build", "fields": {"id": build_id, "ok": result.ok, "exit_code": code,
-                                                      "executed": executed, "trigger": trigger,
-                                                      "error": failure["message"] if failure else None}})
+        events.emit(events.Event(events.WATCH_BUILD, data={
+            "id": build_id, "ok": result.ok, "exit_code": code, "executed": executed, "trigger": trigger,
+            "error": failure["message"] if failure else None, "duration_s": result.duration_s}))
         self.last = result
         self._announce(result, changed, after)
         return result
@@ -321,6 +325,9 @@ class DevSession:
             self._publish(RELOAD, {"type": "ok"})
         if not result.patch:
             return
+        sent = sum(int((entry.get("after") or {}).get("size") or 0) for entry in result.patch)
+        events.emit(events.Event(events.PATCH_SENT, data={"id": result.id, "bytes": sent,
+                                                          "files": len(result.patch)}))
         swaps = stylesheet_swaps(result.patch, after or {})
         if styles_only(changed) and swaps:
             self._publish(RELOAD, {"type": "css", "changes": swaps})

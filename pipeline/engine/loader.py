@@ -7,12 +7,13 @@ one-line error and exit code (2), no traceback, before any task runs.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any, NoReturn
 
 from pipeline.config.context import Context, Settings
 from pipeline.core.errors import PipelineError
-from pipeline.observe import log
+from pipeline.observe import log, spans
 
 
 def stop(exc: PipelineError) -> NoReturn:
@@ -47,12 +48,15 @@ class Session:
         self.registry: Any = None
         self.error: PipelineError | None = None
         self._creators: dict[str, Any] = {}
+        self.started_ns = time.time_ns()  # the run's root span starts when its tasks start loading
+        self.load_spans: list[dict[str, Any]] = []  # spans finished while tasks load (go list), replayed by the run
         self._load()
 
     def _load(self) -> None:
         from pipeline.engine.registry import Registry
 
         log.setup(self.settings.log_format, self.settings.log_level, run=self.settings.run_id)
+        spans.begin_run(spans.run_trace(self.settings.run_id, self.settings.traceparent))
         try:
             self.ctx = Context.load(self.settings)
             self.registry = Registry.from_addons(self.ctx)
@@ -68,7 +72,18 @@ class Session:
     def creator(self, basename: str) -> Any:
         if self.error is not None:
             stop(self.error)
-        return self._creators[basename]
+        creator = self._creators[basename]
+
+        def recorded() -> Any:
+            with spans.recording() as finished:
+                try:
+                    result = creator()
+                    return result if isinstance(result, dict) else list(result or [])
+                finally:
+                    self.load_spans.extend(finished)
+
+        recorded.__doc__ = creator.__doc__
+        return recorded
 
 
 def namespace(settings: Settings) -> dict[str, Any]:
@@ -80,10 +95,10 @@ def namespace(settings: Settings) -> dict[str, Any]:
         def task_creator() -> Any:
             creator = session.creator(basename)
             try:
-                result = creator()
+                result = creator()  # evaluated there, so bad input is reported cleanly
                 if isinstance(result, dict):
                     return result
-                tasks = list(result or [])  # evaluate here, so bad input is reported cleanly
+                tasks = result
             except PipelineError as exc:
                 stop(exc)
             return (t for t in tasks)
@@ -97,5 +112,6 @@ def namespace(settings: Settings) -> dict[str, Any]:
     if session.error is not None:
         config["dep_file"] = ":memory:"  # a run that fails on configuration creates no build/ and no database
     else:  # one run at a time executes in a build folder (listing tasks needs no lock)
-        config["reporter"] = type("VangoReporter", (config["reporter"],), {"lock_dir": session.ctx.build_dir})
+        config["reporter"] = type("VangoReporter", (config["reporter"],), {"lock_dir": session.ctx.build_dir,
+                                                                            "session": session})
     return {"DOIT_CONFIG": config, "VANGO_SESSION": session, **names}

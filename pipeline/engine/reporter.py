@@ -6,13 +6,16 @@ doit calls it for every task (started, executed, up to date, failed); it turns t
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import time
 from pathlib import Path
 from typing import Any
 
+from pipeline.config.context import Settings
 from pipeline.core import runlock
 from pipeline.core.errors import PipelineError, combine_exit_codes
-from pipeline.observe import events, log
+from pipeline.observe import events, log, spans
 
 
 def _files_written(task: Any) -> list[str]:
@@ -26,29 +29,44 @@ def _files_written(task: Any) -> list[str]:
 LOCK_WAIT_S = 900.0  # a second run in the same folder waits this long for the first one
 
 
+def _bytes_written(files: list[str]) -> int:
+    total = 0
+    for name in files:
+        with contextlib.suppress(OSError):
+            total += Path(name).stat().st_size
+    return total
+
+
 class VangoReporter:
-    """doit reporter protocol (see ``doit.reporter.ConsoleReporter``), emitting events instead of text."""
+    """doit reporter protocol (see ``doit.reporter.ConsoleReporter``), emitting events instead of text: the
+    run's root span, a span per task (executed, up to date or failed) with the inner spans its action
+    recorded (replayed here when a worker process of ``doit -n N`` produced them)."""
 
     desc = "Vango structured events (human or JSON logs)"
+    lock_dir: Path | None = None  # set by the loader: the build folder a run holds while its tasks execute
+    session: Any = None  # set by the loader: the run's session (its context, the spans of loading its tasks)
 
     def __init__(self, outstream: Any, options: dict[str, Any]):
         self.outstream = outstream
         self.options = options
         self.failures: list[dict[str, Any]] = []
         self.runtime_errors: list[str] = []
-        self._started: dict[str, float] = {}
+        self._spans: dict[str, spans.Span] = {}
         self._run_start = time.perf_counter()
+        self._root: spans.Span | None = None
         self._counts = {"executed": 0, "uptodate": 0, "failed": 0, "ignored": 0}
         self._exit_codes: list[int] = []
         self._executed: list[str] = []
+        self._detach: list[Any] = []
         log.setup()
         log_events_once()
+        self.ctx = self.session.ctx if self.session is not None else None
+        settings = self.ctx.settings if self.ctx is not None else Settings.from_environment()
+        self.trace = spans.run_trace(settings.run_id, settings.traceparent)
 
     @staticmethod
     def _visible(task: Any) -> bool:
         return bool(task.actions) and not task.name.startswith("_")
-
-    lock_dir: Path | None = None  # set by the loader: the build folder a run holds while its tasks execute
 
     def initialize(self, tasks: dict[str, Any], selected_tasks: list[str]) -> None:
         """Called by ``doit run`` only (not ``list`` or ``clean``): take the build folder before any task runs."""
@@ -59,46 +77,90 @@ class VangoReporter:
                 log.get_logger().error("%s", exc)
                 raise SystemExit(exc.exit_code) from None
         self._run_start = time.perf_counter()
+        spans.begin_run(self.trace)
+        if self.ctx is not None:
+            from pipeline.observe import run_subscribers
+
+            self._detach = run_subscribers.attach(self.ctx)
+        remote = spans.SpanRef(self.trace.trace_id, self.trace.remote_parent) if self.trace.remote_parent else None
+        started = self.session.started_ns if self.session is not None else None
+        self._root = spans.start(spans.ROOT_SPAN, parent=remote, root_of=None if remote else self.trace.trace_id,
+                                 span_id=self.trace.root_id, start_ns=started, **{"vango.run.id": self.trace.run_id,
+                                                                "vango.run.tasks": ",".join(selected_tasks or [])})
+        for record in self.session.load_spans if self.session is not None else ():
+            spans.announce(record)  # now that the run's subscribers listen
         events.emit(events.Event(events.RUN_STARTED, data={"selected": list(selected_tasks or [])}))
 
     def _waiting(self, pid: str) -> None:
         log.get_logger().info("waiting for the other run in %s (pid %s) to finish", self.lock_dir, pid,
-                              extra={"event": "run.waiting", "fields": {"pid": pid}})
+                              extra={"event": events.RUN_WAITING, "fields": {"pid": pid}})
 
     def get_status(self, task: Any) -> None:
         pass
 
+    def _task_ref(self, task: Any) -> spans.SpanRef:
+        return spans.SpanRef(self.trace.trace_id, self.trace.task_span(task.name), task.name)
+
     def execute_task(self, task: Any) -> None:
-        self._started[task.name] = time.perf_counter()
-        if self._visible(task):
-            changed = sorted(str(p) for p in (getattr(task, "dep_changed", None) or []))
+        if not self._visible(task):
+            return
+        root = spans.SpanRef(self.trace.trace_id, self.trace.root_id)
+        self._spans[task.name] = spans.start(f"task {task.name}", parent=root, span_id=self._task_ref(task).span_id,
+                                             task=task.name, **{"vango.task.name": task.name})
+        changed = sorted(str(p) for p in (getattr(task, "dep_changed", None) or []))
+        with spans.within(self._task_ref(task)):
             events.emit(events.Event(events.TASK_STARTED, task.name, {"changed": changed}))
 
-    def _elapsed(self, task: Any) -> float:
-        return round(time.perf_counter() - self._started.get(task.name, time.perf_counter()), 4)
+    def _end_task(self, task: Any, status: str, recorded: Any, *, error: str | None = None,
+                  **attributes: Any) -> float:
+        """Replay the inner spans a worker process recorded, then close the task's span; returns its duration."""
+        for record in recorded if isinstance(recorded, list) else []:
+            if isinstance(record, dict) and record.get("span_id") not in spans.announced():
+                spans.announce(record)
+        opened = self._spans.pop(task.name, None)
+        if opened is None:
+            return 0.0
+        opened.set(**{"vango.task.status": status, **attributes})
+        spans.finish(opened, error=error)
+        return round((opened.end_ns - opened.start_ns) / 1e9, 4)
 
     def add_success(self, task: Any) -> None:
         if not self._visible(task):
             return
         self._counts["executed"] += 1
         self._executed.append(task.name)
-        events.emit(events.Event(events.TASK_EXECUTED, task.name,
-                                 {"duration_s": self._elapsed(task), "files": _files_written(task)}))
+        files = _files_written(task)
+        values = getattr(task, "values", None) or {}
+        duration = self._end_task(task, "executed", values.get("spans"), **{
+            "vango.task.files_written": len(files), "vango.task.bytes_written": _bytes_written(files),
+            "vango.task.exit_code": 0})
+        with spans.within(self._task_ref(task)):
+            events.emit(events.Event(events.TASK_EXECUTED, task.name, {"duration_s": duration, "files": files}))
 
     def add_failure(self, task: Any, fail: Any) -> None:
         self._counts["failed"] += 1
         self.failures.append({"task": task, "exception": fail})
-        self._exit_codes.append(getattr(fail, "exit_code", 1))
+        code = getattr(fail, "exit_code", 1)
+        self._exit_codes.append(code)
         message = (getattr(fail, "message", None) or str(fail)).strip()
         traceback = "".join(getattr(fail, "traceback", None) or [])
+        duration = self._end_task(task, "failed", getattr(fail, "spans", None), error=message.splitlines()[0]
+                                  if message else fail.get_name(), **{"vango.task.exit_code": code})
         # A traceback only appears for bugs in the pipeline, never for bad input (see pipeline.engine.tasks).
-        events.emit(events.Event(events.TASK_FAILED, task.name,
-                                 {"duration_s": self._elapsed(task), "error": message,
-                                  "traceback": traceback or None, "kind": fail.get_name()}))
+        with spans.within(self._task_ref(task)):
+            events.emit(events.Event(events.TASK_FAILED, task.name,
+                                     {"duration_s": duration, "error": message, "traceback": traceback or None,
+                                      "kind": fail.get_name(), "exit_code": code}))
 
     def skip_uptodate(self, task: Any) -> None:
-        if self._visible(task):
-            self._counts["uptodate"] += 1
+        if not self._visible(task):
+            return
+        self._counts["uptodate"] += 1
+        root = spans.SpanRef(self.trace.trace_id, self.trace.root_id)
+        opened = spans.start(f"task {task.name}", parent=root, span_id=self._task_ref(task).span_id, task=task.name,
+                             **{"vango.task.name": task.name, "vango.task.status": "uptodate"})
+        spans.finish(opened)
+        with spans.within(self._task_ref(task)):
             events.emit(events.Event(events.TASK_UPTODATE, task.name))
 
     def skip_ignore(self, task: Any) -> None:
@@ -123,8 +185,16 @@ class VangoReporter:
             data["errors"] = list(self.runtime_errors)
         code = combine_exit_codes(self._exit_codes)
         data["exit_code"] = code if code else (0 if data["ok"] else 2)
-        events.emit(events.Event(events.RUN_FINISHED, data=data))
-        runlock.release_all()  # the next run in this folder (or this watch session's next build) may start
+        try:
+            events.emit(events.Event(events.RUN_FINISHED, data=data))
+            if self._root is not None:
+                self._root.set(**{"vango.run.exit_code": data["exit_code"], "vango.run.executed": data["executed"],
+                                  "vango.run.uptodate": data["uptodate"], "vango.run.failed": data["failed"]})
+                spans.finish(self._root, error=None if data["ok"] else f"exit code {data['exit_code']}")
+        finally:
+            for detach in reversed(self._detach):
+                detach()
+            runlock.release_all()  # the next run in this folder (or this watch session's next build) may start
         if code not in (0, 1):
             # doit reports every task failure as 1; bad input (2) and the gates' verdicts (3, 4) keep their
             # own codes. doit has saved its database before calling this, so leaving here loses nothing.
@@ -141,7 +211,8 @@ _HUMAN = {
 def log_event(event: events.Event) -> None:
     """Default subscriber: every event becomes one log record (a line of text or of JSON)."""
     logger = log.get_logger("events")
-    extra = {"task": event.task, "event": event.kind, "fields": event.data}
+    extra = {"task": event.task, "event": event.kind, "fields": event.data, "run_id": event.run_id,
+             "trace_id": event.trace_id or None, "span_id": event.span_id or None}
     if event.kind in _HUMAN:
         logger.info(_HUMAN[event.kind].format(task=event.task), extra=extra)
     elif event.kind == events.TASK_EXECUTED:
@@ -164,8 +235,17 @@ def log_event(event: events.Event) -> None:
                 logger.error("%s", err.strip(), extra=extra)
             where = "dist/ was published" if d.get("published") else "dist/ was left as it was"
             logger.error("failed (%s); %s", summary, where, extra=extra)
-    else:
+    elif event.kind == events.WATCH_BUILD:
+        d = event.data
+        logger.log(logging.INFO if d["ok"] else logging.WARNING, "build %d %s in %.2fs", d["id"],
+                   "ok" if d["ok"] else "failed", d["duration_s"], extra=extra)
+    elif event.kind == events.SPAN_FINISHED:
+        logger.debug("span %s %.3fs", event.data.get("name"), event.data.get("duration_s", 0.0), extra=extra)
+    elif event.kind not in _QUIET:
         logger.debug("%s", event.kind, extra=extra)
+
+
+_QUIET = {events.SPAN_STARTED, events.HTTP_REQUEST, events.LIVE_CLIENTS, events.PATCH_SENT}
 
 
 _subscribed = False

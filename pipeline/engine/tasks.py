@@ -34,6 +34,7 @@ class PipelineFailed(TaskFailed):
     def __init__(self, msg: str = "", exit_code: int = 1):
         super().__init__(msg)
         self.exit_code = exit_code
+        self.spans: list[dict[str, Any]] = []  # the inner spans finished before the failure
 
 
 class GateFailed(PipelineError):
@@ -45,15 +46,25 @@ class GateFailed(PipelineError):
 
 
 def _in_task(ctx: Context, task: Any, body: Callable[[Context], Iterable[Path | str] | None]) -> Any:
+    """Run an action as a child of its task's span (the same ids in a worker process); the inner spans it
+    finishes go back with the result, so the parent process can put those of a worker on its bus."""
+    from pipeline.observe import spans
+
     log.setup(ctx.settings.log_format, ctx.settings.log_level, run=ctx.run_id)
+    trace = ctx.trace()
+    spans.begin_run(trace)
     token = log.current_task.set(task.name)
-    try:
-        written = body(ctx.for_task(task.name)) or []
-    except PipelineError as exc:
-        return PipelineFailed(str(exc), exc.exit_code)
-    finally:
-        log.current_task.reset(token)
-    return {"written": sorted({str(p) for p in written})}
+    with spans.recording() as recorded, spans.within(spans.SpanRef(trace.trace_id, trace.task_span(task.name),
+                                                                    task.name)):
+        try:
+            written = body(ctx.for_task(task.name)) or []
+        except PipelineError as exc:
+            failed = PipelineFailed(str(exc), exc.exit_code)
+            failed.spans = list(recorded)
+            return failed
+        finally:
+            log.current_task.reset(token)
+    return {"written": sorted({str(p) for p in written}), "spans": list(recorded)}
 
 
 def run_step(ctx: Context, step: Step, sources: tuple[Path, ...], upstream: tuple[tuple[str, str], ...],
@@ -85,12 +96,17 @@ def run_gate(ctx: Context, gate: Gate, task: Any, **options: Any) -> dict[str, A
     from pipeline.gates.publish import publish_report
 
     def body(task_ctx: Context) -> list[Path]:
-        report = guarded(gate.owner, ctx.settings.debug, gate.evaluate, task_ctx, options)
-        if report is None:
-            return []
-        written = publish_report(task_ctx, gate, report)
-        guarded(gate.owner, ctx.settings.debug, gate.after_report, task_ctx, report, options)
-        code = guarded(gate.owner, ctx.settings.debug, gate.exit_code, report, options)
+        from pipeline.observe import spans
+
+        with spans.span("gate.evaluate", **{"vango.gate.name": gate.name}) as measured:
+            report = guarded(gate.owner, ctx.settings.debug, gate.evaluate, task_ctx, options)
+            if report is None:
+                measured.set(**{"vango.gate.verdict": "skipped"})
+                return []
+            written = publish_report(task_ctx, gate, report)
+            guarded(gate.owner, ctx.settings.debug, gate.after_report, task_ctx, report, options)
+            code = guarded(gate.owner, ctx.settings.debug, gate.exit_code, report, options)
+            measured.set(**{"vango.gate.verdict": "fail" if code else "pass", "vango.gate.exit_code": code or 0})
         if code:
             from pipeline.gates.publish import relative
 

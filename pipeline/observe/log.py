@@ -20,6 +20,8 @@ LOGGER_NAME = "vango"
 FORMATS = ("human", "json")
 
 current_task: contextvars.ContextVar[str | None] = contextvars.ContextVar("vango_task", default=None)
+current_request: contextvars.ContextVar[str | None] = contextvars.ContextVar("vango_request", default=None)
+FIELDS = ("time", "level", "msg", "event", "run_id", "task", "trace_id", "span_id", "request_id")
 
 
 _state: dict[str, str] = {}
@@ -41,19 +43,28 @@ def log_format() -> str:
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line; ``fields`` passed through ``extra`` are merged in."""
+    """One JSON object per line: the fields of :data:`FIELDS` first (ids from the record's event, else from the
+    current span and request), then the event's own ``fields``, which never overwrite them."""
 
     def format(self, record: logging.LogRecord) -> str:
+        from pipeline.observe import spans
+
+        ref = spans.current()
         entry: dict[str, Any] = {
-            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
-            "run_id": run_id(),
-            "task": getattr(record, "task", None) or current_task.get(),
-            "event": getattr(record, "event", None),
             "msg": record.getMessage(),
+            "event": getattr(record, "event", None),
+            "run_id": getattr(record, "run_id", None) or run_id(),
+            "task": getattr(record, "task", None) or current_task.get(),
+            "trace_id": getattr(record, "trace_id", None) or (ref.trace_id if ref else None),
+            "span_id": getattr(record, "span_id", None) or (ref.span_id if ref else None),
+            "request_id": getattr(record, "request_id", None) or current_request.get(),
         }
+        if entry["request_id"] is None:
+            del entry["request_id"]  # only the dev server's records have one
         for key, value in (getattr(record, "fields", None) or {}).items():
-            entry.setdefault(key, value)  # event fields never overwrite ts/level/run_id/task/event/msg
+            entry.setdefault(key, value)
         if record.exc_info:
             entry["traceback"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False, default=str)

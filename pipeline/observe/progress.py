@@ -1,7 +1,8 @@
 """Progress display for long steps (Go compile, brotli of large files), on a terminal only.
 
 Logs stay the record; this is a transient indicator on stderr that disappears when the step ends, and
-nothing at all when stderr is not a terminal or logs are JSON.
+nothing at all when stderr is not a terminal or logs are JSON. The spinner is driven by the same spans as
+the logs and traces (a span with a ``display`` attribute); the byte-counting bar by the step itself.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from pipeline.observe import log
+from pipeline.observe import events, log
 
 
 def interactive() -> bool:
@@ -18,16 +19,21 @@ def interactive() -> bool:
     return bool(stream and stream.isatty()) and log.log_format() == "human"
 
 
-@contextmanager
-def activity(description: str) -> Iterator[None]:
-    """A spinner while something without measurable progress runs (the Go compiler)."""
-    if not interactive():
-        yield
-        return
-    from rich.console import Console
+_open: dict[str, object] = {}  # span id -> the rich status shown for it
 
-    with Console(file=sys.__stderr__).status(description):
-        yield
+
+def spinner(event: events.Event) -> None:
+    """Bus subscriber: a span started with ``display="..."`` shows a spinner until it finishes."""
+    if event.kind == events.SPAN_STARTED:
+        text = (event.data.get("attributes") or {}).get("display")
+        if text and interactive() and not _open:
+            from rich.console import Console
+
+            status = Console(file=sys.__stderr__).status(str(text))
+            status.start()
+            _open[event.span_id] = status
+    elif event.kind == events.SPAN_FINISHED and event.span_id in _open:
+        _open.pop(event.span_id).stop()  # type: ignore[attr-defined]
 
 
 @contextmanager

@@ -7,6 +7,7 @@ of a Go wasm takes seconds), and a cached result never outlives the code that ma
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import zlib
 from typing import Any
@@ -20,9 +21,10 @@ from pipeline.core.fs import write_atomic, write_if_changed
 from pipeline.engine.maps import OutputFile
 from pipeline.engine.step import Role, Step, StepResult, StepRun
 from pipeline.engine.tasks import fingerprint
-from pipeline.observe import progress
+from pipeline.observe import progress, spans
 
 SUFFIX = {"br": ".br", "gzip": ".gz"}
+LARGE = 512 * 1024  # files above this get a span of their own (and a progress bar on a terminal)
 
 
 def producer_key(encoding: str, level: int, fingerprint: str) -> str:
@@ -39,11 +41,17 @@ def _compressed(ctx: Context, record: OutputFile, data: bytes, encoding: str) ->
     cached = ctx.cache_dir / "compress" / f"{record.hash}.{producer_key(encoding, level, fingerprint(ctx))}"
     if cached.is_file():
         return cached.read_bytes()
-    if encoding == "br":
-        with progress.measured(f"brotli {record.path}", len(data)) as advance:
-            result = brotli_bytes(data, level, advance if len(data) > 512 * 1024 else None)
-    else:
-        result = gzip_bytes(data, level)
+    large = len(data) > LARGE
+    with spans.span(f"compress.{'brotli' if encoding == 'br' else 'gzip'}", **{
+            "vango.file": record.path, "vango.bytes_in": len(data), "vango.level": level}) if large \
+            else contextlib.nullcontext() as measured:
+        if encoding == "br":
+            with progress.measured(f"brotli {record.path}", len(data)) as advance:
+                result = brotli_bytes(data, level, advance if large else None)
+        else:
+            result = gzip_bytes(data, level)
+        if measured is not None:
+            measured.set(**{"vango.bytes_out": len(result)})
     write_atomic(cached, result)
     return result
 

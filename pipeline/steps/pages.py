@@ -35,6 +35,7 @@ from pipeline.core.fs import logical
 from pipeline.engine.maps import emit, integrity_of
 from pipeline.engine.pages import PageSet, PageTransform, Phase
 from pipeline.engine.step import Role, Step, StepResult, StepRun
+from pipeline.observe import spans
 from pipeline.steps.wasm import BOOTSTRAP_NAME
 from pipeline.wasm.bootstrap import render_guard, template_paths
 
@@ -53,7 +54,10 @@ def build_pages(run: StepRun) -> StepResult:
     pages = {logical(p, ctx.web_dir): p for p in run.sources}
     page_set = PageSet(run, {name: _parse(path) for name, path in pages.items()}, pages, run.known())
     for transform in Registry.from_addons(ctx).transforms:
-        guarded(transform.owner, ctx.settings.debug, transform.apply, page_set)
+        with spans.span("html.transform", **{"vango.transform.name": transform.name,
+                                             "vango.transform.phase": str(transform.phase.value),
+                                             "vango.transform.owner": transform.owner, "vango.pages": len(pages)}):
+            guarded(transform.owner, ctx.settings.debug, transform.apply, page_set)
     outputs = [emit(ctx.out_dir, name, html.serialize(tree), hashed=False) for name, tree in page_set.trees.items()]
     return StepResult(files=tuple(outputs), facts=page_set.facts)
 
@@ -101,7 +105,9 @@ def protect(pages: PageSet) -> None:
             return integrity_of(record, ctx.out_dir, ctx.config.sri.algorithms) if record else None
 
         try:
-            add_integrity(tree, integrity_for, ctx.config.sri.allow)
+            with spans.span("sri.hash", **{"vango.page": name, "vango.sri.algorithms": ",".join(
+                    ctx.config.sri.algorithms)}):
+                add_integrity(tree, integrity_for, ctx.config.sri.allow)
         except SriError as exc:
             raise PipelineError(str(exc), path=pages.sources[name], location=exc.line) from None
 

@@ -11,6 +11,7 @@ from pipeline.addons.hookspecs import hookimpl
 from pipeline.config.context import Context
 from pipeline.engine.maps import OutputFile, emit
 from pipeline.engine.step import Role, Step, StepRun
+from pipeline.observe import spans
 from pipeline.pwa.serviceworker import (
     SW_NAME,
     asset_url,
@@ -30,15 +31,16 @@ def build_service_worker(run: StepRun) -> list[OutputFile]:
     assets = {name: {"path": r.path, "size": r.size, "hash": r.hash, "integrity": r.integrity}
               for name, r in run.known().items()}
     entries = precache_entries(assets, config.base, settings.service_worker.max_file_size)
-    worker = render_service_worker(
-        precache=entries,
-        shell_url=asset_url(config.base, config.entry) if settings.service_worker.navigation_fallback else None,
-        scope=settings.scope,
-        cache_prefix=cache_prefix_for(settings.id),
-        update=settings.service_worker.update,
-        denylist=list(settings.service_worker.denylist),
-        version=precache_version(entries),
-    )
+    with spans.span("sw.render", **{"vango.sw.precache_entries": len(entries)}):
+        worker = render_service_worker(
+            precache=entries,
+            shell_url=asset_url(config.base, config.entry) if settings.service_worker.navigation_fallback else None,
+            scope=settings.scope,
+            cache_prefix=cache_prefix_for(settings.id),
+            update=settings.service_worker.update,
+            denylist=list(settings.service_worker.denylist),
+            version=precache_version(entries),
+        )
     return [emit(run.ctx.out_dir, SW_NAME, worker, hashed=False)]
 
 

@@ -15,7 +15,7 @@ from pipeline.core.errors import PipelineError
 from pipeline.engine.maps import OutputFile, emit, integrity_of
 from pipeline.engine.step import Role, Step, StepRun
 from pipeline.engine.tasks import run_step, settings_changed
-from pipeline.observe import progress
+from pipeline.observe import spans
 from pipeline.wasm.bootstrap import render_bootstrap, template_paths
 from pipeline.wasm.gomod import compiler_errors, go_inputs, module_root
 from pipeline.wasm.toolchain import Toolchain
@@ -58,9 +58,11 @@ def go_build(ctx: Context, target: Path, *, strip: bool = True) -> Path:
     partial = target.with_name(f".{target.name}.{os.getpid()}.partial")  # concurrent builds never share it
     cmd = build_command(ctx, tc, partial, strip=strip)
     ctx.logger.debug("running %s", " ".join(cmd))
-    with progress.activity(f"Compiling Go -> wasm ({tc.version})"):
+    with spans.span("go.build", display=f"Compiling Go -> wasm ({tc.version})", **{
+            "vango.go.version": str(tc.version), "vango.go.target": "js/wasm", "vango.go.stripped": strip}) as step:
         proc = subprocess.run(cmd, cwd=ctx.main_dir, env=tc.env(module=module_root(ctx.main_dir)),
                               capture_output=True, text=True)
+        step.set(**{"process.exit_code": proc.returncode})
     if proc.returncode != 0:
         partial.unlink(missing_ok=True)
         errors = compiler_errors(proc.stderr, ctx.main_dir) or [proc.stderr.strip() or "go build failed"]

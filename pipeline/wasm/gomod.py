@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 from pipeline.core.errors import ConfigError, PipelineError
+from pipeline.observe import spans
 from pipeline.wasm.toolchain import Toolchain
 
 _SEP = "\x1f"
@@ -36,8 +37,10 @@ def go_inputs(toolchain: Toolchain, main_dir: Path, tags: tuple[str, ...] = ()) 
     if tags:
         cmd += ["-tags", ",".join(tags)]
     cmd.append(".")
-    proc = subprocess.run(cmd, cwd=main_dir, env=toolchain.env(module=root), capture_output=True, text=True,
-                          timeout=120)
+    with spans.span("go.list", **{"vango.go.package": str(main_dir)}) as step:
+        proc = subprocess.run(cmd, cwd=main_dir, env=toolchain.env(module=root), capture_output=True, text=True,
+                              timeout=120)
+        step.set(**{"process.exit_code": proc.returncode})
     if proc.returncode != 0:
         raise go_list_error(proc.stderr, root)
     files: set[Path] = {root / "go.mod"}

@@ -47,6 +47,9 @@ class Toolchain:
         })
         if wasm:
             env.update({"GOOS": "js", "GOARCH": "wasm"})
+        from pipeline.observe.spans import carrier
+
+        env.update(carrier())  # the child's own TRACEPARENT: its span, not the caller's
         return env
 
 

@@ -42,7 +42,7 @@ def test_json_line_has_the_standard_keys() -> None:
     assert entry["event"] == "done"
     assert entry["msg"] == "built 3 files"
     assert entry["level"] == "info"
-    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", entry["ts"])
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", entry["time"])
 
 
 def test_fields_are_merged_and_non_json_values_are_stringified() -> None:

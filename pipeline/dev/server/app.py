@@ -32,6 +32,9 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from pipeline.core.mediatypes import content_type
 from pipeline.dev.server import negotiate, paths
 from pipeline.dev.server.hub import DEVTOOLS, RELOAD, Hub
+from pipeline.dev.server.observe import METRICS_URL, RequestObserver, metrics_endpoint
+from pipeline.observe import events
+from pipeline.observe.metrics import DevMetrics
 
 CLIENT_URL = "/__vango/client.js"
 CLIENT_TAG = b'<script src="/__vango/client.js" defer></script>'
@@ -233,31 +236,43 @@ async def relay(websocket: WebSocket, hub: Hub, channel: str) -> None:
         await websocket.close(code=1008, reason="cross-origin WebSocket refused")
         return
     await websocket.accept()
-    async with hub.subscribe(channel) as subscription, anyio.create_task_group() as group:
+    try:
+        async with hub.subscribe(channel) as subscription, anyio.create_task_group() as group:
+            _report_clients(hub, channel)
 
-        async def until_disconnect() -> None:
-            while (await websocket.receive())["type"] != "websocket.disconnect":
+            async def until_disconnect() -> None:
+                while (await websocket.receive())["type"] != "websocket.disconnect":
+                    pass
+                group.cancel_scope.cancel()
+
+            group.start_soon(until_disconnect)
+            try:
+                async for text in subscription:
+                    await websocket.send_text(text)
+                # The client fell too far behind: make it reconnect and start from the retained state.
+                await websocket.close(code=1013, reason="too far behind, reconnect")
+            except (WebSocketDisconnect, OSError, RuntimeError):
                 pass
             group.cancel_scope.cancel()
+    finally:
+        _report_clients(hub, channel)
 
-        group.start_soon(until_disconnect)
-        try:
-            async for text in subscription:
-                await websocket.send_text(text)
-            # The client fell too far behind: make it reconnect and start from the retained state.
-            await websocket.close(code=1013, reason="too far behind, reconnect")
-        except (WebSocketDisconnect, OSError, RuntimeError):
-            pass
-        group.cancel_scope.cancel()
+
+def _report_clients(hub: Hub, channel: str) -> None:
+    """Tell the bus how many sockets a channel has (after each connect and disconnect)."""
+    events.emit(events.Event(events.LIVE_CLIENTS, data={"channel": channel, "count": hub.subscriber_count(channel)}))
 
 
 def create_app(root: Path | Callable[[], Path], hub: Hub, *, entry: str = "index.html", base: str = "/",
-               allowed_hosts: Collection[str] | None = None, extensions: Any = None) -> Starlette:
+               allowed_hosts: Collection[str] | None = None, extensions: Any = None,
+               metrics: DevMetrics | None = None) -> Starlette:
     """The dev server's ASGI app. ``root`` is the output folder (or a function returning it, called per request);
     ``entry`` the SPA shell relative to it; ``base`` the URL path the app is served under; ``allowed_hosts`` see
     :func:`pipeline.dev.server.negotiate.host_allowed` (default: IP literals and ``localhost`` names);
     ``extensions`` the addons' routes and middleware (a :class:`~pipeline.dev.server.extend.DevServerSetup`)."""
     files = DevFiles(root, entry=entry, base=base)
+    metrics = metrics or DevMetrics()
+    unsubscribe = events.subscribe(metrics)
 
     def client_js(request: Request) -> Response:
         return Response(_asset("client.js"), media_type="text/javascript; charset=utf-8")
@@ -287,12 +302,15 @@ def create_app(root: Path | Callable[[], Path], hub: Hub, *, entry: str = "index
         Route(CLIENT_URL, client_js, methods=get),
         Route("/__vango/devtools", panel_redirect, methods=get),
         Route("/__vango/devtools/{name:path}", panel, methods=get),
+        Route(METRICS_URL, metrics_endpoint(metrics), methods=get),
         *(extensions.routes if extensions is not None else ()),
         Route("/{path:path}", files.respond, methods=get),
     ]
-    middleware = [Middleware(DevHeaders, allowed_hosts=allowed_hosts),
+    middleware = [Middleware(RequestObserver), Middleware(DevHeaders, allowed_hosts=allowed_hosts),
                   *(extensions.middleware if extensions is not None else ())]
     app = Starlette(routes=routes, middleware=middleware)
     app.state.hub = hub
     app.state.files = files
+    app.state.metrics = metrics
+    app.state.unsubscribe = unsubscribe
     return app

@@ -1,0 +1,80 @@
+"""The OpenTelemetry bridge: every finished span on the event bus becomes an OpenTelemetry span, with its
+own ids, times, parent and attributes.
+
+The pipeline depends on ``opentelemetry-api`` only. Until an SDK tracer provider is installed (the ``otel``
+addon does it), the bridge returns at once and spans cost nothing more. Spans are created when they end,
+with their recorded start time and an explicit parent, so spans a worker process recorded (replayed by
+the reporter) join the same trace. An SDK installed with :class:`IdsFromBus` (see the ``otel`` addon) gives
+the exported spans the bus's ids, so ``trace_id``/``span_id`` in the JSON logs find them in a trace viewer.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Mapping
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+
+from pipeline import __version__
+from pipeline.observe import events
+
+INSTRUMENTATION = "vango.pipeline"
+HIDDEN_ATTRIBUTES = frozenset({"display"})  # the spinner's text, not a fact about the span
+
+_pending: contextvars.ContextVar[tuple[int, int] | None] = contextvars.ContextVar("vango_otel_ids", default=None)
+
+
+def pending_ids() -> tuple[int, int] | None:
+    """(trace id, span id) of the span being converted, for an SDK id generator; None outside a conversion."""
+    return _pending.get()
+
+
+def sdk_installed() -> bool:
+    return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
+
+
+def _attributes(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in values.items()
+            if key not in HIDDEN_ATTRIBUTES and isinstance(value, str | bool | int | float)}
+
+
+def _parent(record: Mapping[str, Any]) -> otel_context.Context:
+    parent = record.get("parent_id") or ""
+    if not parent:
+        return otel_context.Context()  # a root: never the caller's current span
+    span_context = trace.SpanContext(int(record["trace_id"], 16), int(parent, 16), is_remote=True,
+                                     trace_flags=trace.TraceFlags(trace.TraceFlags.SAMPLED))
+    return trace.set_span_in_context(trace.NonRecordingSpan(span_context), otel_context.Context())
+
+
+def export(record: Mapping[str, Any]) -> None:
+    """One finished bus span as an OpenTelemetry span, ended at its recorded end time."""
+    tracer = trace.get_tracer(INSTRUMENTATION, __version__)
+    token = _pending.set((int(record["trace_id"], 16), int(record["span_id"], 16)))
+    try:
+        span = tracer.start_span(str(record["name"]), context=_parent(record), start_time=int(record["start_ns"]),
+                                 attributes=_attributes(record.get("attributes") or {}))
+    finally:
+        _pending.reset(token)
+    if record.get("task"):
+        span.set_attribute("vango.task.name", str(record["task"]))
+    if record.get("status") == "error":
+        span.set_status(trace.Status(trace.StatusCode.ERROR, str(record.get("error") or "")))
+    span.end(end_time=int(record["end_ns"]))
+
+
+def bridge(event: events.Event) -> None:
+    """Bus subscriber: converts finished spans when an SDK is installed, else does nothing."""
+    if event.kind == events.SPAN_FINISHED and sdk_installed():
+        export(event.data)
+
+
+def flush(timeout_s: float) -> bool:
+    """Hand the ended spans to the exporter within ``timeout_s`` (an SDK provider's ``force_flush``)."""
+    provider = trace.get_tracer_provider()
+    force_flush = getattr(provider, "force_flush", None)
+    if not callable(force_flush):
+        return True
+    return bool(force_flush(int(timeout_s * 1000)))
