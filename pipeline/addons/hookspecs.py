@@ -1,7 +1,7 @@
 """Every hook an addon (or a built-in step) can implement, in the order a run calls them.
 
     vango_config_sections  ->  vango_configure  ->  vango_steps, vango_page_transforms, vango_gates
-    ->  (vango dev)  vango_dev_server, vango_watch_paths
+    ->  vango_event_subscribers (each run)  ->  (vango dev)  vango_dev_server, vango_watch_paths
 
 An implementation may take fewer arguments than its specification (pluggy passes only those it names),
 so a hook can gain arguments without breaking addons. Names are checked when an addon registers: a
@@ -12,7 +12,7 @@ the addons its ``VANGO_AFTER`` names), never in pluggy's registration order.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from pipeline.engine.pages import PageTransform
     from pipeline.engine.step import Step
     from pipeline.gates.protocol import Gate
+    from pipeline.observe.events import Event
 
 PROJECT = "vango"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -56,6 +57,13 @@ def vango_page_transforms(ctx: Context) -> Iterable[PageTransform]:
 @hookspec
 def vango_gates(ctx: Context) -> Iterable[Gate]:
     """CI gates, each a ``gate:<name>`` task (see ``pipeline.gates.protocol``)."""
+
+
+@hookspec
+def vango_event_subscribers(ctx: Context) -> Iterable[Callable[[Event], None]]:
+    """Consumers of the run's event stream (``pipeline.observe.events``), attached when a run starts and
+    detached when it ends; ``run.finished`` is the last event each one gets. One that raises is detached
+    with a warning, never failing the build."""
 
 
 @hookspec

@@ -497,9 +497,19 @@ def _path_types() -> tuple[type, ...]:
     return (str, os.PathLike)
 
 
+class _CallableCheck(type):
+    def __instancecheck__(cls, instance: Any) -> bool:
+        return callable(instance)
+
+
+class function(metaclass=_CallableCheck):  # noqa: N801 - named as the error message shows it
+    """Stands for "anything callable" in the return-type checks (an event subscriber)."""
+
+
 _RETURNS: dict[str, Callable[[], tuple[type, ...]]] = {
     "vango_steps": _step_types, "vango_page_transforms": _transform_types, "vango_gates": _gate_types,
     "vango_config_sections": _section_types, "vango_watch_paths": _path_types,
+    "vango_event_subscribers": lambda: (function,),
 }
 
 

@@ -50,6 +50,13 @@ class PageSet:
     sources: dict[str, Path]  # logical name -> source file (for error messages)
     known: dict[str, OutputFile]  # every file built before the pages, by logical name
     facts: dict[str, Any] = field(default_factory=dict)  # recorded in the step's map (e.g. ``csp``)
+    allowed: dict[str, list[str]] = field(default_factory=dict)  # CSP sources transforms ask for (``allow``)
+
+    def allow(self, directive: str, *sources: str) -> None:
+        """Add sources to a Content-Security-Policy directive (``connect-src``, an origin an injected script
+        talks to); the policy phase merges them into the page's policy."""
+        listed = self.allowed.setdefault(directive, [])
+        listed.extend(s for s in sources if s not in listed)
 
     @property
     def ctx(self) -> Any:

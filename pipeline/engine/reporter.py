@@ -186,11 +186,12 @@ class VangoReporter:
         code = combine_exit_codes(self._exit_codes)
         data["exit_code"] = code if code else (0 if data["ok"] else 2)
         try:
-            events.emit(events.Event(events.RUN_FINISHED, data=data))
-            if self._root is not None:
+            if self._root is not None:  # the root span ends first: run.finished is every subscriber's last event
                 self._root.set(**{"vango.run.exit_code": data["exit_code"], "vango.run.executed": data["executed"],
                                   "vango.run.uptodate": data["uptodate"], "vango.run.failed": data["failed"]})
                 spans.finish(self._root, error=None if data["ok"] else f"exit code {data['exit_code']}")
+            with spans.within(spans.SpanRef(self.trace.trace_id, self.trace.root_id)):
+                events.emit(events.Event(events.RUN_FINISHED, data=data))
         finally:
             for detach in reversed(self._detach):
                 detach()

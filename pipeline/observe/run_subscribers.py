@@ -1,5 +1,6 @@
 """The subscribers of one ``doit`` run, attached by the reporter when the run starts and detached when it
-ends: the run's metrics file (and Pushgateway), the OpenTelemetry bridge and the terminal spinner."""
+ends: the terminal spinner, the OpenTelemetry bridge, the run's metrics file (and Pushgateway), then the
+addons' (``vango_event_subscribers``), in that order."""
 
 from __future__ import annotations
 
@@ -25,4 +26,9 @@ def attach(ctx: Context) -> list[Callable[[], None]]:
     metrics = RunMetrics(ctx.reports_dir, ctx.dist_dir / "asset-manifest.json", app=ctx.config.name,
                          go_version=go_version, push_gateway=ctx.settings.push_gateway,
                          warn=lambda line: logger.warning("%s", line, extra={"event": "metrics.push_failed"}))
-    return [events.subscribe(progress.spinner), events.subscribe(tracing.bridge), events.subscribe(metrics)]
+    from pipeline.addons.manager import collect
+
+    attached = [events.subscribe(progress.spinner), events.subscribe(tracing.bridge), events.subscribe(metrics)]
+    attached += [events.subscribe(subscriber) for _, subscriber in collect(ctx.addons, "vango_event_subscribers",
+                                                                           ctx=ctx)]
+    return attached

@@ -2,7 +2,8 @@
 own ids, times, parent and attributes.
 
 The pipeline depends on ``opentelemetry-api`` only. Until an SDK tracer provider is installed (the ``otel``
-addon does it), the bridge returns at once and spans cost nothing more. Spans are created when they end,
+addon hands one to :func:`set_provider`; a global one set with the OpenTelemetry API works too), the bridge
+returns at once and spans cost nothing more. Spans are created when they end,
 with their recorded start time and an explicit parent, so spans a worker process recorded (replayed by
 the reporter) join the same trace. An SDK installed with :class:`IdsFromBus` (see the ``otel`` addon) gives
 the exported spans the bus's ids, so ``trace_id``/``span_id`` in the JSON logs find them in a trace viewer.
@@ -31,8 +32,21 @@ def pending_ids() -> tuple[int, int] | None:
     return _pending.get()
 
 
+_provider: list[Any] = []
+
+
+def set_provider(provider: Any | None) -> None:
+    """Export through ``provider`` (an SDK ``TracerProvider``) rather than the process's global one: the ``otel``
+    addon and the tests use it, so a provider the host process set for itself is left alone."""
+    _provider[:] = [provider] if provider is not None else []
+
+
+def provider() -> Any:
+    return _provider[0] if _provider else trace.get_tracer_provider()
+
+
 def sdk_installed() -> bool:
-    return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
+    return bool(_provider) or not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
 
 
 def _attributes(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -51,7 +65,7 @@ def _parent(record: Mapping[str, Any]) -> otel_context.Context:
 
 def export(record: Mapping[str, Any]) -> None:
     """One finished bus span as an OpenTelemetry span, ended at its recorded end time."""
-    tracer = trace.get_tracer(INSTRUMENTATION, __version__)
+    tracer = provider().get_tracer(INSTRUMENTATION, __version__)
     token = _pending.set((int(record["trace_id"], 16), int(record["span_id"], 16)))
     try:
         span = tracer.start_span(str(record["name"]), context=_parent(record), start_time=int(record["start_ns"]),
@@ -71,10 +85,3 @@ def bridge(event: events.Event) -> None:
         export(event.data)
 
 
-def flush(timeout_s: float) -> bool:
-    """Hand the ended spans to the exporter within ``timeout_s`` (an SDK provider's ``force_flush``)."""
-    provider = trace.get_tracer_provider()
-    force_flush = getattr(provider, "force_flush", None)
-    if not callable(force_flush):
-        return True
-    return bool(force_flush(int(timeout_s * 1000)))

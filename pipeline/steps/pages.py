@@ -139,6 +139,8 @@ def content_security_policy(pages: PageSet) -> None:
         attributes = attributes or has_style_attributes(tree)
     policy = csp.build_policy(script_hashes=scripts, style_hashes=styles, style_attributes=attributes,
                               extra=dict(ctx.config.csp.directives))
+    if pages.allowed:
+        policy = csp.merge([policy, pages.allowed])
     if ctx.config.csp.enabled and ctx.config.csp.meta:
         for tree in pages.trees.values():
             _meta_policy(tree, csp.serialize(policy, for_meta=True))
