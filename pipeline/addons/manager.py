@@ -502,7 +502,7 @@ class _CallableCheck(type):
         return callable(instance)
 
 
-class function(metaclass=_CallableCheck):  # noqa: N801 - named as the error message shows it
+class function(metaclass=_CallableCheck):
     """Stands for "anything callable" in the return-type checks (an event subscriber)."""
 
 
