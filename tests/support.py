@@ -110,3 +110,68 @@ class LoggedProcess:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(timeout=20)
+
+
+def free_port() -> int:
+    """A port nothing listens on now, on the loopback interface."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def require_binary(path: str, package: str) -> str:
+    """The server binary a test talks to: skipped with a reason locally when it is missing, a failure under
+    CI=true (``.ci/run`` installs Debian's ``package``)."""
+    import pytest
+
+    if os.path.exists(path):
+        return path
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true but {path} is missing: .ci/run must install Debian's {package}")
+    pytest.skip(f"{path} is not installed (Debian package {package})")
+
+
+class Service:
+    """A real server for a test: started on a free loopback port with its own temp config, ready when its
+    ``ready_path`` answers 200 (within ``timeout`` seconds), stopped by its PID."""
+
+    def __init__(self, argv: list[str], port: int, ready_path: str, cwd: Path, timeout: float = 60) -> None:
+        import time
+        import urllib.request
+
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = cwd / "service.log"
+        with open(self.log, "wb") as log:
+            self.proc = subprocess.Popen(argv, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{argv[0]} exited with {self.proc.returncode}: {self.log.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(self.url + ready_path, timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise TimeoutError(f"{argv[0]} was not ready within {timeout}s: {self.log.read_text()[-2000:]}")
+
+    def get(self, path: str) -> bytes:
+        import urllib.request
+
+        with urllib.request.urlopen(self.url + path, timeout=10) as response:
+            return response.read()
+
+    def stop(self) -> None:
+        import signal
+
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=15)
