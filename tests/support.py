@@ -175,3 +175,109 @@ class Service:
             except subprocess.TimeoutExpired:
                 os.kill(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(timeout=15)
+
+
+class OtlpReceiver:
+    """An OTLP/HTTP traces endpoint (``POST /v1/traces``) on a free loopback port, in a thread: decodes
+    protobuf bodies with ``opentelemetry-proto`` and JSON bodies (browsers) as they are, answers CORS
+    preflights, and can be told to stall (``delay`` seconds before answering)."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.spans: list[dict] = []
+        self.requests: list[dict] = []
+        self.delay = delay
+        self._arrived = threading.Condition()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_OPTIONS(self) -> None:  # noqa: N802 - http.server's naming
+                self.send_response(204)
+                self._cors()
+                self.send_header("access-control-allow-methods", "POST")
+                self.send_header("access-control-allow-headers", "content-type")
+                self.end_headers()
+
+            def do_POST(self) -> None:  # noqa: N802
+                import time
+
+                body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                if receiver.delay:
+                    time.sleep(receiver.delay)
+                receiver._record(self.path, self.headers.get("content-type", ""), dict(self.headers), body)
+                self.send_response(200)
+                self._cors()
+                self.send_header("content-type", "application/json")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def _cors(self) -> None:
+                self.send_header("access-control-allow-origin", self.headers.get("origin") or "*")
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def _record(self, path: str, content_type: str, headers: dict, body: bytes) -> None:
+        spans = self.decode(content_type, body)
+        with self._arrived:
+            self.requests.append({"path": path, "content_type": content_type, "headers": headers})
+            self.spans.extend(spans)
+            self._arrived.notify_all()
+
+    @staticmethod
+    def decode(content_type: str, body: bytes) -> list[dict]:
+        """Spans as dicts: name, trace_id/span_id/parent_id (hex), start/end (ns), attributes, resource."""
+        if content_type.startswith("application/json"):
+            request = json.loads(body)
+            found = []
+            for resource_spans in request.get("resourceSpans", []):
+                resource = {a["key"]: next(iter(a["value"].values()))
+                            for a in resource_spans.get("resource", {}).get("attributes", [])}
+                for scope in resource_spans.get("scopeSpans", []):
+                    for span in scope.get("spans", []):
+                        found.append({"name": span["name"], "trace_id": span["traceId"], "span_id": span["spanId"],
+                                      "parent_id": span.get("parentSpanId") or "",
+                                      "start": int(span["startTimeUnixNano"]), "end": int(span["endTimeUnixNano"]),
+                                      "attributes": {a["key"]: next(iter(a["value"].values()))
+                                                     for a in span.get("attributes", [])}, "resource": resource})
+            return found
+        from google.protobuf.json_format import MessageToDict
+        from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+        request = ExportTraceServiceRequest()
+        request.ParseFromString(body)
+        found = []
+        for resource_spans in request.resource_spans:
+            resource = {a.key: MessageToDict(a.value) for a in resource_spans.resource.attributes}
+            resource = {k: next(iter(v.values())) for k, v in resource.items()}
+            for scope in resource_spans.scope_spans:
+                for span in scope.spans:
+                    attributes = {a.key: next(iter(MessageToDict(a.value).values())) for a in span.attributes}
+                    found.append({"name": span.name, "trace_id": span.trace_id.hex(), "span_id": span.span_id.hex(),
+                                  "parent_id": span.parent_span_id.hex(), "start": span.start_time_unix_nano,
+                                  "end": span.end_time_unix_nano, "attributes": attributes, "resource": resource})
+        return found
+
+    def wait_for(self, predicate, timeout: float = 30.0) -> list[dict]:
+        import time
+
+        deadline = time.monotonic() + timeout
+        with self._arrived:
+            while not predicate(self.spans):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"the spans expected did not arrive within {timeout}s: "
+                                       f"{sorted({s['name'] for s in self.spans})}")
+                self._arrived.wait(left)
+            return list(self.spans)
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
