@@ -193,14 +193,14 @@ class OtlpReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_OPTIONS(self) -> None:  # noqa: N802 - http.server's naming
+            def do_OPTIONS(self) -> None:
                 self.send_response(204)
                 self._cors()
                 self.send_header("access-control-allow-methods", "POST")
                 self.send_header("access-control-allow-headers", "content-type")
                 self.end_headers()
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 import time
 
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))

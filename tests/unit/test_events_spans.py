@@ -69,11 +69,10 @@ def test_spans_nest_and_are_recorded(monkeypatch: pytest.MonkeyPatch):
     events.subscribe(seen.append)
     trace = spans.run_trace("run-2")
     spans.begin_run(trace)
-    with spans.recording() as recorded:
-        with spans.span("outer", size=3) as outer:
-            with spans.span("inner") as inner:
-                inner.set(**{"vango.files": 2})
-            events.emit(events.Event("inside"))
+    with spans.recording() as recorded, spans.span("outer", size=3) as outer:
+        with spans.span("inner") as inner:
+            inner.set(**{"vango.files": 2})
+        events.emit(events.Event("inside"))
     assert [r["name"] for r in recorded] == ["inner", "outer"]
     assert recorded[0]["parent_id"] == outer.span_id and recorded[1]["parent_id"] == trace.root_id
     assert recorded[0]["attributes"] == {"vango.files": 2} and recorded[1]["attributes"] == {"size": 3}
