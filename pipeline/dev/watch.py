@@ -23,7 +23,7 @@ from doit.cmd_base import DoitCmdBase
 
 from pipeline.core.fs import is_junk
 from pipeline.core.jsonio import read_json_or_none
-from pipeline.observe import events, log
+from pipeline.observe import events, log, spans
 
 if TYPE_CHECKING:
     from pipeline.config.context import Settings
@@ -211,8 +211,11 @@ class DevSession:
         """A fresh dodo namespace: config, addons and file lists are read again for every build."""
         from pipeline.engine.loader import namespace
 
-        # Each build is a run of its own (its own run id, so its own trace): "<session run id>.<build number>".
-        return namespace(replace(self.settings, run_id=f"{self.settings.run_id}.{max(self._counter, 1)}"))
+        return namespace(self.build_settings())
+
+    def build_settings(self) -> Settings:
+        """Each build is a run of its own (its own run id, so its own trace): "<session run id>.<build number>"."""
+        return replace(self.settings, run_id=f"{self.settings.run_id}.{max(self._counter, 1)}")
 
     def _check_addons(self) -> None:
         """Addon modules stay imported for the life of the process: say so when addons.lock changed under it."""
@@ -270,6 +273,8 @@ class DevSession:
         before = read_json_or_none(manifest_path)
         statuses: list[dict[str, Any]] = []
         failure: dict[str, str] | None = None
+        built = self.build_settings()
+        trace_id = spans.run_trace(built.run_id, built.traceparent).trace_id  # not the server's request spans
 
         def collect(event: events.Event) -> None:
             nonlocal failure
@@ -281,7 +286,7 @@ class DevSession:
                 self._publish(DEVTOOLS, {"type": "task", "id": build_id, **entry})
             if event.kind == events.TASK_FAILED and failure is None:
                 failure = {"task": event.task, "message": event.data.get("error", "")}
-            if event.kind == events.SPAN_FINISHED:  # the DevTools waterfall
+            if event.kind == events.SPAN_FINISHED and event.trace_id == trace_id:  # the DevTools waterfall
                 d = event.data
                 self._publish(DEVTOOLS, {"type": "span", "id": build_id, "name": d["name"], "task": d.get("task"),
                                          "span_id": d["span_id"], "parent_id": d.get("parent_id") or "",

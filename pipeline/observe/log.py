@@ -107,6 +107,9 @@ def setup(fmt: str | None = None, level: str | None = None, *, run: str | None =
     logger.setLevel(_state.get("level") or (os.environ.get("VANGO_LOG_LEVEL") or "INFO").upper())
     logger.propagate = False
     run_id()
+    from pipeline.observe import eventlog
+
+    eventlog.subscribe_once()
     return logger
 
 

@@ -77,3 +77,28 @@ def test_devtools_page_lists_builds_tasks_and_patches(page, dev: DevServer, app:
     assert "css" in text and "executed" in text.lower()
     assert "wasm:compile" in text  # listed, up to date
     assert "css/app." in text  # the patch log names the rebuilt stylesheet
+
+
+WATERFALL = """() => [...document.querySelectorAll('#builds section.build')].map((section) => ({
+    id: section.dataset.buildId,
+    rows: [...section.querySelectorAll('.waterfall .span-row')].map((row) => ({
+        name: row.dataset.span, indent: parseFloat(row.querySelector('.span-name').style.paddingLeft) || 0,
+        left: parseFloat(row.querySelector('.span-bar').style.left),
+        width: parseFloat(row.querySelector('.span-bar').style.width)})),
+}))"""
+
+
+def test_devtools_shows_each_build_as_a_waterfall_of_its_spans(page, dev: DevServer, app: Path):
+    page.goto(dev.url + "__vango/devtools/")
+    wait_for(page, "() => document.querySelectorAll('.waterfall .span-row').length > 10", timeout=60)
+    (first,) = page.evaluate(WATERFALL)
+    rows = {row["name"]: row for row in first["rows"]}
+    assert first["rows"][0]["name"] == "vango run" and rows["vango run"]["indent"] == 0
+    assert rows["task wasm:compile"]["indent"] == 12 and rows["go.build"]["indent"] == 24
+    assert rows["go.list"]["indent"] == 12  # while the tasks loaded
+    assert rows["html.transform"]["indent"] == 24 and rows["sri.hash"]["indent"] == 36
+    assert abs(rows["vango run"]["left"]) < 0.01 and rows["vango run"]["width"] > 99
+    for row in first["rows"]:
+        assert 0 <= row["left"] <= 100 and row["left"] + row["width"] <= 100.5, row
+    assert "http.request" not in rows  # the server's own requests are not part of a build
+

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import select
@@ -42,13 +43,16 @@ def test_a_killed_build_leaves_dist_intact_and_the_next_one_recovers(app: Path, 
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     seen = ""
-    while '"task": "compress", "event": "task.started"' not in seen and time.monotonic() < deadline:
+    started = False
+    while not started and time.monotonic() < deadline:
         ready, _, _ = select.select([proc.stderr], [], [], 1)
         if ready:
             line = proc.stderr.readline()
             if not line:
                 break
             seen += line
+            record = json.loads(line) if line.startswith("{") else {}
+            started = record.get("task") == "compress" and record.get("event") == "task.started"
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     assert '"event": "task.started"' in seen

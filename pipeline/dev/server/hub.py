@@ -102,7 +102,7 @@ class Subscription:
 class Hub:
     """Thread-safe publish/subscribe between the build (any thread) and the dev server (its event loop)."""
 
-    def __init__(self, *, replay_size: int = 200, queue_size: int = 1000) -> None:
+    def __init__(self, *, replay_size: int = 2000, queue_size: int = 5000) -> None:
         if replay_size < 0 or queue_size <= replay_size:
             raise ValueError("replay_size must be >= 0 and queue_size larger than replay_size")
         self.queue_size = queue_size

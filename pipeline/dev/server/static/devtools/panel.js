@@ -25,7 +25,7 @@
   function buildFor(id) {
     let build = builds.get(id);
     if (!build) {
-      build = { id, order: arrival++, trigger: [], ts: null, tasks: new Map(), finished: null };
+      build = { id, order: arrival++, trigger: [], ts: null, tasks: new Map(), spans: new Map(), finished: null };
       builds.set(id, build);
       while (builds.size > MAX_BUILDS) builds.delete(builds.keys().next().value);
     }
@@ -51,6 +51,16 @@
         const build = buildFor(id);
         build.tasks.set(String(event.task), { task: String(event.task), status: event.status,
                                               duration_s: event.duration_s });
+        break;
+      }
+      case "span": {
+        const build = buildFor(id);
+        if (typeof event.span_id === "string" && typeof event.start === "number") {
+          build.spans.set(event.span_id, {
+            id: event.span_id, parent: String(event.parent_id || ""), name: String(event.name), task: event.task,
+            start: event.start, duration: Number(event.duration_s) || 0, status: event.status,
+          });
+        }
         break;
       }
       case "build.finished": {
@@ -185,6 +195,8 @@
       })));
     }
 
+    if (build.spans.size) section.appendChild(waterfall(build));
+
     if (finished && finished.patch.length) {
       section.appendChild(table("patch", ["change", "file", "before", "after", "Δ size"], finished.patch.map(
         (entry) => [element("span", `change-${entry.change}`, entry.change), file(entry),
@@ -193,6 +205,46 @@
       section.appendChild(element("p", "no-patch", "No output file changed."));
     }
     return section;
+  }
+
+  // The build's spans as a timeline: each row a span, children under their parent, bars on one time axis.
+  function waterfall(build) {
+    const spans = Array.from(build.spans.values());
+    const children = new Map();
+    for (const span of spans) {
+      const parent = build.spans.has(span.parent) ? span.parent : "";
+      if (!children.has(parent)) children.set(parent, []);
+      children.get(parent).push(span);
+    }
+    const rows = [];
+    const visit = (parent, depth) => {
+      const list = (children.get(parent) || []).sort((a, b) => a.start - b.start);
+      for (const span of list) {
+        rows.push({ span, depth });
+        visit(span.id, depth + 1);
+      }
+    };
+    visit("", 0);
+    const start = Math.min(...spans.map((s) => s.start));
+    const end = Math.max(...spans.map((s) => s.start + s.duration));
+    const total = Math.max(end - start, 1e-6);
+    const node = element("div", "waterfall");
+    node.appendChild(element("div", "waterfall-title", `Timeline (${seconds(total)})`));
+    for (const { span, depth } of rows) {
+      const row = element("div", `span-row span-${span.status === "error" ? "error" : "ok"}`);
+      row.dataset.span = span.name;
+      const label = element("span", "span-name", span.name);
+      label.style.paddingLeft = `${depth * 12}px`;
+      const track = element("span", "span-track");
+      const bar = element("span", "span-bar");
+      bar.style.left = `${((span.start - start) / total) * 100}%`;
+      bar.style.width = `${Math.max((span.duration / total) * 100, 0.3)}%`;
+      bar.title = `${span.name}: ${seconds(span.duration)}`;
+      track.appendChild(bar);
+      row.append(label, track, element("span", "span-time", seconds(span.duration)));
+      node.appendChild(row);
+    }
+    return node;
   }
 
   function render() {
