@@ -18,7 +18,15 @@ import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, write_to_textfile
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+    write_to_textfile,
+)
 from prometheus_client.exposition import push_to_gateway
 
 from pipeline import __version__
@@ -124,6 +132,7 @@ class DevMetrics:
     """The ``vango dev`` server's metrics, for the server's lifetime."""
 
     def __init__(self) -> None:
+        disable_created_metrics()  # no *_created series: they are not part of our documented names
         self.registry = CollectorRegistry()
         r = self.registry
         self.requests = Counter("vango_http_requests", "HTTP requests answered by the dev server",
