@@ -47,7 +47,7 @@ def test_metric_names_follow_the_conventions(tmp_path: Path):
         if "duration" in name:
             assert name.endswith("_seconds")
         if "size" in name or "bytes" in name:
-            assert name.endswith("_bytes") or kind == "counter" and name.endswith("_bytes_sent")
+            assert name.endswith("_bytes") or (kind == "counter" and name.endswith("_bytes_sent"))
 
 
 def test_every_log_field_and_event_kind_is_listed():
