@@ -61,6 +61,10 @@ def test_a_build_exports_the_same_spans_the_logs_show(otel_app: Path, shared_cac
     by_id = {s["span_id"]: s for s in received}
     for span_id, entry in logged.items():
         assert by_id[span_id]["trace_id"] == entry["trace_id"] and by_id[span_id]["parent_id"] == entry["parent_id"]
+    names = {s["span_id"]: s["name"] for s in received}
+    parents = {s["name"]: names.get(s["parent_id"]) for s in received}
+    assert parents["go.build"] == "task wasm:compile" and parents["sri.hash"] == "html.transform"
+    assert parents["task release"] == "vango run" and parents["html.transform"] == "task pages"
     (root,) = [s for s in received if s["name"] == "vango run"]
     assert root["parent_id"] == "" and root["resource"]["service.name"] == "todo-ci"
     assert root["resource"]["deployment.environment"] == "test" and root["resource"]["vango.app"] == "Vango Todo"

@@ -64,8 +64,16 @@ def hex_id(value: int, digits: int) -> str:
     return format(value, f"0{digits}x")
 
 
-@pytest.mark.parametrize("parallel", [(), ("-n", "2")], ids=["serial", "two-processes"])
-def test_trace_export(app: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exported, parallel):
+class TestTraceExport:
+    """A real build with an in-memory span exporter: span names, the parent/child tree, attributes."""
+
+    @pytest.mark.parametrize("parallel", [(), ("-n", "2")], ids=["serial", "two-processes"])
+    def test_a_build_is_one_trace(self, app: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exported,
+                                  parallel):
+        check_build_trace(app, tmp_path, monkeypatch, exported, parallel)
+
+
+def check_build_trace(app: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exported, parallel) -> None:
     # A cache of its own: the brotli of the wasm really runs (a cached result has no span).
     assert build(app, tmp_path / "cache", monkeypatch, *parallel, run_id=f"trace-{len(parallel)}",
                  traceparent=f"00-{CALLER_TRACE}-{CALLER_SPAN}-01") == 0
