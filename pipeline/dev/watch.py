@@ -188,6 +188,40 @@ class BuildResult:
     duration_s: float
 
 
+class DevToolsFeed:
+    """Bus subscriber for one build: the DevTools channel's messages (``build.started``, ``task``, ``span``,
+    ``build.finished``), all derived from the build's events; also keeps the task statuses and the first
+    failure for the build's result."""
+
+    def __init__(self, publish: Callable[[str, dict[str, Any]], None], build_id: int, trace_id: str) -> None:
+        self.publish, self.build_id, self.trace_id = publish, build_id, trace_id
+        self.statuses: list[dict[str, Any]] = []
+        self.failure: dict[str, str] | None = None
+
+    def __call__(self, event: events.Event) -> None:
+        d = event.data
+        status = {events.TASK_EXECUTED: "executed", events.TASK_UPTODATE: "uptodate",
+                  events.TASK_FAILED: "failed"}.get(event.kind)
+        if event.kind == events.WATCH_STARTED and d.get("id") == self.build_id:
+            self.publish(DEVTOOLS, {"type": "build.started", "id": self.build_id, "trigger": d["trigger"],
+                                    "ts": event.time, "affected": d["affected"]})
+        elif status and event.trace_id == self.trace_id:
+            entry = {"task": event.task, "status": status, "duration_s": d.get("duration_s", 0.0)}
+            self.statuses.append(entry)
+            self.publish(DEVTOOLS, {"type": "task", "id": self.build_id, **entry})
+            if status == "failed" and self.failure is None:
+                self.failure = {"task": str(event.task), "message": d.get("error", "")}
+        elif event.kind == events.SPAN_FINISHED and event.trace_id == self.trace_id:  # not the server's requests
+            self.publish(DEVTOOLS, {"type": "span", "id": self.build_id, "name": d["name"], "task": d.get("task"),
+                                    "span_id": d["span_id"], "parent_id": d.get("parent_id") or "",
+                                    "start": d["start_ns"] / 1e9, "duration_s": d["duration_s"],
+                                    "status": d.get("status", "ok")})
+        elif event.kind == events.WATCH_BUILD and d.get("id") == self.build_id:
+            self.publish(DEVTOOLS, {"type": "build.finished", "id": self.build_id, "ok": d["ok"],
+                                    "duration_s": d["duration_s"], "tasks": d["tasks"], "patch": d["patch"],
+                                    "error": d["error"]})
+
+
 class DevSession:
     """Runs builds on the dev profile and publishes what happened to the dev server's hub."""
 
@@ -267,60 +301,44 @@ class DevSession:
         build_id, started = self._counter, time.perf_counter()
         cwd = Path.cwd()
         trigger = sorted(_shown(p, cwd) for p in changed)
-        self._publish(DEVTOOLS, {"type": "build.started", "id": build_id, "trigger": trigger, "ts": time.time(),
-                                 "affected": sorted(affected_tasks(self._tasks, changed)) if self._tasks else []})
-        manifest_path = self.settings.paths().dist_dir / "asset-manifest.json"
-        before = read_json_or_none(manifest_path)
-        statuses: list[dict[str, Any]] = []
-        failure: dict[str, str] | None = None
         built = self.build_settings()
-        trace_id = spans.run_trace(built.run_id, built.traceparent).trace_id  # not the server's request spans
-
-        def collect(event: events.Event) -> None:
-            nonlocal failure
-            status = {events.TASK_EXECUTED: "executed", events.TASK_UPTODATE: "uptodate",
-                      events.TASK_FAILED: "failed"}.get(event.kind)
-            if status:
-                entry = {"task": event.task, "status": status, "duration_s": event.data.get("duration_s", 0.0)}
-                statuses.append(entry)
-                self._publish(DEVTOOLS, {"type": "task", "id": build_id, **entry})
-            if event.kind == events.TASK_FAILED and failure is None:
-                failure = {"task": event.task, "message": event.data.get("error", "")}
-            if event.kind == events.SPAN_FINISHED and event.trace_id == trace_id:  # the DevTools waterfall
-                d = event.data
-                self._publish(DEVTOOLS, {"type": "span", "id": build_id, "name": d["name"], "task": d.get("task"),
-                                         "span_id": d["span_id"], "parent_id": d.get("parent_id") or "",
-                                         "start": d["start_ns"] / 1e9, "duration_s": d["duration_s"],
-                                         "status": d.get("status", "ok")})
-
+        feed = DevToolsFeed(self._publish, build_id, spans.run_trace(built.run_id, built.traceparent).trace_id)
+        unsubscribe = events.subscribe(feed)
         errors = _Errors()
         logging.getLogger(log.LOGGER_NAME).addHandler(errors)
-        unsubscribe = events.subscribe(collect)
         try:
-            code = DoitMain(ModuleTaskLoader(self.namespace())).run(["run", self.target])
-        except SystemExit as exc:  # bad configuration while loading tasks
-            code = exc.code if isinstance(exc.code, int) else 2
+            events.emit(events.Event(events.WATCH_STARTED, data={
+                "id": build_id, "trigger": trigger,
+                "affected": sorted(affected_tasks(self._tasks, changed)) if self._tasks else []}))
+            manifest_path = self.settings.paths().dist_dir / "asset-manifest.json"
+            before = read_json_or_none(manifest_path)
+            try:
+                code = DoitMain(ModuleTaskLoader(self.namespace())).run(["run", self.target])
+            except SystemExit as exc:  # bad configuration while loading tasks
+                code = exc.code if isinstance(exc.code, int) else 2
+            finally:
+                logging.getLogger(log.LOGGER_NAME).removeHandler(errors)
+            failure = feed.failure
+            if code != 0 and failure is None:
+                failure = {"task": "config",
+                           "message": errors.messages[0] if errors.messages else f"exit code {code}"}
+            after = read_json_or_none(manifest_path)
+            changes = patch(before, after) if code == 0 and after else []
+            result = BuildResult(build_id, code == 0, trigger, feed.statuses, changes, failure,
+                                 round(time.perf_counter() - started, 4))
+            executed = [t["task"] for t in feed.statuses if t["status"] == "executed"]
+            events.emit(events.Event(events.WATCH_BUILD, data={
+                "id": build_id, "ok": result.ok, "exit_code": code, "executed": executed, "trigger": trigger,
+                "error": failure["message"] if failure else None, "duration_s": result.duration_s,
+                "tasks": result.tasks, "patch": result.patch}))
         finally:
             unsubscribe()
-            logging.getLogger(log.LOGGER_NAME).removeHandler(errors)
-        if code != 0 and failure is None:
-            failure = {"task": "config", "message": errors.messages[0] if errors.messages else f"exit code {code}"}
-        after = read_json_or_none(manifest_path)
-        changes = patch(before, after) if code == 0 and after else []
-        result = BuildResult(build_id, code == 0, trigger, statuses, changes, failure,
-                             round(time.perf_counter() - started, 4))
-        executed = [t["task"] for t in statuses if t["status"] == "executed"]
-        events.emit(events.Event(events.WATCH_BUILD, data={
-            "id": build_id, "ok": result.ok, "exit_code": code, "executed": executed, "trigger": trigger,
-            "error": failure["message"] if failure else None, "duration_s": result.duration_s}))
         self.last = result
         self._announce(result, changed, after)
         return result
 
     def _announce(self, result: BuildResult, changed: Iterable[Path], after: Mapping[str, Any] | None) -> None:
-        self._publish(DEVTOOLS, {"type": "build.finished", "id": result.id, "ok": result.ok,
-                                 "duration_s": result.duration_s, "tasks": result.tasks, "patch": result.patch,
-                                 "error": result.error["message"] if result.error else None})
+        """What open pages must do now (the reload channel: commands for pages, not events)."""
         if not result.ok:
             self._was_broken = True
             self._publish(RELOAD, {"type": "error", **(result.error or {"task": "?", "message": "build failed"})})

@@ -52,7 +52,7 @@ def log_event(event: events.Event) -> None:
         logger.debug("%s", event.kind, extra=extra)
 
 
-_QUIET = {events.SPAN_STARTED, events.HTTP_REQUEST, events.LIVE_CLIENTS, events.PATCH_SENT}
+_QUIET = {events.SPAN_STARTED, events.HTTP_REQUEST, events.LIVE_CLIENTS, events.PATCH_SENT, events.WATCH_STARTED}
 
 
 _subscribed: list[bool] = []
