@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pipeline import __version__
 from pipeline.config.context import DEV, Context, Settings
-from pipeline.observe import log
+from pipeline.observe import events, log
 
 
 class _Parser(argparse.ArgumentParser):
@@ -103,8 +103,8 @@ def _dev(args: argparse.Namespace, settings: Settings) -> int:
                                kwargs={"stop": stop, "debounce_ms": args.debounce}, name="vango-watch", daemon=True)
 
     def ready(url: str) -> None:
-        logger.info("serving %s%s (DevTools: %s__vango/devtools/)", url.rstrip("/"), base, url.rstrip("/") + "/",
-                    extra={"event": "dev.serving", "fields": {"url": url.rstrip("/") + base}})
+        events.emit(events.Event(events.DEV_SERVING, data={"url": url.rstrip("/") + base,
+                                                            "devtools": url.rstrip("/") + "/__vango/devtools/"}))
         watcher.start()
 
     try:

@@ -415,9 +415,8 @@ def watch(session: DevSession, *, stop: threading.Event | None = None, debounce_
                                     rust_timeout=200, yield_on_timeout=True, raise_interrupt=False):
         if not ready:
             ready = True
-            logger.info("watching %d files in %d folders", len(state["files"]), len(state["folders"]),
-                        extra={"event": "watch.ready",
-                               "fields": {"files": len(state["files"]), "folders": len(state["folders"])}})
+            events.emit(events.Event(events.WATCH_READY, data={"files": len(state["files"]),
+                                                              "folders": len(state["folders"])}))
             if on_ready:
                 on_ready()
             # What was saved while the first build ran, before the watches existed, is built now.

@@ -90,8 +90,7 @@ class VangoReporter:
         events.emit(events.Event(events.RUN_STARTED, data={"selected": list(selected_tasks or [])}))
 
     def _waiting(self, pid: str) -> None:
-        log.get_logger().info("waiting for the other run in %s (pid %s) to finish", self.lock_dir, pid,
-                              extra={"event": events.RUN_WAITING, "fields": {"pid": pid}})
+        events.emit(events.Event(events.RUN_WAITING, data={"pid": pid, "folder": str(self.lock_dir)}))
 
     def get_status(self, task: Any) -> None:
         pass

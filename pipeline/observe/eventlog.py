@@ -42,6 +42,13 @@ def log_event(event: events.Event) -> None:
                 logger.error("%s", err.strip(), extra=extra)
             where = "dist/ was published" if d.get("published") else "dist/ was left as it was"
             logger.error("failed (%s); %s", summary, where, extra=extra)
+    elif event.kind == events.RUN_WAITING:
+        logger.info("waiting for the other run in %s (pid %s) to finish", event.data["folder"], event.data["pid"],
+                    extra=extra)
+    elif event.kind == events.DEV_SERVING:
+        logger.info("serving %s (DevTools: %s)", event.data["url"], event.data["devtools"], extra=extra)
+    elif event.kind == events.WATCH_READY:
+        logger.info("watching %d files in %d folders", event.data["files"], event.data["folders"], extra=extra)
     elif event.kind == events.WATCH_BUILD:
         d = event.data
         logger.log(logging.INFO if d["ok"] else logging.WARNING, "build %d %s in %.2fs", d["id"],
