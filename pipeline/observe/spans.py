@@ -29,7 +29,7 @@ _TRACEPARENT = re.compile(r"^00-(?P<trace>[0-9a-f]{32})-(?P<span>[0-9a-f]{16})-(
 ROOT_SPAN = "vango run"
 # The span names the pipeline produces: public API from v1.0 on (docs/observability.md lists them).
 SPAN_NAMES = (ROOT_SPAN, "task <name>", "go.list", "go.build", "compress.brotli", "compress.gzip", "html.transform",
-              "sri.hash", "sw.render", "gate.evaluate", "http.request")
+              "sri.hash", "sw.render", "gate.evaluate", "go.test", "bench.pytest", "http.request")
 
 
 @dataclass(frozen=True)

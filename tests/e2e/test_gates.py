@@ -104,8 +104,14 @@ def test_bench_gate_without_a_baseline_is_exit_4_unless_allowed(project: Path, t
     run = doit(project, *args)
     assert run.returncode == 4, run.stderr
     assert "no baseline" in run.stderr
-    assert doit(project, *args, "--no-baseline-ok").returncode == 0
+    passed = doit(project, *args, "--no-baseline-ok", env={"VANGO_LOG_LEVEL": "DEBUG"})
+    assert passed.returncode == 0
     assert report(project, "bench")["summary"]["no_baseline"] is True
+    # The Go benchmarks ran in a span of their own, inside the gate's evaluation span.
+    finished = {e["span_id"]: e for e in passed.events if e.get("event") == "span.finished"}
+    (go_test,) = [e for e in finished.values() if e["name"] == "go.test"]
+    assert finished[go_test["parent_id"]]["name"] == "gate.evaluate"
+    assert go_test["attributes"]["vango.bench.suite"] == "head" and go_test["attributes"]["process.exit_code"] == 0
 
 
 SLOWDOWN = """func (l *List) Filter(f Filter) []Item {

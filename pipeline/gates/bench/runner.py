@@ -18,6 +18,7 @@ from pathlib import Path
 from pipeline.gates.bench.model import BenchResults
 from pipeline.gates.bench.parse import parse_go_bench, parse_pytest_benchmark
 from pipeline.gates.common import GateError
+from pipeline.observe import spans
 from pipeline.wasm.toolchain import Toolchain
 
 GO_TIMEOUT = 900
@@ -39,9 +40,10 @@ def run_go(suite: Suite, toolchain: Toolchain, *, count: int, benchtime: str) ->
     cmd = [str(toolchain.go), "test", "-run", "^$", "-bench", ".", "-benchmem", "-count", str(count),
            "-benchtime", benchtime, "./..."]
     try:
-        proc = subprocess.run(cmd, cwd=suite.go_module, env=toolchain.env(wasm=False, module=suite.go_module),
-                              capture_output=True,
-                              text=True, timeout=GO_TIMEOUT)
+        with spans.span("go.test", **{"vango.bench.suite": suite.label, "vango.bench.count": count}) as step:
+            proc = subprocess.run(cmd, cwd=suite.go_module, env=toolchain.env(wasm=False, module=suite.go_module),
+                                  capture_output=True, text=True, timeout=GO_TIMEOUT)
+            step.set(**{"process.exit_code": proc.returncode})
     except subprocess.TimeoutExpired:
         raise GateError(f"Go benchmarks ({suite.label}) did not finish in {GO_TIMEOUT}s",
                         path=suite.go_module) from None
@@ -63,8 +65,11 @@ def run_pytest(suite: Suite, *, min_rounds: int) -> BenchResults:
                "--benchmark-only", f"--benchmark-json={report}", f"--benchmark-min-rounds={min_rounds}",
                "--benchmark-disable-gc", "--benchmark-warmup=on"]
         try:
-            proc = subprocess.run(cmd, cwd=suite.python_path or Path.cwd(), env=env, capture_output=True, text=True,
-                                  timeout=PYTEST_TIMEOUT)
+            with spans.span("bench.pytest", **{"vango.bench.suite": suite.label}) as step:
+                env.update(spans.carrier())  # the suite's own TRACEPARENT
+                proc = subprocess.run(cmd, cwd=suite.python_path or Path.cwd(), env=env, capture_output=True,
+                                      text=True, timeout=PYTEST_TIMEOUT)
+                step.set(**{"process.exit_code": proc.returncode})
         except subprocess.TimeoutExpired:
             raise GateError(f"pytest benchmarks ({suite.label}) did not finish in {PYTEST_TIMEOUT}s",
                             path=suite.pytest_dir) from None
