@@ -86,7 +86,7 @@ class VangoReporter:
                                  span_id=self.trace.root_id, start_ns=started, **{"vango.run.id": self.trace.run_id,
                                                                 "vango.run.tasks": ",".join(selected_tasks or [])})
         for record in self.session.load_spans if self.session is not None else ():
-            spans.announce(record)  # now that the run's subscribers listen
+            spans.announce(record, replayed=True)  # now that the run's subscribers listen
         events.emit(events.Event(events.RUN_STARTED, data={"selected": list(selected_tasks or [])}))
 
     def _waiting(self, pid: str) -> None:
@@ -113,7 +113,7 @@ class VangoReporter:
         """Replay the inner spans a worker process recorded, then close the task's span; returns its duration."""
         for record in recorded if isinstance(recorded, list) else []:
             if isinstance(record, dict) and record.get("span_id") not in spans.announced():
-                spans.announce(record)
+                spans.announce(record, replayed=True)  # the worker's own log has shown it
         opened = self._spans.pop(task.name, None)
         if opened is None:
             return 0.0

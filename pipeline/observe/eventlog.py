@@ -54,6 +54,8 @@ def log_event(event: events.Event) -> None:
         logger.log(logging.INFO if d["ok"] else logging.WARNING, "build %d %s in %.2fs", d["id"],
                    "ok" if d["ok"] else "failed", d["duration_s"], extra=extra)
     elif event.kind == events.SPAN_FINISHED:
+        if event.data.get("replayed"):
+            return  # its first telling was logged
         logger.debug("span %s %.3fs", event.data.get("name"), event.data.get("duration_s", 0.0), extra=extra)
     elif event.kind not in _QUIET:
         logger.debug("%s", event.kind, extra=extra)

@@ -203,11 +203,14 @@ def announced() -> set[str]:
     return _announced
 
 
-def announce(record: Mapping[str, Any]) -> None:
+def announce(record: Mapping[str, Any], *, replayed: bool = False) -> None:
+    """Put a finished span on the bus; ``replayed`` marks one that was already told once (by a worker
+    process, or while the tasks loaded), so the log does not show it twice."""
     from pipeline.observe import events
 
     _announced.add(record["span_id"])
-    events.emit(events.Event(events.SPAN_FINISHED, record.get("task"), dict(record), time=record["end_ns"] / 1e9,
+    data = {**record, "replayed": True} if replayed else dict(record)
+    events.emit(events.Event(events.SPAN_FINISHED, record.get("task"), data, time=record["end_ns"] / 1e9,
                              trace_id=record["trace_id"], span_id=record["span_id"],
                              parent_id=record.get("parent_id") or ""))
 

@@ -146,3 +146,15 @@ def test_each_go_process_gets_its_own_traceparent(app: Path, shared_cache: Path,
     for command, span_name in (("list", "go.list"), ("build", "go.build")):
         (span,) = spans[span_name]
         assert seen[command] == f"00-{CALLER_TRACE}-{hex_id(span.context.span_id, 16)}-01"
+
+
+def test_debug_logs_show_each_span_once_with_parallel_workers(app: Path, tmp_path: Path, vango):
+    run = vango(app, "build", "-n", "2", env={"VANGO_LOG_LEVEL": "DEBUG", "VANGO_CACHE_DIR": str(tmp_path / "c")})
+    assert run.returncode == 0, run.stderr
+    finished = [e for e in run.events if e.get("event") == "span.finished"]
+    ids = [e["span_id"] for e in finished]
+    assert len(ids) == len(set(ids)), "a span was logged twice"
+    names = {e["name"] for e in finished}
+    assert {"go.list", "go.build", "compress.brotli", "sri.hash", "vango run", "task release"} <= names
+    (trace,) = {e["trace_id"] for e in finished}
+    assert all(e["trace_id"] == trace for e in run.events if (e.get("event") or "").startswith("task."))
