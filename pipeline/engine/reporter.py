@@ -60,7 +60,7 @@ class VangoReporter:
         log.setup()  # also subscribes the event log (pipeline.observe.eventlog)
         self.ctx = self.session.ctx if self.session is not None else None
         settings = self.ctx.settings if self.ctx is not None else Settings.from_environment()
-        self.trace = spans.run_trace(settings.run_id, settings.traceparent)
+        self.trace = settings.trace()
 
     @staticmethod
     def _visible(task: Any) -> bool:
@@ -79,8 +79,15 @@ class VangoReporter:
         if self.ctx is not None:
             from pipeline.observe import run_subscribers
 
-            self._detach = run_subscribers.attach(self.ctx)
-        remote = spans.SpanRef(self.trace.trace_id, self.trace.remote_parent) if self.trace.remote_parent else None
+            try:
+                self._detach = run_subscribers.attach(self.ctx)
+            except PipelineError as exc:  # an addon's vango_event_subscribers: its one line, exit 2
+                for line in exc.lines():
+                    log.get_logger().error("%s", line)
+                self._exit_codes.append(exc.exit_code)
+                raise SystemExit(exc.exit_code) from None
+        remote = (spans.SpanRef(self.trace.trace_id, self.trace.remote_parent, sampled=self.trace.sampled)
+                  if self.trace.remote_parent else None)
         started = self.session.started_ns if self.session is not None else None
         self._root = spans.start(spans.ROOT_SPAN, parent=remote, root_of=None if remote else self.trace.trace_id,
                                  span_id=self.trace.root_id, start_ns=started, **{"vango.run.id": self.trace.run_id,
@@ -96,12 +103,12 @@ class VangoReporter:
         pass
 
     def _task_ref(self, task: Any) -> spans.SpanRef:
-        return spans.SpanRef(self.trace.trace_id, self.trace.task_span(task.name), task.name)
+        return spans.task_ref(self.trace, task.name)
 
     def execute_task(self, task: Any) -> None:
         if not self._visible(task):
             return
-        root = spans.SpanRef(self.trace.trace_id, self.trace.root_id)
+        root = spans.root_ref(self.trace)
         self._spans[task.name] = spans.start(f"task {task.name}", parent=root, span_id=self._task_ref(task).span_id,
                                              task=task.name, **{"vango.task.name": task.name})
         changed = sorted(str(p) for p in (getattr(task, "dep_changed", None) or []))
@@ -153,7 +160,7 @@ class VangoReporter:
         if not self._visible(task):
             return
         self._counts["uptodate"] += 1
-        root = spans.SpanRef(self.trace.trace_id, self.trace.root_id)
+        root = spans.root_ref(self.trace)
         opened = spans.start(f"task {task.name}", parent=root, span_id=self._task_ref(task).span_id, task=task.name,
                              **{"vango.task.name": task.name, "vango.task.status": "uptodate"})
         spans.finish(opened)
@@ -187,9 +194,10 @@ class VangoReporter:
                 self._root.set(**{"vango.run.exit_code": data["exit_code"], "vango.run.executed": data["executed"],
                                   "vango.run.uptodate": data["uptodate"], "vango.run.failed": data["failed"]})
                 spans.finish(self._root, error=None if data["ok"] else f"exit code {data['exit_code']}")
-            with spans.within(spans.SpanRef(self.trace.trace_id, self.trace.root_id)):
+            with spans.within(spans.root_ref(self.trace)):
                 events.emit(events.Event(events.RUN_FINISHED, data=data))
         finally:
+            spans.end_run()
             for detach in reversed(self._detach):
                 detach()
             runlock.release_all()  # the next run in this folder (or this watch session's next build) may start

@@ -54,8 +54,7 @@ def _in_task(ctx: Context, task: Any, body: Callable[[Context], Iterable[Path | 
     trace = ctx.trace()
     spans.begin_run(trace)
     token = log.current_task.set(task.name)
-    with spans.recording() as recorded, spans.within(spans.SpanRef(trace.trace_id, trace.task_span(task.name),
-                                                                    task.name)):
+    with spans.recording() as recorded, spans.within(spans.task_ref(trace, task.name)):
         try:
             written = body(ctx.for_task(task.name)) or []
         except PipelineError as exc:

@@ -14,7 +14,9 @@ The names are public API (see docs/observability.md); they follow Prometheus con
 from __future__ import annotations
 
 import json
+import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -74,12 +76,14 @@ class RunMetrics:
         self.gate_passed = Gauge("vango_gate_passed", "1 when the gate passed, 0 when it failed", ["gate"],
                                  registry=r)
         self.gate_exit = Gauge("vango_gate_exit_code", "The gate's exit code", ["gate"], registry=r)
+        self.build_failed = False
 
     def __call__(self, event: events.Event) -> None:
         found = task_span(event)
         if found:
             task, status, seconds = found
             self.task_duration.labels(task, status).set(seconds)
+            self.build_failed = self.build_failed or (status == "failed" and not task.startswith("gate:"))
         elif event.kind == events.SPAN_FINISHED and event.data.get("name") == "gate.evaluate":
             attributes = event.data.get("attributes") or {}
             if attributes.get("vango.gate.verdict") in ("pass", "fail"):
@@ -97,7 +101,8 @@ class RunMetrics:
         for status in ("executed", "uptodate", "failed", "ignored"):
             self.tasks.labels(status).set(int(data.get(status) or 0))
         self.info.labels(__version__, self.go_version(), self.app).set(1)
-        self._artifacts()
+        if not self.build_failed:  # a failed build published nothing: dist/ is still the last one's
+            self._artifacts()
         self.reports_dir.mkdir(parents=True, exist_ok=True)
         target = self.reports_dir / TEXTFILE
         write_to_textfile(str(target), self.registry)  # writes a temporary file, then renames it
@@ -128,10 +133,20 @@ class RunMetrics:
             self.warn(f"could not push metrics to {self.push_gateway}: {exc}")
 
 
+def record_failed_run(reports_dir: Path, exit_code: int, *, app: str, push_gateway: str = "") -> Path:
+    """The metrics of a run that ended while its tasks loaded (exit 2): no task ran, so only the verdict,
+    the time and the versions; written and pushed like any run's."""
+    metrics = RunMetrics(reports_dir, reports_dir / "no-manifest", app=app, go_version=lambda: "unknown",
+                         push_gateway=push_gateway, warn=lambda line: logging.getLogger("vango").warning("%s", line))
+    event = events.Event(events.RUN_FINISHED, data={"exit_code": exit_code, "ok": False}, time=time.time())
+    return metrics.finish(event)
+
+
 class DevMetrics:
     """The ``vango dev`` server's metrics, for the server's lifetime."""
 
-    def __init__(self) -> None:
+    def __init__(self, server: str = "") -> None:
+        self.server = server  # count only this server's requests and sockets (another may run in the process)
         disable_created_metrics()  # no *_created series: they are not part of our documented names
         self.registry = CollectorRegistry()
         r = self.registry
@@ -159,6 +174,8 @@ class DevMetrics:
         if found:
             task, status, seconds = found
             self.task_duration.labels(task, status).observe(seconds)
+        elif event.kind in (events.HTTP_REQUEST, events.LIVE_CLIENTS) and data.get("server", "") != self.server:
+            return
         elif event.kind == events.HTTP_REQUEST:
             self.requests.labels(data["method"], data["route"], str(data["code"])).inc()
             self.request_duration.labels(data["route"]).observe(float(data["duration_s"]))

@@ -11,24 +11,28 @@ from pipeline.observe import events, progress, tracing
 
 if TYPE_CHECKING:
     from pipeline.config.context import Context
+    from pipeline.observe.metrics import RunMetrics
 
 
 def attach(ctx: Context) -> list[Callable[[], None]]:
-    from pipeline.observe.metrics import RunMetrics
-
     def go_version() -> str:
         try:
             return str(ctx.toolchain().version)
         except Exception:  # no Go found: the metric says so rather than failing the run's report
             return "unknown"
 
-    logger = ctx.logger
-    metrics = RunMetrics(ctx.reports_dir, ctx.dist_dir / "asset-manifest.json", app=ctx.config.name,
-                         go_version=go_version, push_gateway=ctx.settings.push_gateway,
-                         warn=lambda line: logger.warning("%s", line, extra={"event": "metrics.push_failed"}))
     from pipeline.addons.manager import collect
 
-    attached = [events.subscribe(progress.spinner), events.subscribe(tracing.bridge), events.subscribe(metrics)]
-    attached += [events.subscribe(subscriber) for _, subscriber in collect(ctx.addons, "vango_event_subscribers",
-                                                                           ctx=ctx)]
-    return attached
+    # The addons' first: a hook that fails (exit 2) leaves nothing subscribed.
+    theirs = [subscriber for _, subscriber in collect(ctx.addons, "vango_event_subscribers", ctx=ctx)]
+    return [events.subscribe(progress.spinner), tracing.attach(), events.subscribe(run_metrics(ctx, go_version)),
+            *(events.subscribe(subscriber) for subscriber in theirs)]
+
+
+def run_metrics(ctx: Context, go_version: Callable[[], str]) -> RunMetrics:
+    from pipeline.observe.metrics import RunMetrics
+
+    logger = ctx.logger
+    return RunMetrics(ctx.reports_dir, ctx.dist_dir / "asset-manifest.json", app=ctx.config.name,
+                      go_version=go_version, push_gateway=ctx.settings.push_gateway,
+                      warn=lambda line: logger.warning("%s", line, extra={"event": "metrics.push_failed"}))

@@ -58,12 +58,14 @@ def _derived(text: str, digits: int) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:digits]
 
 
-def run_trace(run_id: str, traceparent: str | None = None) -> RunTrace:
+def run_trace(run_id: str, traceparent: str | None = None, seed: str = "") -> RunTrace:
+    """The run's ids, derived from its run id and ``seed`` (random per entry point, handed to worker processes
+    with the context), so two runs that share a ``VANGO_RUN_ID`` still get ids of their own."""
     parent = parse_traceparent(traceparent)
     if parent:
         trace_id, remote, sampled = parent
-        return RunTrace(run_id, trace_id, _derived(f"root|{run_id}|{remote}", 16), remote, sampled)
-    return RunTrace(run_id, _derived(f"trace|{run_id}", 32), _derived(f"root|{run_id}", 16))
+        return RunTrace(run_id, trace_id, _derived(f"root|{run_id}|{seed}|{remote}", 16), remote, sampled)
+    return RunTrace(run_id, _derived(f"trace|{run_id}|{seed}", 32), _derived(f"root|{run_id}|{seed}", 16))
 
 
 def new_span_id() -> str:
@@ -79,27 +81,41 @@ class SpanRef:
     trace_id: str
     span_id: str
     task: str | None = None
+    sampled: bool = True  # a caller's TRACEPARENT with flags 00 is not recorded, and its children neither
 
     def traceparent(self) -> str:
-        return f"00-{self.trace_id}-{self.span_id}-01"
+        return f"00-{self.trace_id}-{self.span_id}-{'01' if self.sampled else '00'}"
 
 
-_run: contextvars.ContextVar[RunTrace | None] = contextvars.ContextVar("vango_run_trace", default=None)
 _current: contextvars.ContextVar[SpanRef | None] = contextvars.ContextVar("vango_span", default=None)
 _recording: contextvars.ContextVar[list[dict[str, Any]] | None] = contextvars.ContextVar("vango_spans", default=None)
-_process_run: list[RunTrace] = []  # the run this process works for (contextvars do not reach doit's threads)
+# The run this process works for: one at a time per process (a build folder's lock and the dev loop's build
+# queue see to it); process-wide, since doit runs actions in threads of its own.
+_process_run: list[RunTrace] = []
 
 
 def begin_run(trace: RunTrace) -> None:
-    """Make ``trace`` the current run of this process (the reporter at the start of a run, and each action)."""
+    """Make ``trace`` the current run of this process (loading its tasks, the reporter, each action)."""
     if not _process_run or _process_run[0] != trace:
         _announced.clear()
     _process_run[:] = [trace]
-    _run.set(trace)
+
+
+def end_run() -> None:
+    """The run is over: later events (the dev server's, the watcher's) belong to no run."""
+    _process_run.clear()
 
 
 def current_run() -> RunTrace | None:
-    return _run.get() or (_process_run[0] if _process_run else None)
+    return _process_run[0] if _process_run else None
+
+
+def root_ref(trace: RunTrace) -> SpanRef:
+    return SpanRef(trace.trace_id, trace.root_id, sampled=trace.sampled)
+
+
+def task_ref(trace: RunTrace, task: str) -> SpanRef:
+    return SpanRef(trace.trace_id, trace.task_span(task), task, trace.sampled)
 
 
 def current() -> SpanRef | None:
@@ -108,7 +124,7 @@ def current() -> SpanRef | None:
     if ref is not None:
         return ref
     trace = current_run()
-    return SpanRef(trace.trace_id, trace.root_id) if trace else None
+    return root_ref(trace) if trace else None
 
 
 @contextmanager
@@ -151,18 +167,23 @@ class Span:
     attributes: dict[str, Any] = field(default_factory=dict)
     status: str = "ok"
     error: str | None = None
+    sampled: bool = True
 
     def set(self, **attributes: Any) -> None:
         self.attributes.update({k.replace("__", "."): v for k, v in attributes.items()})
 
+    def fail(self, message: str) -> None:
+        """Mark the span failed without raising (a child process that exited non-zero)."""
+        self.status, self.error = "error", message
+
     def ref(self) -> SpanRef:
-        return SpanRef(self.trace_id, self.span_id, self.task)
+        return SpanRef(self.trace_id, self.span_id, self.task, self.sampled)
 
     def record(self) -> dict[str, Any]:
         return {"name": self.name, "trace_id": self.trace_id, "span_id": self.span_id, "parent_id": self.parent_id,
                 "task": self.task, "start_ns": self.start_ns, "end_ns": self.end_ns,
                 "duration_s": round((self.end_ns - self.start_ns) / 1e9, 6), "attributes": dict(self.attributes),
-                "status": self.status, "error": self.error}
+                "status": self.status, "error": self.error, "sampled": self.sampled}
 
 
 def start(name: str, *, parent: SpanRef | None = None, span_id: str | None = None, task: str | None = None,
@@ -174,7 +195,8 @@ def start(name: str, *, parent: SpanRef | None = None, span_id: str | None = Non
     parent = None if root_of else (parent or current())
     trace_id = root_of or (parent.trace_id if parent else new_trace_id())
     opened = Span(name, trace_id, span_id or new_span_id(), parent.span_id if parent else "",
-                  task if task is not None else (parent.task if parent else None), start_ns or time.time_ns())
+                  task if task is not None else (parent.task if parent else None), start_ns or time.time_ns(),
+                  sampled=parent.sampled if parent else True)
     opened.set(**attributes)
     events.emit(events.Event(events.SPAN_STARTED, opened.task, {"name": name, "attributes": dict(opened.attributes)},
                              time=opened.start_ns / 1e9, trace_id=trace_id, span_id=opened.span_id,
@@ -228,7 +250,7 @@ def span(name: str, **attributes: Any) -> Iterator[Span]:
         finish(opened, error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         raise
     _current.reset(token)
-    finish(opened)
+    finish(opened, error=opened.error if opened.status == "error" else None)
 
 
 @contextmanager

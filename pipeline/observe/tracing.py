@@ -12,7 +12,7 @@ the exported spans the bus's ids, so ``trace_id``/``span_id`` in the JSON logs f
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -80,8 +80,32 @@ def export(record: Mapping[str, Any]) -> None:
 
 
 def bridge(event: events.Event) -> None:
-    """Bus subscriber: converts finished spans when an SDK is installed, else does nothing."""
-    if event.kind == events.SPAN_FINISHED and sdk_installed():
+    """Bus subscriber: converts finished spans when an SDK is installed, else does nothing (unsampled
+    traces, from a caller's ``TRACEPARENT`` with flags 00, are never recorded)."""
+    if event.kind == events.SPAN_FINISHED and event.data.get("sampled", True) and sdk_installed():
         export(event.data)
+
+
+_attached: list[Callable[[], None]] = []  # the bridge's subscription, shared by everyone who attached it
+_users = [0]
+
+
+def attach() -> Callable[[], None]:
+    """Subscribe the bridge once however many want it (each run, the dev server for its requests); the
+    returned function lets go of it, and the last one out unsubscribes it."""
+    if _users[0] == 0:
+        _attached[:] = [events.subscribe(bridge)]
+    _users[0] += 1
+    released = [False]
+
+    def detach() -> None:
+        if released[0]:
+            return
+        released[0] = True
+        _users[0] -= 1
+        if _users[0] == 0 and _attached:
+            _attached.pop()()
+
+    return detach
 
 

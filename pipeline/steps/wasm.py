@@ -63,6 +63,8 @@ def go_build(ctx: Context, target: Path, *, strip: bool = True) -> Path:
         proc = subprocess.run(cmd, cwd=ctx.main_dir, env=tc.env(module=module_root(ctx.main_dir)),
                               capture_output=True, text=True)
         step.set(**{"process.exit_code": proc.returncode})
+        if proc.returncode:
+            step.fail(f"go build exited with {proc.returncode}")
     if proc.returncode != 0:
         partial.unlink(missing_ok=True)
         errors = compiler_errors(proc.stderr, ctx.main_dir) or [proc.stderr.strip() or "go build failed"]

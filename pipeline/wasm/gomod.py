@@ -41,6 +41,8 @@ def go_inputs(toolchain: Toolchain, main_dir: Path, tags: tuple[str, ...] = ()) 
         proc = subprocess.run(cmd, cwd=main_dir, env=toolchain.env(module=root), capture_output=True, text=True,
                               timeout=120)
         step.set(**{"process.exit_code": proc.returncode})
+        if proc.returncode:
+            step.fail(f"go list exited with {proc.returncode}")
     if proc.returncode != 0:
         raise go_list_error(proc.stderr, root)
     files: set[Path] = {root / "go.mod"}

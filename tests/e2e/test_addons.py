@@ -70,7 +70,7 @@ def test_list_shows_the_addon_with_its_hooks(installed_template: Path):
     (row,) = json.loads(run.stdout)["addons"]
     assert (row["name"], row["version"], row["status"]) == ("sample", "1.2.0", "verified")
     assert {"vango_steps", "vango_page_transforms", "vango_gates", "vango_dev_server",
-            "vango_config_sections", "vango_watch_paths"} <= set(row["hooks"])
+            "vango_config_sections", "vango_watch_paths", "vango_event_subscribers"} <= set(row["hooks"])
     table = vango(installed_template, "addon", "list")
     assert "sample" in table.stdout and "verified" in table.stdout
     graph = vango(installed_template, "list", "--graph")
@@ -223,6 +223,28 @@ def test_a_failing_addon_names_itself_and_shows_the_traceback_only_with_debug(ad
     debug = vango(addon_app, "build", "--debug", cache=shared_cache)
     assert debug.returncode == 1
     assert "Traceback (most recent call last)" in debug.stderr and "raise RuntimeError" in debug.stderr
+
+
+def test_an_addon_s_event_subscriber_gets_the_run_s_events(addon_app: Path, shared_cache: Path):
+    run = vango(addon_app, "build", cache=shared_cache)
+    assert run.returncode == 0, run.stderr
+    kinds = (addon_app / "build" / "reports" / "sample-events.txt").read_text(encoding="utf-8").split()
+    assert kinds[-1] == "run.finished" and "task.executed" in kinds and "span.finished" in kinds
+    assert kinds.index("run.started") < kinds.index("task.started")
+
+
+def test_a_bad_event_subscriber_is_one_line_exit_2_and_leaves_dist(addon_app: Path, shared_cache: Path):
+    assert vango(addon_app, "build", cache=shared_cache).returncode == 0
+    before = contents(addon_app / "dist")
+    config_path = addon_app / "vango.json"
+    config = json.loads(config_path.read_text())
+    config["addons"] = {"sample": {"bad_subscriber": True}}
+    config_path.write_text(json.dumps(config))
+    run = vango(addon_app, "build", cache=shared_cache)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    errors = [e["msg"] for e in run.events if e.get("level") == "error"]
+    assert errors[0] == "addon sample: vango_event_subscribers returned a str, expected function"
+    assert contents(addon_app / "dist") == before
 
 
 def test_parallel_builds_with_an_addon_match_serial_ones(addon_app: Path, shared_cache: Path, tmp_path: Path):

@@ -152,3 +152,25 @@ def test_prometheus_scrapes_the_dev_server(app: Path, shared_cache: Path, tmp_pa
         if service is not None:
             service.stop()
         server.stop()
+
+
+def test_a_run_that_fails_while_loading_still_updates_the_metrics(app: Path, vango):
+    assert vango(app, "build").returncode == 0
+    target = app / "build" / "reports" / "metrics.prom"
+    (app / "go.mod").write_text((app / "go.mod").read_text() + "\nthis is not go.mod syntax\n")
+    run = vango(app, "build")
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    found = samples(target.read_text(encoding="utf-8"))
+    assert found["vango_build_exit_code"][0].value == 2
+    assert found["vango_build_last_run_timestamp_seconds"][0].value > time.time() - 60
+    assert "vango_task_duration_seconds" not in found and "vango_artifact_size_bytes" not in found
+
+
+def test_a_failed_build_reports_no_artifact_sizes(app: Path, vango):
+    assert vango(app, "build").returncode == 0
+    (app / "main.go").write_text((app / "main.go").read_text() + "\nfunc broken( {\n")
+    run = vango(app, "build")
+    assert run.returncode == 1
+    found = samples((app / "build" / "reports" / "metrics.prom").read_text(encoding="utf-8"))
+    failed = {s.labels["task"] for s in found["vango_task_duration_seconds"] if s.labels["status"] == "failed"}
+    assert failed == {"wasm:compile"} and "vango_artifact_size_bytes" not in found

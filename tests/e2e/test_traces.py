@@ -158,3 +158,17 @@ def test_debug_logs_show_each_span_once_with_parallel_workers(app: Path, tmp_pat
     assert {"go.list", "go.build", "compress.brotli", "sri.hash", "vango run", "task release"} <= names
     (trace,) = {e["trace_id"] for e in finished}
     assert all(e["trace_id"] == trace for e in run.events if (e.get("event") or "").startswith("task."))
+
+
+def test_a_failed_compile_is_an_error_span(app: Path, shared_cache: Path, monkeypatch: pytest.MonkeyPatch, exported):
+    from opentelemetry.trace import StatusCode
+
+    (app / "main.go").write_text((app / "main.go").read_text() + "\nfunc broken( {\n")
+    assert build(app, shared_cache, monkeypatch, run_id="broken") == 1
+    spans = tree(exported.get_finished_spans())
+    (go_build,) = spans["go.build"]
+    (task,) = spans["task wasm:compile"]
+    (root,) = spans["vango run"]
+    assert go_build.status.status_code == StatusCode.ERROR and go_build.attributes["process.exit_code"] == 1
+    assert task.status.status_code == StatusCode.ERROR and task.attributes["vango.task.status"] == "failed"
+    assert "main.go" in task.status.description and root.status.status_code == StatusCode.ERROR

@@ -16,7 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from pipeline.dev.server import Hub, create_app
 from pipeline.dev.server.extend import DevServerSetup
 from pipeline.dev.server.observe import request_id
-from pipeline.observe import events, log
+from pipeline.observe import eventlog, events, log
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -40,9 +40,8 @@ def client(tmp_path: Path):
     setup = DevServerSetup()
     setup.add_route("/__vango/addons/probe/log", logs_something)
     app = create_app(root, Hub(), extensions=setup)
-    with TestClient(app, base_url=f"http://{HOST}") as test_client:
+    with TestClient(app, base_url=f"http://{HOST}") as test_client:  # the lifespan subscribes the metrics
         yield test_client
-    app.state.unsubscribe()
 
 
 def metric_values(text: str) -> dict[tuple[str, tuple], float]:
@@ -81,7 +80,8 @@ def test_a_request_is_a_span_and_an_event_and_its_log_records_carry_the_ids(clie
     logger = logging.getLogger(log.LOGGER_NAME)
     logger.addHandler(handler)
     level = logger.level
-    logger.setLevel(logging.INFO)
+    logger.setLevel(logging.DEBUG)
+    eventlog.subscribe_once()  # as every entry point's log.setup() does
     try:
         response = client.get("/__vango/addons/probe/log", headers={"x-request-id": "req-42"})
     finally:
@@ -94,9 +94,12 @@ def test_a_request_is_a_span_and_an_event_and_its_log_records_carry_the_ids(clie
     assert request.data["request_id"] == "req-42" and request.data["duration_s"] >= 0
     (span,) = [e for e in seen if e.kind == events.SPAN_FINISHED and e.data["name"] == "http.request"]
     assert span.data["attributes"]["http.response.status_code"] == 200 and span.data["parent_id"] == ""
-    record = next(json.loads(line) for line in stream.getvalue().splitlines() if "inside the request" in line)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    record = next(line for line in lines if line["msg"] == "inside the request")
     assert record["request_id"] == "req-42"
     assert record["trace_id"] == span.trace_id and record["span_id"] == span.span_id
+    own = next(line for line in lines if line["event"] == "span.finished" and line["name"] == "http.request")
+    assert own["request_id"] == "req-42"  # the request's own span line too
 
 
 def test_metrics_count_requests_by_route_and_code(client: TestClient):
@@ -128,3 +131,38 @@ def test_live_clients_and_patch_bytes_and_builds(client: TestClient):
     assert after[("vango_builds_total", (("result", "ok"),))] == 1
     assert after[("vango_builds_total", (("result", "failed"),))] == 1
     assert after[("vango_build_duration_seconds_count", ())] == 2
+
+
+def test_two_servers_count_their_own_requests(tmp_path: Path):
+    (tmp_path / "index.html").write_bytes(b"<html><body>x</body></html>")
+    first, second = create_app(tmp_path, Hub()), create_app(tmp_path, Hub())
+    with TestClient(first, base_url=f"http://{HOST}") as a, TestClient(second, base_url=f"http://{HOST}") as b:
+        for _ in range(3):
+            a.get("/")
+        counted = metric_values(b.get("/__vango/metrics").text)
+    assert ("vango_http_requests_total", (("code", "200"), ("method", "GET"), ("route", "files"))) not in counted
+    # Once stopped, a server stops listening to the bus.
+    before = events.BUS._subscribers.copy()
+    with TestClient(create_app(tmp_path, Hub()), base_url=f"http://{HOST}"):
+        assert len(events.BUS._subscribers) > len(before)
+    assert events.BUS._subscribers == before
+
+
+def test_request_spans_reach_an_installed_sdk(client: TestClient):
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from pipeline.observe import tracing
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(shutdown_on_exit=False)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracing.set_provider(provider)
+    try:
+        client.get("/missing.css", headers={"x-request-id": "sdk-1"})
+    finally:
+        tracing.set_provider(None)
+    (span,) = exporter.get_finished_spans()
+    assert span.name == "http.request" and span.attributes["http.response.status_code"] == 404
+    assert span.attributes["vango.request_id"] == "sdk-1" and span.attributes["http.route"] == "files"

@@ -17,11 +17,9 @@ def bus() -> events.Bus:
 
 @pytest.fixture(autouse=True)
 def fresh_run():
-    token = spans._run.set(None)
     saved = list(spans._process_run)
-    spans._process_run.clear()
+    spans.end_run()
     yield
-    spans._run.reset(token)
     spans._process_run[:] = saved
 
 
@@ -113,3 +111,34 @@ def test_a_child_process_gets_the_current_span_as_its_traceparent():
     assert spans.carrier() == {"TRACEPARENT": f"00-{trace.trace_id}-{trace.root_id}-01"}
     with spans.span("go.build") as opened:
         assert spans.carrier() == {"TRACEPARENT": f"00-{trace.trace_id}-{opened.span_id}-01"}
+
+
+def test_runs_that_share_a_run_id_still_get_ids_of_their_own():
+    first, second = spans.run_trace("ci-42", seed="a"), spans.run_trace("ci-42", seed="b")
+    assert first.trace_id != second.trace_id and first.root_id != second.root_id
+    assert first.task_span("css") != second.task_span("css")
+
+
+def test_an_unsampled_caller_is_respected():
+    trace = spans.run_trace("r", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00")
+    assert trace.sampled is False
+    spans.begin_run(trace)
+    with spans.recording() as recorded, spans.span("go.build"):
+        assert spans.carrier()["TRACEPARENT"].endswith("-00")
+    assert recorded[0]["sampled"] is False
+
+
+def test_after_a_run_events_belong_to_no_run(bus: events.Bus):
+    seen: list[events.Event] = []
+    bus.subscribe(seen.append)
+    spans.begin_run(spans.run_trace("over"))
+    spans.end_run()
+    bus.emit(events.Event("later"))
+    assert seen[0].run_id == "" and seen[0].trace_id == "" and seen[0].span_id == ""
+
+
+def test_a_span_marked_failed_without_raising_is_an_error():
+    spans.begin_run(spans.run_trace("run-5"))
+    with spans.recording() as recorded, spans.span("go.build") as opened:
+        opened.fail("go build exited with 1")
+    assert recorded[0]["status"] == "error" and recorded[0]["error"] == "go build exited with 1"

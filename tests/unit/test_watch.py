@@ -124,3 +124,15 @@ def test_patch_lists_added_removed_and_modified_files_with_sizes_and_hashes():
     assert stylesheet_swaps(entries.values(), after) == [
         {"from": "/css/app.1.css", "to": "/css/app.2.css", "integrity": "sha384-h2"}]
     assert len(patch(None, after)) == 3
+
+
+def test_each_dev_build_is_a_run_of_its_own_and_never_pushes_metrics():
+    from pipeline.config.context import Settings
+    from pipeline.dev.watch import DevSession
+
+    session = DevSession(Settings.from_environment({}, run_id="dev", push_gateway="http://ci-gateway:9091"))
+    session._counter = 3
+    built = session.build_settings()
+    assert built.run_id == "dev.3" and built.push_gateway == ""
+    session._counter = 4
+    assert session.build_settings().trace().trace_id != built.trace().trace_id

@@ -5,7 +5,8 @@ browser's wasm boot as spans.
   ``OTEL_EXPORTER_OTLP_ENDPOINT``, ``OTEL_EXPORTER_OTLP_PROTOCOL`` (``http/protobuf`` by default, or
   ``grpc``), ``OTEL_EXPORTER_OTLP_HEADERS``, ``OTEL_SERVICE_NAME``, ``OTEL_RESOURCE_ATTRIBUTES``,
   ``OTEL_TRACES_EXPORTER`` (``otlp``, ``console``, ``none``) and ``OTEL_SDK_DISABLED``.
-- ``vango_event_subscribers`` exports each run's spans when the run ends, within 2 seconds.
+- ``vango_event_subscribers`` exports each run's spans when the run ends, within 2 seconds; in ``vango dev``
+  (``vango_dev_server``) the server's request spans are also exported every 5 seconds.
 - ``addons.otel.browser.endpoint`` adds ``otel/boot.js`` to every page (through the page-transform seam, so
   it has SRI), which posts ``wasm.fetch``, ``wasm.instantiate`` and ``wasm.hydrate`` as OTLP/HTTP JSON to
   that endpoint; the endpoint's origin is added to the CSP's ``connect-src``.
@@ -123,6 +124,13 @@ def vango_configure(ctx: Any) -> None:
 @hookimpl
 def vango_event_subscribers(ctx: Any) -> list[Any]:
     return [export_when_the_run_ends(ctx)]
+
+
+@hookimpl
+def vango_dev_server(ctx: Any) -> None:
+    from vango_addon_otel import sdk
+
+    sdk.export_periodically(lambda line: ctx.logger.warning("%s", line, extra={"event": "otel.export_failed"}))
 
 
 @hookimpl

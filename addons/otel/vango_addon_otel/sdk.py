@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -153,9 +154,14 @@ class Exporting:
     buffer: RunBuffer
     provider: TracerProvider
     reasons: _Reasons
+    timer: threading.Thread | None = None
 
     def export(self, warn: Callable[[str], None]) -> bool:
         """Send what the run produced; True when the collector took it within the budget."""
+        with _exporting:
+            return self._export(warn)
+
+    def _export(self, warn: Callable[[str], None]) -> bool:
         batch = self.buffer.take()
         if not batch or self.exporter is None:
             return True
@@ -200,6 +206,31 @@ def make_exporter(settings: ExportSettings) -> SpanExporter | None:
 
 
 _installed: list[Exporting] = []
+_exporting = threading.Lock()  # one export at a time (a run's end, the dev server's timer)
+DEV_EXPORT_INTERVAL_S = 5.0
+
+
+def export_periodically(warn: Callable[[str], None], interval: float = DEV_EXPORT_INTERVAL_S) -> None:
+    """For ``vango dev``: its requests' spans (``http.request``) are exported every ``interval`` seconds, not
+    only when a build ends; a collector that stays unreachable is reported once, until it answers again."""
+    exporting = installed()
+    if exporting is None or getattr(exporting, "timer", None) is not None:
+        return
+    failing = [False]
+
+    def quiet_after_first(line: str) -> None:
+        if not failing[0]:
+            warn(line)
+        failing[0] = True
+
+    def loop() -> None:
+        while True:
+            time.sleep(interval)
+            if exporting.export(quiet_after_first):
+                failing[0] = False
+
+    exporting.timer = threading.Thread(target=loop, name="vango-otel-dev-export", daemon=True)
+    exporting.timer.start()
 
 
 def install(settings: ExportSettings, *, app: str, exporter: SpanExporter | None = None) -> Exporting | None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Callable, Collection
+from collections.abc import AsyncIterator, Callable, Collection
 from importlib import resources
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
@@ -33,7 +33,7 @@ from pipeline.core.mediatypes import content_type
 from pipeline.dev.server import negotiate, paths
 from pipeline.dev.server.hub import DEVTOOLS, RELOAD, Hub
 from pipeline.dev.server.observe import METRICS_URL, RequestObserver, metrics_endpoint
-from pipeline.observe import events
+from pipeline.observe import events, tracing
 from pipeline.observe.metrics import DevMetrics
 
 CLIENT_URL = "/__vango/client.js"
@@ -260,7 +260,8 @@ async def relay(websocket: WebSocket, hub: Hub, channel: str) -> None:
 
 def _report_clients(hub: Hub, channel: str) -> None:
     """Tell the bus how many sockets a channel has (after each connect and disconnect)."""
-    events.emit(events.Event(events.LIVE_CLIENTS, data={"channel": channel, "count": hub.subscriber_count(channel)}))
+    events.emit(events.Event(events.LIVE_CLIENTS, data={"channel": channel, "count": hub.subscriber_count(channel),
+                                                         "server": hub.server_id}))
 
 
 def create_app(root: Path | Callable[[], Path], hub: Hub, *, entry: str = "index.html", base: str = "/",
@@ -271,8 +272,17 @@ def create_app(root: Path | Callable[[], Path], hub: Hub, *, entry: str = "index
     :func:`pipeline.dev.server.negotiate.host_allowed` (default: IP literals and ``localhost`` names);
     ``extensions`` the addons' routes and middleware (a :class:`~pipeline.dev.server.extend.DevServerSetup`)."""
     files = DevFiles(root, entry=entry, base=base)
-    metrics = metrics or DevMetrics()
-    unsubscribe = events.subscribe(metrics)
+    metrics = metrics or DevMetrics(server=hub.server_id)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        """While the server runs, its metrics and its requests' spans listen to the bus."""
+        stop_metrics, stop_bridge = events.subscribe(metrics), tracing.attach()
+        try:
+            yield
+        finally:
+            stop_bridge()
+            stop_metrics()
 
     def client_js(request: Request) -> Response:
         return Response(_asset("client.js"), media_type="text/javascript; charset=utf-8")
@@ -306,11 +316,11 @@ def create_app(root: Path | Callable[[], Path], hub: Hub, *, entry: str = "index
         *(extensions.routes if extensions is not None else ()),
         Route("/{path:path}", files.respond, methods=get),
     ]
-    middleware = [Middleware(RequestObserver), Middleware(DevHeaders, allowed_hosts=allowed_hosts),
+    middleware = [Middleware(RequestObserver, server=hub.server_id),
+                  Middleware(DevHeaders, allowed_hosts=allowed_hosts),
                   *(extensions.middleware if extensions is not None else ())]
-    app = Starlette(routes=routes, middleware=middleware)
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.hub = hub
     app.state.files = files
     app.state.metrics = metrics
-    app.state.unsubscribe = unsubscribe
     return app

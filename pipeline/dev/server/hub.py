@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import uuid
 from collections import deque
 from typing import Any
 
@@ -106,6 +107,7 @@ class Hub:
         if replay_size < 0 or queue_size <= replay_size:
             raise ValueError("replay_size must be >= 0 and queue_size larger than replay_size")
         self.queue_size = queue_size
+        self.server_id = uuid.uuid4().hex[:12]  # tells this server's request and socket events from another's
         self._lock = threading.Lock()
         self._state: str | None = None
         self._replay: deque[str] = deque(maxlen=replay_size)

@@ -42,8 +42,9 @@ def route_label(scope: Scope) -> str:
 class RequestObserver:
     """Outermost middleware: times every HTTP request as a span of its own trace and reports it."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, server: str = "") -> None:
         self.app = app
+        self.server = server
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -69,14 +70,14 @@ class RequestObserver:
             with spans.within(opened.ref()):
                 await self.app(scope, receive, send_with_id)
         finally:
-            log.current_request.reset(token)
             route = route_label(scope)
             opened.set(**{"http.route": route, "http.response.status_code": status["code"]})
             spans.finish(opened, error=f"HTTP {status['code']}" if status["code"] >= 500 else None)
             events.emit(events.Event(events.HTTP_REQUEST, data={
-                "method": method, "route": route, "code": status["code"], "request_id": rid,
+                "method": method, "route": route, "code": status["code"], "request_id": rid, "server": self.server,
                 "duration_s": round(time.perf_counter() - started, 6)}, trace_id=opened.trace_id,
                 span_id=opened.span_id))
+            log.current_request.reset(token)  # after the request's own span and event, which carry it too
 
 
 def metrics_endpoint(metrics: DevMetrics) -> Callable[[Request], Response]:

@@ -31,7 +31,7 @@ def url_of(sock: socket.socket) -> str:
 
 def _config(app: ASGIApp, log_level: str) -> uvicorn.Config:
     # log_config=None: uvicorn's loggers propagate to the application's logging setup instead of replacing it.
-    return uvicorn.Config(app, log_config=None, log_level=log_level, lifespan="off", ws="auto",
+    return uvicorn.Config(app, log_config=None, log_level=log_level, lifespan="on", ws="auto",
                           timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S, server_header=False)
 
 

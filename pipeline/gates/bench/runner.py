@@ -44,6 +44,8 @@ def run_go(suite: Suite, toolchain: Toolchain, *, count: int, benchtime: str) ->
             proc = subprocess.run(cmd, cwd=suite.go_module, env=toolchain.env(wasm=False, module=suite.go_module),
                                   capture_output=True, text=True, timeout=GO_TIMEOUT)
             step.set(**{"process.exit_code": proc.returncode})
+            if proc.returncode:
+                step.fail(f"go test exited with {proc.returncode}")
     except subprocess.TimeoutExpired:
         raise GateError(f"Go benchmarks ({suite.label}) did not finish in {GO_TIMEOUT}s",
                         path=suite.go_module) from None
@@ -70,6 +72,8 @@ def run_pytest(suite: Suite, *, min_rounds: int) -> BenchResults:
                 proc = subprocess.run(cmd, cwd=suite.python_path or Path.cwd(), env=env, capture_output=True,
                                       text=True, timeout=PYTEST_TIMEOUT)
                 step.set(**{"process.exit_code": proc.returncode})
+                if proc.returncode:
+                    step.fail(f"pytest exited with {proc.returncode}")
         except subprocess.TimeoutExpired:
             raise GateError(f"pytest benchmarks ({suite.label}) did not finish in {PYTEST_TIMEOUT}s",
                             path=suite.pytest_dir) from None

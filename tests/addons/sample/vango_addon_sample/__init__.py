@@ -4,6 +4,7 @@
 - a page-asset step that writes ``sample/banner.js``;
 - an inject-phase page transform that loads that script from every page (so it gets SRI and CSP coverage);
 - a gate, ``gate:sample``, failing with exit 1 when the banner script is larger than the limit;
+- an event subscriber that writes the kinds of the run's events to ``build/reports/sample-events.txt``;
 - a dev-server route, ``/__vango/addons/sample/hello``, a middleware stamping ``x-vango-sample: 1`` on every
   response, and an extra watched file (``sample.txt``).
 
@@ -41,6 +42,7 @@ class SampleSettings:
     banner: str = "Hello from the sample addon"
     max_banner_bytes: int = 4096
     explode: bool = False  # the step raises: how a bug in an addon is reported
+    bad_subscriber: bool = False  # vango_event_subscribers returns something that is not callable
 
 
 SECTION = ConfigSection(
@@ -52,6 +54,7 @@ SECTION = ConfigSection(
             "banner": {"type": "string", "minLength": 1, "description": "Text the page shows."},
             "max_banner_bytes": {"type": "integer", "minimum": 1, "description": "gate:sample's limit."},
             "explode": {"type": "boolean", "description": "Make the step raise (for tests)."},
+            "bad_subscriber": {"type": "boolean", "description": "Return a non-callable subscriber (for tests)."},
         },
     },
     model=SampleSettings,
@@ -153,6 +156,27 @@ def vango_gates() -> list[Gate]:
 def vango_dev_server(server: Any) -> None:
     server.add_route("/__vango/addons/sample/hello", hello)
     server.add_middleware(StampHeader)
+
+
+class EventRecorder:
+    """Keeps the kinds of the run's events and writes them when the run ends (its last event)."""
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        self.kinds: list[str] = []
+
+    def __call__(self, event: Any) -> None:
+        self.kinds.append(event.kind)
+        if event.kind == "run.finished":
+            self.target.parent.mkdir(parents=True, exist_ok=True)
+            self.target.write_text("\n".join(self.kinds) + "\n", encoding="utf-8")
+
+
+@hookimpl
+def vango_event_subscribers(ctx: Any) -> list[Any]:
+    if ctx.addon_config("sample").bad_subscriber:
+        return ["not a function"]
+    return [EventRecorder(ctx.reports_dir / "sample-events.txt")]
 
 
 @hookimpl
