@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from pipeline.addons.hookspecs import hookimpl
 from pipeline.assets.rewrite import css
+from pipeline.assets.sri import blocked, csp
+from pipeline.core.inputs import read_text
 from pipeline.engine.maps import OutputFile
 from pipeline.engine.step import Role, Step, StepRun
-from pipeline.steps.text import base_settings, build_text_assets
+from pipeline.steps.text import base_settings, build_text_assets, shown
 
 
 def build_css(run: StepRun) -> list[OutputFile]:
-    return build_text_assets(run, css)
+    outputs = build_text_assets(run, css)
+    ctx = run.ctx
+    if ctx.config.csp.enabled:
+        policy = csp.build_policy(extra=dict(ctx.config.csp.directives))
+        for path in run.sources:
+            for line, message in blocked.css_findings(read_text(path), policy):
+                ctx.logger.warning("%s:%d: %s", shown(ctx, path), line, message, extra={"event": "csp.blocked"})
+    return outputs
 
 
 STEP = Step("css", Role.STYLESHEET, "Rewrite url()/@import in stylesheets and give them hashed names", build_css,

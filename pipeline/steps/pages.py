@@ -19,7 +19,7 @@ from pipeline.addons.hookspecs import hookimpl
 from pipeline.addons.manager import guarded
 from pipeline.assets.resolve import resolver
 from pipeline.assets.rewrite import html
-from pipeline.assets.sri import csp
+from pipeline.assets.sri import blocked, csp
 from pipeline.assets.sri.html import (
     SriError,
     add_importmap_integrity,
@@ -36,6 +36,7 @@ from pipeline.engine.maps import emit, integrity_of
 from pipeline.engine.pages import PageSet, PageTransform, Phase
 from pipeline.engine.step import Role, Step, StepResult, StepRun
 from pipeline.observe import spans
+from pipeline.steps.text import shown
 from pipeline.steps.wasm import BOOTSTRAP_NAME
 from pipeline.wasm.bootstrap import render_guard, template_paths
 
@@ -141,6 +142,11 @@ def content_security_policy(pages: PageSet) -> None:
                               extra=dict(ctx.config.csp.directives))
     if pages.allowed:
         policy = csp.merge([policy, pages.allowed])
+    if ctx.config.csp.enabled:
+        for name, tree in pages.trees.items():
+            for line, message in blocked.html_findings(tree, policy):
+                ctx.logger.warning("%s:%d: %s", shown(ctx, pages.sources[name]), line, message,
+                                   extra={"event": "csp.blocked"})
     if ctx.config.csp.enabled and ctx.config.csp.meta:
         for tree in pages.trees.values():
             _meta_policy(tree, csp.serialize(policy, for_meta=True))

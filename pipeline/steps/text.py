@@ -45,5 +45,15 @@ def build_text_assets(run: StepRun, rewriter: ModuleType,
             for item in linked.values()]
 
 
+def shown(ctx: Context, path: Any) -> str:
+    """A source file as messages name it: relative to the app folder."""
+    from pathlib import Path
+
+    try:
+        return Path(path).resolve().relative_to(ctx.app_dir).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def base_settings(ctx: Context) -> dict[str, Any]:
     return {"base": ctx.config.base}

@@ -31,6 +31,14 @@ def test_the_app_boots_from_dist_and_reacts_to_clicks(page, serve, built_example
     assert page.console_errors == []
 
 
+def test_the_toolchain_s_runtime_is_used_even_if_a_go_runtime_was_defined_first(page, serve, built_example: Path):
+    """A stale wasm_exec.js elsewhere on the page defined ``Go`` before the loader ran: it is not used."""
+    page.add_init_script("globalThis.Go = class { constructor() { throw new Error('a stale Go runtime'); } };")
+    page.goto(serve(built_example))
+    page.wait_for_selector("html[data-vango-ready=true]")
+    assert page.locator("#vango-error").count() == 0 and page.console_errors == []
+
+
 def test_a_missing_wasm_shows_a_readable_error_in_the_page(page, serve, dist_copy: Path):
     wasm = asset(dist_copy, "app.wasm")
     for path in dist_copy.glob(wasm.name + "*"):
