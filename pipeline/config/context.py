@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from pipeline.addons.manager import AddonSet
 
 _default_app: Path | None = None
+_warned: set[str] = set()  # files left out of publishing that were already reported in this process
 RELEASE, DEV = "release", "dev"
 PROFILES = (RELEASE, DEV)
 _TRUE = {"1", "true", "yes", "on"}
@@ -232,6 +233,33 @@ class Context:
     @cached_property
     def public_dir(self) -> Path:
         return inside(self.app_dir, self.config.public, config=self.config_path, key="public")
+
+    def published(self, root: Path) -> list[Path]:
+        """The files of ``root`` (the web or the public folder) that are published (see
+        :mod:`pipeline.core.publishing`); the build's own folders inside it never are. A file left out that
+        is likely a mistake (a stray ``.wasm``, a copy of ``wasm_exec.js``) is a warning, once per process."""
+        from pipeline.core.fs import files_under, logical
+        from pipeline.core.publishing import verdict
+
+        own = [self.build_dir, self.dist_dir, self.cache_dir]
+        rule = self.config.publish
+        kept = []
+        for path in files_under(root):
+            if any(path.is_relative_to(folder) for folder in own):
+                continue
+            name = logical(path, root)
+            decided = verdict(name, rule.include, rule.exclude)
+            if decided.published:
+                kept.append(path)
+                continue
+            shown = path.relative_to(self.app_dir).as_posix() if path.is_relative_to(self.app_dir) else str(path)
+            if decided.warn and shown not in _warned:
+                _warned.add(shown)
+                self.logger.warning("%s is not published: %s; list it in publish.include to publish it anyway",
+                                    shown, decided.reason, extra={"event": "publish.left_out"})
+            else:
+                self.logger.debug("%s is not published: %s", shown, decided.reason)
+        return kept
 
     @cached_property
     def pwa_icon(self) -> Path | None:

@@ -67,6 +67,12 @@ class DeploySettings:
 
 
 @dataclass(frozen=True)
+class PublishSettings:
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class AppConfig:
     """Validated ``vango.json``; paths are still relative to the app folder."""
 
@@ -80,6 +86,7 @@ class AppConfig:
     sri: SriSettings = field(default_factory=SriSettings)
     csp: CspSettings = field(default_factory=CspSettings)
     deploy: DeploySettings = field(default_factory=DeploySettings)
+    publish: PublishSettings = field(default_factory=PublishSettings)
     pwa: PwaSettings | None = None
     addons: tuple[tuple[str, Any], ...] = ()  # (name, typed settings) of every installed addon's section
 
@@ -149,6 +156,7 @@ def parse_config(data: Any, path: Path, *, force_pwa: bool = False,
         csp=CspSettings(**{k: v for k, v in csp.items() if k != "directives"},
                         directives=tuple(sorted((k, tuple(v)) for k, v in csp.get("directives", {}).items()))),
         deploy=DeploySettings(**data.get("deploy", {})),
+        publish=PublishSettings(**{k: tuple(v) for k, v in data.get("publish", {}).items()}),
         pwa=_pwa(data, data.get("base", AppConfig.base), path, force_pwa),
         addons=tuple((s.name, s.build(data.get("addons", {}).get(s.name, {}))) for s in sorted(sections,
                                                                                                  key=_by_name)),

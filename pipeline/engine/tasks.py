@@ -153,5 +153,7 @@ def fingerprint(ctx: Context) -> str:
 def settings_changed(ctx: Context, settings: Any) -> Any:
     """doit ``uptodate`` check that re-runs a task when the config values its output depends on, the
     pipeline's code or an addon's code change."""
-    return config_changed(json.dumps({"settings": settings, "pipeline": fingerprint(ctx)}, sort_keys=True,
-                                     default=str))
+    # The publishing rule decides which files reach every step: a change to it re-runs them all.
+    publish = {"include": ctx.config.publish.include, "exclude": ctx.config.publish.exclude}
+    return config_changed(json.dumps({"settings": settings, "pipeline": fingerprint(ctx), "publish": publish},
+                                     sort_keys=True, default=str))

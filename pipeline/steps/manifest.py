@@ -8,10 +8,11 @@ from typing import Any
 
 from pipeline.addons.hookspecs import hookimpl
 from pipeline.assets.asset_manifest import MANIFEST_NAME, build_manifest, dumps, served_files, validate_manifest
+from pipeline.assets.unreferenced import size_text, unreferenced
 from pipeline.config.context import Context
 from pipeline.core.errors import PipelineError
 from pipeline.core.fs import files_under, write_if_changed
-from pipeline.engine.step import CONTENT_ROLES, Role, Step, StepResult, StepRun
+from pipeline.engine.step import APP_ROLES, CONTENT_ROLES, Role, Step, StepResult, StepRun
 
 
 def manifest_path(ctx: Context) -> Path:
@@ -31,6 +32,13 @@ def write_manifest(run: StepRun) -> StepResult:
     problems = validate_manifest(manifest)
     if problems:
         raise PipelineError(f"internal error, the asset manifest is invalid: {problems[0]}")
+    # References count from the app's own files, not from generated lists of every file (sw.js, _headers).
+    app_files = run.known(*APP_ROLES)
+    for record in unreferenced(app_files, lambda path: (ctx.out_dir / path).read_text(encoding="utf-8",
+                                                                                      errors="replace")):
+        ctx.logger.warning("%s (%s) is published but nothing in the app references it; if it is not meant to be "
+                           "served, leave it out with publish.exclude", record.logical, size_text(record.size),
+                           extra={"event": "publish.unreferenced"})
     target = manifest_path(ctx)
     write_if_changed(target, dumps(manifest))
     _remove_stale(ctx, set(served_files(manifest)))

@@ -7,13 +7,13 @@ from typing import Any
 
 from pipeline.addons.hookspecs import hookimpl
 from pipeline.config.context import Context
-from pipeline.core.fs import files_under, logical
+from pipeline.core.fs import logical
 from pipeline.engine.maps import OutputFile, emit
 from pipeline.engine.step import Role, Step, StepRun
 
 
 def public_files(ctx: Context) -> list[Path]:
-    return files_under(ctx.public_dir)
+    return ctx.published(ctx.public_dir)
 
 
 def copy_public(run: StepRun) -> list[OutputFile]:
