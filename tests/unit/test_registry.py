@@ -103,9 +103,16 @@ def write(root: Path, *names: str) -> None:
         (root / name).write_text("x")
 
 
+def web(folder: Path) -> SimpleNamespace:
+    """A context as far as claims need one: the web folder and what of it is published."""
+    from pipeline.core.fs import files_under
+
+    return SimpleNamespace(web_dir=folder, published=files_under)
+
+
 def test_claims_walk_the_web_folder_once_and_rest_goes_to_the_fallback(tmp_path: Path):
     write(tmp_path, "index.html", "css/app.css", "js/app.mjs", "img/logo.svg", "CSS/UPPER.CSS")
-    claims = Registry.of(base_steps()).claimed(SimpleNamespace(web_dir=tmp_path))
+    claims = Registry.of(base_steps()).claimed(web(tmp_path))
     shown = {name: sorted(p.relative_to(tmp_path).as_posix() for p in paths) for name, paths in claims.items()}
     assert shown == {"static": ["img/logo.svg"], "css": ["CSS/UPPER.CSS", "css/app.css"], "js": ["js/app.mjs"],
                      "pages": ["index.html"]}
@@ -116,7 +123,7 @@ def test_two_steps_claiming_one_file_is_reported(tmp_path: Path):
     registry = Registry.of([*base_steps(), step("tailwind", Role.STYLESHEET, claims=("css/*.css",), owner="tw")])
     with pytest.raises(RegistryError, match=r"css/app.css is claimed by both the css \(test\) and the tailwind "
                                             r"\(tw\) steps"):
-        registry.claimed(SimpleNamespace(web_dir=tmp_path))
+        registry.claimed(web(tmp_path))
 
 
 def test_every_role_reads_only_earlier_roles():
