@@ -70,6 +70,32 @@ def components(nodes: Collection[str], deps: Mapping[str, Collection[str]]) -> I
                 yield sorted(component)
 
 
+def first_cycle(nodes: Collection[str], deps: Mapping[str, Collection[str]]) -> list[str] | None:
+    """One import cycle, as the path ``[a, b, …, a]``, or None when there is none (for stylesheets, where a
+    cycle is an error; JS module cycles are legal and get a cycle-wide hash)."""
+    for group in components(nodes, deps):
+        start = group[0]
+        if len(group) == 1 and start not in deps.get(start, ()):
+            continue
+        members = set(group)
+        # Every member of a strongly connected component reaches every other: a search from the first
+        # member finds the way back to it.
+        came_from: dict[str, str] = {}
+        queue = [start]
+        while queue:
+            node = queue.pop(0)
+            for child in sorted(d for d in deps.get(node, ()) if d in members):
+                if child == start:
+                    path = [node]
+                    while path[-1] != start:
+                        path.append(came_from[path[-1]])
+                    return [start, *reversed(path[:-1]), start] if node != start else [start, start]
+                if child not in came_from:
+                    came_from[child] = node
+                    queue.append(child)
+    return None
+
+
 def link(nodes: Collection[str], deps: Mapping[str, Collection[str]], render: Render) -> dict[str, Linked]:
     """Render and name every node, dependencies first."""
     names: dict[str, str] = {}

@@ -213,3 +213,22 @@ def test_self_import_is_a_cycle() -> None:
     assert item.data == f"@import '{item.path}';\nA".encode()
     edited = linker.link({"a.js": "B"}, deps, make_render({"a.js": "B"}, deps))
     assert edited["a.js"].path != item.path
+
+
+def test_what_a_cycle_member_s_name_hash_covers_is_exactly_what_the_docs_say() -> None:
+    """docs/tasks.md: sha384 of "<group hash>:<logical>", the group hash over every member's logical path and
+    provisional text (in-cycle imports still logical); not the hash of the member's own final bytes."""
+    out = link_cycle()
+    render = make_render(CYCLE_SOURCES, CYCLE_DEPS)
+    group = sorted(n for n in CYCLE_SOURCES if n != "lib.css")
+    names = {"lib.css": out["lib.css"].path, **{n: n for n in group}}
+    group_hash = hashlib.sha384(b"\0".join(n.encode() + b"\0" + render(n, names).encode() for n in group)).hexdigest()
+    for member in group:
+        expected = sha384_short(f"{group_hash}:{member}".encode())
+        assert HASHED.match(out[member].path)["hash"] == expected != sha384_short(out[member].data)
+
+
+def test_first_cycle_names_a_path_back_to_its_start() -> None:
+    assert linker.first_cycle(CYCLE_SOURCES, CYCLE_DEPS)[0] == linker.first_cycle(CYCLE_SOURCES, CYCLE_DEPS)[-1]
+    assert linker.first_cycle(["x"], {"x": {"x"}}) == ["x", "x"]
+    assert linker.first_cycle(["x", "y"], {"x": {"y"}}) is None
