@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import quote
 
 IMMUTABLE = "public, max-age=31536000, immutable, no-transform"
 REVALIDATE = "no-cache, no-transform"
@@ -20,10 +21,12 @@ PRIVATE_FILES = (HEADERS_FILE, NGINX_FILE)
 
 
 def _url_paths(base: str, path: str, entry: str) -> list[str]:
+    """The URL paths a file is requested by, percent-encoded as a browser sends them: a space or a non-ASCII
+    letter never splits a ``_headers`` line, and ``*``, ``:`` or ``!`` in a name never read as a pattern."""
     urls = [base + path]
     if path == entry or path.endswith("/index.html"):
         urls.insert(0, base + path[: -len("index.html")])  # the folder URL serves its index.html
-    return urls
+    return [quote(url, safe="/") for url in urls]
 
 
 def netlify_headers(assets: Mapping[str, Mapping[str, Any]], *, base: str, entry: str, csp: str | None) -> str:
