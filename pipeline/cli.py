@@ -168,8 +168,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     return _clean(settings)
 
 
-BUILD_ENTRIES = ("out", "maps", "wasm", "reports", "cache", "dev", "doit.sqlite3", "doit.sqlite3-journal",
-                 "doit.sqlite3-wal", "doit.sqlite3-shm")
+BUILD_ENTRIES = ("out", "maps", "wasm", "reports", "cache", "dev", "published.json", "doit.sqlite3",
+                 "doit.sqlite3-journal", "doit.sqlite3-wal", "doit.sqlite3-shm")
 
 
 def _clean(settings: Settings) -> int:

@@ -316,7 +316,10 @@ class Context:
         for name, source in (("the app", self.app_dir), ("the build folder", self.build_dir)):
             if dist == source or source.is_relative_to(dist):
                 raise ConfigError(f"dist folder {dist} would contain {name}; choose another VANGO_DIST_DIR")
-        if dist.is_dir() and any(dist.iterdir()) and not (dist / "asset-manifest.json").is_file():
+        from pipeline.core.dirswap import published_state
+
+        ours = published_state(self.build_dir, dist) is not None  # published from here before: repairable
+        if dist.is_dir() and any(dist.iterdir()) and not (dist / "asset-manifest.json").is_file() and not ours:
             raise ConfigError(f"dist folder {dist} exists and was not made by the pipeline (no asset-manifest.json); "
                               "publishing would replace it: empty it or choose another folder")
         for name, source in (("web", self.web_dir), ("public", self.public_dir)):

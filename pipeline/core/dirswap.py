@@ -68,3 +68,58 @@ def swap_into_place(staging: Path, dist: Path) -> None:
     os.rename(dist, old)
     os.rename(staging, dist)
     shutil.rmtree(old, ignore_errors=True)
+
+
+PUBLISHED = "published.json"  # in the build folder: what the last publish put into dist/
+
+
+def record_published(build_dir: Path, dist: Path, files: list[str]) -> None:
+    """Remember what dist/ held right after a publish (size, mtime, SHA-384 of each file), so the next run
+    can tell a dist/ changed behind the pipeline's back, and knows this dist/ is its own."""
+    import hashlib
+    import json
+
+    from pipeline.core.fs import write_atomic
+
+    state: dict[str, list[object]] = {}
+    for relative in files:
+        path = dist / relative
+        stat = path.stat()
+        state[relative] = [stat.st_size, stat.st_mtime_ns, hashlib.sha384(path.read_bytes()).hexdigest()]
+    text = json.dumps({"dist": str(dist), "files": state}, sort_keys=True, indent=1)
+    write_atomic(build_dir / PUBLISHED, text.encode("utf-8"))
+
+
+def published_state(build_dir: Path, dist: Path) -> dict[str, list[object]] | None:
+    """The files of the last publish into ``dist`` from this build folder, or None if it never published there."""
+    import json
+
+    try:
+        state = json.loads((build_dir / PUBLISHED).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(state, dict) or state.get("dist") != str(dist) or not isinstance(state.get("files"), dict):
+        return None
+    return state["files"]
+
+
+def drifted(build_dir: Path, dist: Path) -> list[str]:
+    """Files of the last publish that are missing or changed in ``dist`` now (cheaply: size and mtime, the
+    hash only when the mtime differs); ``[""]`` when there is no record of a publish."""
+    import hashlib
+
+    state = published_state(build_dir, dist)
+    if state is None:
+        return [""]
+    changed = []
+    for relative, (size, mtime, digest) in sorted(state.items()):
+        path = dist / relative
+        try:
+            stat = path.stat()
+        except OSError:
+            changed.append(relative)
+            continue
+        if stat.st_size != size or (stat.st_mtime_ns != mtime
+                                    and hashlib.sha384(path.read_bytes()).hexdigest() != digest):
+            changed.append(relative)
+    return changed

@@ -123,6 +123,8 @@ class Registry:
         }
         if step.target is None:
             task["uptodate"].insert(0, outputs_exist(target, ctx.out_dir))
+        if step.uptodate is not None:
+            task["uptodate"].append(guarded(step.owner, debug, step.uptodate, ctx))
         if step.role is not Role.PUBLISH:
             task["clean"] = True
         return task

@@ -92,6 +92,7 @@ class Step:
     - ``prepare(ctx)``: doit tasks (dicts with a ``name``) that must run first, as subtasks of the same
       basename; their targets become this step's inputs. ``subtask`` names the step's own task within it
       (``wasm:runtime``). ``target(ctx)``: the index and publish steps' own target file (others: their map).
+    - ``uptodate(ctx)``: a further doit up-to-date check, for outputs doit cannot see change (dist/).
     """
 
     name: str
@@ -109,6 +110,7 @@ class Step:
     subtask: str | None = None
     target: Callable[[Context], Path] | None = None  # the task's target when it is not the step's map
     after: tuple[str, ...] = ()
+    uptodate: Callable[[Context], Callable[[], bool]] | None = None  # an extra doit up-to-date check
     owner: str = ""  # the addon that registered it (set by the registry)
 
     @property

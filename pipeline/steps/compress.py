@@ -71,7 +71,8 @@ def precompress(run: StepRun) -> StepResult:
                 continue  # serving it would cost more than the plain file
             path = record.path + SUFFIX[encoding]
             write_if_changed(ctx.out_dir / path, packed)
-            encodings.setdefault(record.logical, {})[encoding] = {"path": path, "size": len(packed)}
+            encodings.setdefault(record.logical, {})[encoding] = {"path": path, "size": len(packed),
+                                                                  "hash": hashlib.sha384(packed).hexdigest()}
     return StepResult(facts={"encodings": encodings})
 
 

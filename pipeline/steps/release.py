@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from pipeline.addons.hookspecs import hookimpl
 from pipeline.assets.asset_manifest import MANIFEST_NAME, dumps, served_files
 from pipeline.assets.serverconf import retained_files
 from pipeline.config.context import Context
-from pipeline.core.dirswap import clear_stale_staging, staging_dir, swap_into_place
+from pipeline.core.dirswap import clear_stale_staging, drifted, record_published, staging_dir, swap_into_place
 from pipeline.core.fs import write_atomic
 from pipeline.core.jsonio import read_json_or_none
 from pipeline.engine.step import Role, Step, StepResult, StepRun
@@ -47,7 +48,23 @@ def publish_release(run: StepRun) -> StepResult:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    record_published(ctx.build_dir, dist, [*current, *retained])
     return StepResult(written=tuple(dist / relative for relative in current))
+
+
+def dist_intact(ctx: Context) -> Callable[[], bool]:
+    """doit ``uptodate`` check: dist/ still holds what the last publish put there; a file deleted or edited
+    by hand (or a deleted manifest) republishes it."""
+
+    def check() -> bool:
+        changed = drifted(ctx.build_dir, ctx.dist_dir)
+        if changed and changed != [""]:
+            shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
+            ctx.logger.warning("dist/ changed since it was published (%s): publishing it again", shown,
+                               extra={"event": "release.drift", "fields": {"files": changed}})
+        return not changed
+
+    return check
 
 
 def _copy(source: Path, destination: Path) -> None:
@@ -64,7 +81,8 @@ def release_settings(ctx: Context) -> dict[str, Any]:
 
 
 STEP = Step("release", Role.PUBLISH, "Build the app and publish it to dist/ atomically (the main job)",
-            publish_release, settings=release_settings, target=dist_manifest, config="deploy.keep_releases")
+            publish_release, settings=release_settings, target=dist_manifest, config="deploy.keep_releases",
+            uptodate=dist_intact)
 
 
 @hookimpl

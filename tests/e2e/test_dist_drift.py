@@ -1,0 +1,69 @@
+"""A dist/ changed behind the pipeline's back is repaired by the next build, not trusted."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from support import contents
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def published(app: Path, vango) -> dict[str, bytes]:
+    run = vango(app, "build")
+    assert run.returncode == 0, run.stderr
+    return contents(app / "dist")
+
+
+def test_a_deleted_or_edited_file_is_republished(app: Path, vango, published: dict[str, bytes]):
+    dist = app / "dist"
+    manifest = json.loads((dist / "asset-manifest.json").read_text(encoding="utf-8"))
+    wasm_gz = manifest["assets"]["app.wasm"]["encodings"]["gzip"]["path"]
+    (dist / "robots.txt").unlink()
+    (dist / "index.html").write_text("<p>edited on the server</p>", encoding="utf-8")
+    target = dist / wasm_gz
+    target.write_bytes(bytes(reversed(target.read_bytes())))  # same size, other bytes
+    run = vango(app, "build")
+    assert run.returncode == 0 and run.executed() == {"release"}, run.stderr
+    (warning,) = [e for e in run.events if e.get("event") == "release.drift"]
+    assert set(warning["files"]) == {"robots.txt", "index.html", wasm_gz}
+    assert contents(dist) == published
+    again = vango(app, "build")
+    assert again.executed() == set()  # repaired: nothing to do
+
+
+def test_a_touched_but_unchanged_file_is_not_drift(app: Path, vango, published: dict[str, bytes]):
+    import os
+
+    page = app / "dist" / "index.html"
+    os.utime(page, ns=(1_000_000_000, 1_000_000_000))
+    run = vango(app, "build")
+    assert run.returncode == 0 and run.executed() == set()
+
+
+def test_a_deleted_manifest_is_rebuilt_not_refused(app: Path, vango, published: dict[str, bytes]):
+    (app / "dist" / "asset-manifest.json").unlink()
+    run = vango(app, "build")
+    assert run.returncode == 0, run.stderr
+    assert contents(app / "dist") == published
+
+
+def test_a_foreign_folder_is_still_refused(app: Path, vango, tmp_path: Path):
+    foreign = tmp_path / "site"
+    foreign.mkdir()
+    (foreign / "important.html").write_text("not ours", encoding="utf-8")
+    run = vango(app, "build", "--dist", str(foreign))
+    assert run.returncode == 2 and "was not made by the pipeline" in run.stderr
+    assert (foreign / "important.html").read_text(encoding="utf-8") == "not ours"
+
+
+def test_the_manifest_records_every_sibling_s_hash(app: Path, published: dict[str, bytes]):
+    manifest = json.loads(published["asset-manifest.json"])
+    siblings = [e for asset in manifest["assets"].values() for e in asset["encodings"].values()]
+    assert siblings
+    for sibling in siblings:
+        assert sibling["hash"] == hashlib.sha384(published[sibling["path"]]).hexdigest()
