@@ -58,6 +58,10 @@ class PageSet:
         listed = self.allowed.setdefault(directive, [])
         listed.extend(s for s in sources if s not in listed)
 
+    def allow_all(self, sources: dict[str, list[str]]) -> None:
+        for directive, listed in sources.items():
+            self.allow(directive, *listed)
+
     @property
     def ctx(self) -> Any:
         return self.run.ctx

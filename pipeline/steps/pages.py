@@ -24,6 +24,7 @@ from pipeline.assets.sri.html import (
     SriError,
     add_importmap_integrity,
     add_integrity,
+    cross_origin_sources,
     has_style_attributes,
     inline_script_hashes,
     inline_style_hashes,
@@ -135,6 +136,7 @@ def content_security_policy(pages: PageSet) -> None:
     ctx = pages.ctx
     scripts, styles, attributes = set(), set(), False
     for tree in pages.trees.values():
+        pages.allow_all(cross_origin_sources(tree))  # what the build accepted, the policy allows
         scripts.update(inline_script_hashes(tree))
         styles.update(inline_style_hashes(tree))
         attributes = attributes or has_style_attributes(tree)

@@ -137,3 +137,50 @@ def add_importmap_integrity(tree: etree._ElementTree, entries: dict[str, str]) -
     if head is None:
         head = etree.SubElement(tree.getroot(), "head")
     head.append(element)
+
+
+# Stylesheet services whose fonts come from another host than the stylesheet.
+FONT_SERVICES = {
+    "fonts.googleapis.com": ("https://fonts.gstatic.com",),
+    "use.typekit.net": ("https://use.typekit.net", "https://p.typekit.net"),
+    "fonts.bunny.net": ("https://fonts.bunny.net",),
+}
+
+
+def cross_origin_sources(tree: etree._ElementTree) -> dict[str, list[str]]:
+    """The CSP sources a page's cross-origin scripts, stylesheets and preloads need (everything the build
+    accepted: listed in ``sri.allow`` or carrying their own integrity): their origins in ``script-src``,
+    ``style-src`` or ``font-src``, fonts of known font services in ``font-src``, and every such origin in
+    ``connect-src`` (the page guard fetches a failed file again to explain the failure)."""
+    from urllib.parse import urlsplit
+
+    found: dict[str, list[str]] = {}
+
+    def add(directive: str, source: str) -> None:
+        listed = found.setdefault(directive, [])
+        if source not in listed:
+            listed.append(source)
+
+    for item in fetching_elements(tree):
+        url = item.element.get(item.attribute).strip()
+        if urls.is_local(url) or url.startswith(("data:", "blob:")):
+            continue
+        parts = urlsplit(url)
+        if not parts.netloc:
+            continue
+        origin = f"{parts.scheme}://{parts.netloc}" if parts.scheme else parts.netloc
+        element = item.element
+        rels = set((element.get("rel") or "").lower().split())
+        kind = (element.get("as") or "").lower()
+        if element.tag == "script" or "modulepreload" in rels or kind == "script":
+            add("script-src", origin)
+        elif "stylesheet" in rels or kind == "style":
+            add("style-src", origin)
+            for source in FONT_SERVICES.get(parts.hostname or "", ()):
+                add("font-src", source)
+        elif kind == "font":
+            add("font-src", origin)
+        else:
+            continue
+        add("connect-src", origin)
+    return found
