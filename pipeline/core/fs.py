@@ -9,8 +9,10 @@ from pathlib import Path
 
 
 def write_atomic(path: Path, data: bytes) -> None:
+    _check_length(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    # A short temporary name: a target whose name is near the limit must not fail on its temporary file.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".vango-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -21,6 +23,20 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+NAME_MAX = 255  # bytes in one file name on Linux, macOS and Windows file systems
+
+
+def _check_length(path: Path) -> None:
+    """A name the file system cannot hold is the app's to shorten: one line, not an OSError."""
+    length = len(path.name.encode("utf-8"))
+    if length > NAME_MAX:
+        from pipeline.core.errors import PipelineError
+
+        raise PipelineError(f"the output file name {path.name[:40]}…{path.name[-24:]} is {length} bytes long, over "
+                            f"the {NAME_MAX} a file system allows (content hashes and .br/.gz add up to 20): "
+                            "shorten the source file's name")
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -29,6 +45,7 @@ def _umask() -> int:
 
 def write_if_changed(path: Path, data: bytes) -> bool:
     """Write ``data`` unless ``path`` already holds exactly these bytes; True when it wrote."""
+    _check_length(path)
     try:
         if path.stat().st_size == len(data) and path.read_bytes() == data:
             return False

@@ -159,3 +159,13 @@ def test_listing_tasks_never_waits_for_a_running_build_but_a_build_does(app: Pat
     finally:
         if holder.poll() is None:
             holder.kill()
+
+
+def test_a_file_name_too_long_with_its_hash_is_one_line(app: Path, shared_cache: Path):
+    name = "x" * 248 + ".png"  # fits on disk, but not with ".<16 hex>" added
+    (app / "web" / "img" / name).write_bytes(b"\x89PNG")
+    run = run_pipeline(["pipeline.cli", "build"], app, {"VANGO_CACHE_DIR": str(shared_cache)})
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    (failed,) = [e for e in run.events if e.get("event") == "task.failed"]
+    assert "is 269 bytes long, over the 255 a file system allows" in failed["error"]
+    assert not (app / "dist").exists()
