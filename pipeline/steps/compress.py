@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 import brotli
@@ -35,7 +36,10 @@ def producer_key(encoding: str, level: int, fingerprint: str) -> str:
     return f"{encoding}{level}-{hashlib.sha256(text.encode()).hexdigest()[:16]}"
 
 
-def _compressed(ctx: Context, record: OutputFile, data: bytes, encoding: str) -> bytes:
+def _compressed(ctx: Context, record: OutputFile, data: bytes, encoding: str,
+                advance: Callable[[int], None] = lambda done: None) -> bytes:
+    """The encoded bytes (from the cache when the same bytes were encoded the same way before); ``advance``
+    gets how much of ``data`` is done, for the step's progress bar."""
     settings = ctx.config.compress
     level = settings.brotli_quality if encoding == "br" else settings.gzip_level
     cached = ctx.cache_dir / "compress" / f"{record.hash}.{producer_key(encoding, level, fingerprint(ctx))}"
@@ -45,11 +49,8 @@ def _compressed(ctx: Context, record: OutputFile, data: bytes, encoding: str) ->
     with spans.span(f"compress.{'brotli' if encoding == 'br' else 'gzip'}", **{
             "vango.file": record.path, "vango.bytes_in": len(data), "vango.level": level}) if large \
             else contextlib.nullcontext() as measured:
-        if encoding == "br":
-            with progress.measured(f"brotli {record.path}", len(data)) as advance:
-                result = brotli_bytes(data, level, advance if large else None)
-        else:
-            result = gzip_bytes(data, level)
+        result = (brotli_bytes(data, level, advance if large else None) if encoding == "br"
+                  else gzip_bytes(data, level))
         if measured is not None:
             measured.set(**{"vango.bytes_out": len(result)})
     write_atomic(cached, result)
@@ -61,19 +62,30 @@ def precompress(run: StepRun) -> StepResult:
     settings = ctx.config.compress
     wanted = [e for e, on in (("br", settings.brotli), ("gzip", settings.gzip)) if on]
     encodings: dict[str, dict[str, dict[str, object]]] = {}
-    for record in sorted(run.known().values(), key=lambda r: r.path):
-        if not is_compressible(record.path) or record.size < settings.min_size:
-            continue
-        data = (ctx.out_dir / record.path).read_bytes()
-        for encoding in wanted:
-            packed = _compressed(ctx, record, data, encoding)
-            if len(packed) >= len(data):
-                continue  # serving it would cost more than the plain file
-            path = record.path + SUFFIX[encoding]
-            write_if_changed(ctx.out_dir / path, packed)
-            encodings.setdefault(record.logical, {})[encoding] = {"path": path, "size": len(packed),
-                                                                  "hash": hashlib.sha384(packed).hexdigest()}
+    records = [r for r in sorted(run.known().values(), key=lambda r: r.path)
+               if is_compressible(r.path) and r.size >= settings.min_size]
+    # One bar for the step on a terminal: the bytes to encode, all encodings together.
+    with progress.measured(f"compress {len(records)} files", sum(r.size for r in records) * len(wanted)) as bar:
+        done = 0
+        for record in records:
+            data = (ctx.out_dir / record.path).read_bytes()
+            for encoding in wanted:
+                packed = _compressed(ctx, record, data, encoding, lambda part, at=done: bar(at + part))
+                done += len(data)
+                bar(done)
+                _record(ctx, record, data, encoding, packed, encodings)
     return StepResult(facts={"encodings": encodings})
+
+
+def _record(ctx: Context, record: OutputFile, data: bytes, encoding: str, packed: bytes,
+            encodings: dict[str, dict[str, dict[str, object]]]) -> None:
+    """Write the sibling and list it, unless serving it would cost more than the plain file."""
+    if len(packed) >= len(data):
+        return
+    path = record.path + SUFFIX[encoding]
+    write_if_changed(ctx.out_dir / path, packed)
+    encodings.setdefault(record.logical, {})[encoding] = {"path": path, "size": len(packed),
+                                                          "hash": hashlib.sha384(packed).hexdigest()}
 
 
 def compress_settings(ctx: Context) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import select
 import signal
 import subprocess
@@ -80,7 +81,8 @@ def test_vango_go_selects_the_toolchain(app: Path, shared_cache: Path, tmp_path:
 
 
 def test_progress_is_shown_on_a_terminal(app: Path, tmp_path: Path):
-    """Under a pseudo-terminal the Go compile shows a spinner line and brotli of the wasm a progress bar."""
+    """Under a pseudo-terminal the Go compile shows a spinner line (its go.build span) and the compress step
+    one progress bar for the whole step (files and bytes); piped, neither appears."""
     env = {**os.environ, "VANGO_LOG_FORMAT": "human", "VANGO_CACHE_DIR": str(tmp_path / "cache"), "TERM": "xterm",
            "COLUMNS": "100"}
     leader, follower = pty.openpty()
@@ -106,7 +108,10 @@ def test_progress_is_shown_on_a_terminal(app: Path, tmp_path: Path):
     text = output.decode("utf-8", "replace")
     assert proc.returncode == 0, text[-2000:]
     assert "Compiling Go -> wasm" in text
-    assert "brotli app." in text
+    assert re.search(r"compress \d+ files", text) and "MB" in text
+    piped = run_pipeline(["pipeline.cli", "build", "-a"], app, {"VANGO_CACHE_DIR": str(tmp_path / "other"),
+                                                                 "VANGO_LOG_FORMAT": "human"})
+    assert piped.returncode == 0 and "compress 1" not in piped.stderr and "━" not in piped.stderr
 
 
 def test_ten_concurrent_pairs_in_one_folder_all_succeed_one_after_the_other(app: Path, shared_cache: Path):
@@ -169,3 +174,4 @@ def test_a_file_name_too_long_with_its_hash_is_one_line(app: Path, shared_cache:
     (failed,) = [e for e in run.events if e.get("event") == "task.failed"]
     assert "is 269 bytes long, over the 255 a file system allows" in failed["error"]
     assert not (app / "dist").exists()
+
