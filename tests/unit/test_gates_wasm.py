@@ -131,7 +131,7 @@ def test_largest_by_package() -> None:
 def test_largest_by_function_and_top() -> None:
     shares = largest(assemble(FUNCTIONS), by="function", top=3)
     assert [(s.name, s.size) for s in shares] == [("runtime.mallocgc", 300), ("runtime.gcStart", 200),
-                                                  ("fmt.__pp_.doPrintf", 150)]
+                                                  ("fmt.(*pp).doPrintf", 150)]  # as Go writes it
     assert shares[0].percent == pytest.approx(100 * 300 / TOTAL)
     unnamed = largest(assemble(FUNCTIONS), by="function", top=None)
     assert "(unnamed function 9)" in {s.name for s in unnamed}
@@ -307,3 +307,23 @@ def test_real_go_build_of_the_example(tmp_path: Path) -> None:
     with pytest.raises(GateError, match="build without -s"):
         largest(stripped.read_bytes())
     assert len(stripped.read_bytes()) < len(data)
+
+
+def test_function_names_are_shown_as_go_writes_them():
+    from pipeline.gates.size.wasm import PackageIndex, display_name
+
+    index = PackageIndex(["runtime", "syscall/js", "internal/strconv", "example.com/vango/todo/internal/todo"])
+    shown = {name: display_name(name, index) for name in [
+        "runtime.__sweepLocked_.sweep", "syscall_js.ValueOf", "internal_strconv.fmtEFG", "main.__app_.render",
+        "example.com_vango_todo_internal_todo.__List_.Add", "runtime.gcBgMarkWorker.func1", "fmt.(*pp).doPrintf",
+        "runtime.__my_type_.m"]}
+    assert shown == {
+        "runtime.__sweepLocked_.sweep": "runtime.(*sweepLocked).sweep",
+        "syscall_js.ValueOf": "syscall/js.ValueOf",
+        "internal_strconv.fmtEFG": "internal/strconv.fmtEFG",
+        "main.__app_.render": "main.(*app).render",
+        "example.com_vango_todo_internal_todo.__List_.Add": "example.com/vango/todo/internal/todo.(*List).Add",
+        "runtime.gcBgMarkWorker.func1": "runtime.gcBgMarkWorker.func1",
+        "fmt.(*pp).doPrintf": "fmt.(*pp).doPrintf",
+        "runtime.__my_type_.m": "runtime.(*my_type).m",
+    }

@@ -270,13 +270,37 @@ class PackageIndex:
             self.by_prefix.setdefault(wasm_symbol(path_to_prefix(path)), path)
 
     def lookup(self, name: str) -> str | None:
+        found = self.split(name)
+        return found[0] if found else None
+
+    def split(self, name: str) -> tuple[str, str] | None:
+        """(package path, the rest of the symbol after its ``.``), for the longest known package prefix."""
         symbol = wasm_symbol(name)
         best = None
         for match in re.finditer(r"\.", symbol):
             found = self.by_prefix.get(symbol[:match.start()])
             if found is not None:
-                best = found  # later dots give longer prefixes
+                best = (found, name[match.end():])  # later dots give longer prefixes
         return best
+
+
+_POINTER_RECEIVER = re.compile(r"(^|\.)__(\w+?)_(?=\.|$)", re.ASCII)
+
+
+def display_name(name: str, packages: PackageIndex | None = None) -> str:
+    """A wasm function name as Go writes it: ``runtime.__sweepLocked_.sweep`` -> ``runtime.(*sweepLocked).sweep``
+    and, with ``packages``, ``syscall_js.ValueOf`` -> ``syscall/js.ValueOf`` (the same package names as the
+    package table). Names that are already Go symbols are left as they are."""
+    if any(c in name for c in "/(*"):
+        return name
+    found = packages.split(name) if packages is not None else None
+    if found is None:  # the package table's own guess, so both tables name packages alike
+        guess = package_of(name)
+        mangled = wasm_symbol(path_to_prefix(guess))
+        found = (guess, name[len(mangled) + 1:]) if name.startswith(mangled + ".") else None
+    package, rest = found if found else (None, name)
+    rest = _POINTER_RECEIVER.sub(lambda m: f"{m[1]}(*{m[2]})", rest)
+    return f"{package}.{rest}" if package else rest
 
 
 def _unescape(prefix: str) -> str:
@@ -334,7 +358,7 @@ def largest(wasm: bytes, by: str = "package", top: int | None = 20, *, packages:
     totals: dict[str, list[int]] = {}
     grand = 0
     for number, name, size in module.functions():
-        label = name if name is not None else f"(unnamed function {number})"
+        label = display_name(name, index) if name is not None else f"(unnamed function {number})"
         key = label if by == "function" else (package_of(name, index) if name is not None else NO_PACKAGE)
         entry = totals.setdefault(key, [0, 0])
         entry[0] += size
