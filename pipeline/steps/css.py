@@ -12,7 +12,7 @@ from pipeline.steps.text import base_settings, build_text_assets, shown
 
 
 def build_css(run: StepRun) -> list[OutputFile]:
-    outputs = build_text_assets(run, css, cycles="@import")
+    outputs = build_text_assets(run, css, cycles="@import", bundle=True)
     ctx = run.ctx
     if ctx.config.csp.enabled:
         policy = csp.build_policy(extra=dict(ctx.config.csp.directives))

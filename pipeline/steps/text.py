@@ -22,7 +22,7 @@ from pipeline.engine.step import StepRun
 
 
 def build_text_assets(run: StepRun, rewriter: ModuleType, skip: Callable[[Reference], bool] | None = None,
-                      cycles: str = "") -> list[OutputFile]:
+                      cycles: str = "", bundle: bool = False) -> list[OutputFile]:
     """Rewrite and hash the step's claimed files (all of one kind) against the outputs of the steps before it."""
     ctx = run.ctx
     web, base = ctx.web_dir, ctx.config.base
@@ -38,18 +38,60 @@ def build_text_assets(run: StepRun, rewriter: ModuleType, skip: Callable[[Refere
             raise PipelineError(f"{cycles} cycle: {' -> '.join(cycle)}; a stylesheet cannot import itself, even "
                                 "through others", path=paths[cycle[0]], location=line)
 
-    def render(name: str, names: dict[str, str]) -> str:
+    def render(name: str, names: dict[str, str], at: str | None = None) -> str:
+        """``name`` with its references rewritten (relative to ``at`` when it is inlined into ``at``); with
+        ``bundle``, its own local ``@import`` rules replaced by the imported rules."""
         def lookup(target: str) -> str | None:
             if target in names:
                 return names[target]
             return known[target].path if target in known else None
 
+        at = at or name
         new_url = resolver(name, paths[name], lookup, base=base, web_dir=web, skip=skip)
-        return rewriter.rewrite(texts[name], new_url, refs[name])
+        if at != name:
+            new_url = relocated(new_url, name, at, lookup, base)
+        text = rewriter.rewrite(texts[name], new_url, refs[name])
+        if not bundle:
+            return text
+        from pipeline.assets.rewrite import cssbundle
+
+        replacements = {}
+        for source_rule, rule in zip(cssbundle.import_rules(texts[name]), cssbundle.import_rules(text), strict=False):
+            target = local_target(Reference(source_rule.url, 0, 0, 0, "import"), name, base)
+            if target in texts:
+                inner = cssbundle.without_charset(render(target, names, at))
+                replacements[rule.start] = cssbundle.wrapped(rule, f"/* {target} */\n{inner}")
+        return cssbundle.inline(text, replacements)
 
     linked = link(texts.keys(), deps, render)
     return [emit(ctx.out_dir, item.logical, item.data, fp=item.fingerprint, path=item.path)
             for item in linked.values()]
+
+
+def relocated(new_url: Callable[[Reference], str | None], name: str, at: str, lookup: Callable[[str], str | None],
+              base: str) -> Callable[[Reference], str | None]:
+    """References of ``name`` rewritten for a copy of its text inside ``at`` (another folder, perhaps):
+    relative URLs are made relative to ``at``; absolute ones stay as they are."""
+    import posixpath
+    from urllib.parse import quote, unquote
+
+    from pipeline.core import urls
+
+    def relative(ref: Reference) -> str | None:
+        url = new_url(ref)  # checks the reference and gives its served name
+        if url is None or not urls.is_local(ref.url) or ref.url.strip().startswith("/"):
+            return url
+        target = local_target(ref, name, base)
+        served = lookup(target) if target else None
+        if served is None:
+            return url
+        _, rest = urls.split(url)
+        path = posixpath.relpath(served, posixpath.dirname(at) or ".")
+        if unquote(ref.url) != ref.url:
+            path = quote(path, safe="/!$&'()*+,;=:@~")
+        return path + rest
+
+    return relative
 
 
 def shown(ctx: Context, path: Any) -> str:

@@ -69,3 +69,17 @@ def test_every_script_and_stylesheet_carries_integrity(page, serve, built_exampl
     assert missing == []
     importmap = json.loads(page.inner_text("script[type=importmap]"))
     assert any(url.startswith("/js/format.") for url in importmap["integrity"])
+
+
+def test_a_tampered_stylesheet_reached_through_import_is_never_applied(page, serve, dist_copy: Path):
+    """theme.css is @import-ed by app.css: its rules are bundled into app.css (covered by app.css's
+    integrity), so a tampered theme file on the server changes nothing."""
+    theme = served(dist_copy, "css/theme.css")
+    theme.write_text(theme.read_text().replace("--bg: #f4f6fb", "--bg: #ff0000"), encoding="utf-8")
+    app_css = served(dist_copy, "css/app.css").read_text()
+    assert "@import" not in app_css and "--bg: #f4f6fb" in app_css
+    page.emulate_media(color_scheme="light")
+    page.goto(serve(dist_copy))
+    page.wait_for_selector("html[data-vango-ready=true]")
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(244, 246, 251)"
+    assert page.locator("#vango-error").count() == 0
