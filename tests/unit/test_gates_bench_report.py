@@ -232,3 +232,32 @@ def test_renderings() -> None:
 def test_no_baseline_rendering() -> None:
     md = render_markdown(compare(None, HEAD))
     assert "❌ no baseline: 7 measurement(s) recorded, nothing compared" in md
+
+
+def test_a_flagged_timing_must_be_confirmed_by_a_second_pass() -> None:
+    from pipeline.gates.bench import BenchResults, baseline_from_runs, compare
+    from pipeline.gates.bench.report import confirm, flagged_timings
+
+    def results(samples: dict[str, list[float]]) -> BenchResults:
+        out = BenchResults()
+        for name, values in samples.items():
+            for value in values:
+                out.add(name, "ns/op", value)
+        return out
+
+    steady = [1000.0 + i for i in range(12)]
+    slow = [1300.0 + i for i in range(12)]
+    base = baseline_from_runs([results({"x.BenchmarkA": steady, "x.BenchmarkB": steady})])
+    first = compare(base, results({"x.BenchmarkA": slow, "x.BenchmarkB": slow}))
+    assert {c["benchmark"] for c in flagged_timings(first)} == {"x.BenchmarkA", "x.BenchmarkB"}
+    # The second pass sees A slow again, but B back to normal (the first was noise).
+    second = compare(baseline_from_runs([results({"x.BenchmarkA": steady, "x.BenchmarkB": steady})]),
+                     results({"x.BenchmarkA": slow, "x.BenchmarkB": steady}))
+    report = confirm(first, second)
+    by_name = {c["benchmark"]: c for c in report["comparisons"]}
+    assert by_name["x.BenchmarkA"]["status"] == "regression"
+    assert by_name["x.BenchmarkA"]["confirmation"]["status"] == "regression"
+    assert by_name["x.BenchmarkB"]["status"] == "unchanged" and by_name["x.BenchmarkB"]["first_pass"] == "regression"
+    assert report["summary"]["regressions"] == 1 and report["summary"]["unconfirmed"] == 1
+    assert any("not confirmed by a second" in w for w in report["warnings"])
+    assert validate(report, SCHEMA) == []  # the report schema knows the confirmation fields

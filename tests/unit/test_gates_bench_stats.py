@@ -128,19 +128,38 @@ def test_throughput_is_better_when_higher() -> None:
     ([0], [1], "regression"),
     ([102], [102, 102, 102], "unchanged"),
 ])
-def test_allocations_are_compared_exactly_by_median(base: list[int], head: list[int], status: str) -> None:
-    for unit in ("allocs/op", "B/op"):
-        result = compare_samples(base, head, unit)
-        assert result["kind"] == "exact"
-        assert result["status"] == status
-        assert result["p_value"] is None
+def test_allocation_counts_are_compared_exactly_by_median(base: list[int], head: list[int], status: str) -> None:
+    result = compare_samples(base, head, "allocs/op")
+    assert result["kind"] == "exact" and result["status"] == status and result["p_value"] is None
+
+
+@pytest.mark.parametrize(("base", "head", "status"), [
+    ([0], [1], "unchanged"),  # the A/A false alarm seen on identical code: 0 B -> 1 B
+    ([32768, 32768, 32770], [32768, 32770, 32770], "unchanged"),  # a few bytes of runtime jitter
+    ([1000], [1064], "unchanged"),  # within 64 B
+    ([1000], [1065], "regression"),
+    ([100_000], [104_000], "unchanged"),  # within 5 %
+    ([100_000], [106_000], "regression"),
+    ([100_000], [90_000], "improvement"),
+    ([0], [128], "regression"),
+])
+def test_bytes_per_op_are_compared_with_a_tolerance(base: list[int], head: list[int], status: str) -> None:
+    result = compare_samples(base, head, "B/op")
+    assert result["kind"] == "exact" and result["status"] == status
+
+
+def test_statistical_comparisons_report_the_noise_seen() -> None:
+    base = [100.0, 101.0, 102.0, 103.0, 104.0, 105.0, 106.0, 107.0, 108.0, 109.0]
+    result = compare_samples(base, base, "ns/op")
+    assert result["noise"] == pytest.approx(0.0526, abs=1e-3)  # IQR 5.5 (101.75..107.25) over the median 104.5
 
 
 def test_thresholds_are_validated() -> None:
     for bad in ({"alpha": 0}, {"alpha": 1.5}, {"min_effect": -0.1}, {"floor_seconds": -1}, {"min_samples": 1}):
         with pytest.raises(ValueError):
             Thresholds(**bad)
-    assert Thresholds().as_dict() == {"alpha": 0.05, "min_effect": 0.1, "floor_seconds": 1e-6, "min_samples": 10}
+    assert Thresholds().as_dict() == {"alpha": 0.05, "min_effect": 0.1, "floor_seconds": 1e-6, "min_samples": 10,
+                                      "bytes_tolerance": 0.05, "bytes_floor": 64.0}
 
 
 def test_both_sides_need_samples() -> None:

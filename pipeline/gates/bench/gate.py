@@ -3,6 +3,7 @@ against a stored baseline or a base revision run interleaved, through the gate p
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from pipeline.gates.publish import relative
 from pipeline.wasm.gomod import module_root
 
 BENCH_BASELINE = Path("bench-baseline.json")
+GO_BENCHMARK = re.compile(r"\.(Benchmark\w*)")  # the top-level function of a Go benchmark's qualified name
 SUITES = ("all", "go", "pytest")
 PIPELINE_BENCHMARKS = Path("benchmarks")
 
@@ -46,34 +48,79 @@ class BenchGate(Gate):
             raise GateError(f"--suite must be one of {', '.join(SUITES)}, not {suite!r}")
         tc = ctx.toolchain()
         thresholds = bench.Thresholds()
-        head = _suite(ctx, "head", None, suite)
         fingerprint = bench.machine_fingerprint(tc.version)
         min_rounds = max(thresholds.min_samples, 10)
+        baseline_path = Path(options.get("baseline") or BENCH_BASELINE)
         if base:
-            from pipeline.gates.bench.runner import git_toplevel, interleaved, worktree
+            from pipeline.gates.bench.runner import git_toplevel, worktree
 
             repo = git_toplevel(ctx.app_dir)
             with worktree(repo, base) as checkout:
-                base_suite = _suite(ctx, "base", (repo, checkout), suite)
-                base_runs, head_runs = interleaved(base_suite, head, tc, rounds=count, benchtime=benchtime,
-                                                   min_rounds=min_rounds)
-            stored = bench.baseline_from_runs(base_runs, fingerprint=fingerprint, label=f"base {base}")
-            results = bench.merge_runs(head_runs)
-        else:
+                def measure(which: str, pattern: str) -> tuple[Any, Any]:
+                    return self._interleaved(ctx, which, (repo, checkout), tc, count, benchtime, min_rounds,
+                                             pattern, fingerprint, f"base {base}")
+
+                report = self._judge(ctx, measure, suite, thresholds, fingerprint)
+            return report
+        if options.get("record"):
             from pipeline.gates.bench.runner import run_suite
 
-            results = bench.merge_runs(run_suite(head, tc, go_count=count, benchtime=benchtime,
-                                                 min_rounds=min_rounds))
-            baseline_path = Path(options.get("baseline") or BENCH_BASELINE)
-            if options.get("record"):
-                bench.record(results, baseline_path, go_version=tc.version)
-                ctx.logger.info("recorded the benchmark baseline in %s", relative(baseline_path))
-                return None
-            stored = bench.load_baseline(baseline_path)
+            results = bench.merge_runs(run_suite(_suite(ctx, "head", None, suite), tc, go_count=count,
+                                                 benchtime=benchtime, min_rounds=min_rounds))
+            if not results.samples:
+                raise GateError("no benchmark ran: the app has no Go Benchmark functions and there is no "
+                                "benchmarks/ suite")
+            bench.record(results, baseline_path, go_version=tc.version)
+            ctx.logger.info("recorded the benchmark baseline in %s", relative(baseline_path))
+            return None
+        stored = bench.load_baseline(baseline_path)
+
+        def measure_head(which: str, pattern: str) -> tuple[Any, Any]:
+            from pipeline.gates.bench.runner import run_suite
+
+            head = _suite(ctx, "head", None, which)
+            runs = run_suite(head, tc, go_count=count, benchtime=benchtime, min_rounds=min_rounds, pattern=pattern)
+            return stored, bench.merge_runs(runs)
+
+        return self._judge(ctx, measure_head, suite, thresholds, fingerprint)
+
+    @staticmethod
+    def _interleaved(ctx: Context, which: str, checkout: tuple[Path, Path], tc: Any, count: int, benchtime: str,
+                     min_rounds: int, pattern: str, fingerprint: Any, label: str) -> tuple[Any, Any]:
+        from pipeline.gates import bench
+        from pipeline.gates.bench.runner import interleaved
+
+        base_runs, head_runs = interleaved(_suite(ctx, "base", checkout, which), _suite(ctx, "head", None, which),
+                                           tc, rounds=count, benchtime=benchtime, min_rounds=min_rounds,
+                                           pattern=pattern)
+        return bench.baseline_from_runs(base_runs, fingerprint=fingerprint, label=label), bench.merge_runs(head_runs)
+
+    @staticmethod
+    def _judge(ctx: Context, measure: Any, suite: str, thresholds: Any, fingerprint: Any) -> Report:
+        """First pass over everything; a timing it flags must be flagged again by a second, independent pass
+        of just the flagged benchmarks (a fresh interleaving) before it counts."""
+        from pipeline.gates import bench
+        from pipeline.gates.bench.report import confirm, flagged_timings
+
+        stored, results = measure(suite, ".")
         if not results.samples:
             raise GateError("no benchmark ran: the app has no Go Benchmark functions and there is no benchmarks/ "
                             "suite")
-        return bench.compare(stored, results, thresholds=thresholds, head_fingerprint=fingerprint)
+        report = bench.compare(stored, results, thresholds=thresholds, head_fingerprint=fingerprint)
+        flagged = flagged_timings(report)
+        if not flagged or stored is None:
+            return report
+        go_names = sorted({m[1] for c in flagged if (m := GO_BENCHMARK.search(c["benchmark"]))})
+        pytest_flagged = any(not GO_BENCHMARK.search(c["benchmark"]) for c in flagged)
+        which = "all" if go_names and pytest_flagged else "go" if go_names else "pytest"
+        if which != "all" and suite not in ("all", which):
+            which = suite
+        pattern = f"^({'|'.join(go_names)})$" if go_names else "."
+        ctx.logger.info("confirming %d flagged timing(s) with a second interleaved pass", len(flagged),
+                        extra={"event": "bench.confirming"})
+        again_stored, again = measure(which, pattern)
+        second = bench.compare(again_stored, again, thresholds=thresholds, head_fingerprint=fingerprint)
+        return confirm(report, second)
 
     def table(self, report: Report) -> Any:
         from pipeline.gates import bench

@@ -95,6 +95,34 @@ def compare(baseline: Baseline | None, head: BenchResults, *, thresholds: Thresh
     }
 
 
+def flagged_timings(report: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The statistical regressions of a first pass: what a confirmation pass must see again."""
+    return [c for c in report["comparisons"] if c["status"] == "regression" and c["kind"] == "statistical"]
+
+
+def confirm(report: dict[str, Any], second: Mapping[str, Any]) -> dict[str, Any]:
+    """``report`` after a confirmation pass (``second``, a report of just the flagged benchmarks): a flagged
+    timing stays a regression only if the second pass flags it too; otherwise it is ``unchanged`` with
+    ``first_pass: "regression"``. Both passes' figures are kept."""
+    again = {(c["benchmark"], c["metric"]): c for c in second["comparisons"]}
+    unconfirmed = 0
+    for comparison in flagged_timings(report):
+        other = again.get((comparison["benchmark"], comparison["metric"]), {})
+        comparison["confirmation"] = {"status": other.get("status", "missing"), "ratio": other.get("ratio"),
+                                      "p_value": other.get("p_value"), "noise": other.get("noise")}
+        if other.get("status") != "regression":
+            comparison["status"], comparison["first_pass"] = "unchanged", "regression"
+            unconfirmed += 1
+    summary = report["summary"]
+    summary["regressions"] = sum(c["status"] == "regression" for c in report["comparisons"])
+    summary["unchanged"] = sum(c["status"] == "unchanged" for c in report["comparisons"])
+    summary["unconfirmed"] = unconfirmed
+    if unconfirmed:
+        report["warnings"].append(f"{unconfirmed} timing(s) flagged by the first pass were not confirmed by a second "
+                                  "interleaved pass: noise on this machine, not a regression")
+    return report
+
+
 def exit_code(report: Mapping[str, Any], no_baseline_ok: bool = False) -> int:
     """0 no significant regression; 1 a regression; 4 no baseline (0 with ``no_baseline_ok``, e.g. the first
     run on a new branch). Exit 2 (tool/config error) is the exit code of the GateError raised earlier."""
@@ -183,7 +211,13 @@ def bench_table(report: Mapping[str, Any]) -> GateTable:
     table.notes.append(
         f"Timings: medians, a regression needs Mann-Whitney p < {t['alpha']:g} and a change of at least "
         f"{t['min_effect'] * 100:g}%, ignored when both medians are under {format_seconds(t['floor_seconds'])}"
-        f" per op, and needs {t['min_samples']} samples per side. B/op and allocs/op: medians, compared exactly.")
+        f" per op, needs {t['min_samples']} samples per side, and must be seen again by a second interleaved pass."
+        f" B/op: medians, more than {t.get('bytes_tolerance', 0) * 100:g}% and {t.get('bytes_floor', 0):g} B;"
+        " allocs/op: medians, exactly.")
+    noises = [c["noise"] for c in report["comparisons"] if c.get("noise") is not None]
+    if noises:
+        table.notes.append(f"Noise seen (interquartile range of the base samples over their median): median "
+                           f"{statistics.median(noises) * 100:.1f}%, at most {max(noises) * 100:.1f}%.")
     if report["baseline"] is not None and report["baseline"].get("label"):
         table.notes.append(f"Baseline: {report['baseline']['label']}.")
     return table

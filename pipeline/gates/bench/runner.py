@@ -35,9 +35,9 @@ class Suite:
     python_path: Path | None = None  # import the pipeline from here (the base worktree), else the installed one
 
 
-def run_go(suite: Suite, toolchain: Toolchain, *, count: int, benchtime: str) -> BenchResults:
-    """``go test -run '^$' -bench . -benchmem`` over every package of the module (host OS, not wasm)."""
-    cmd = [str(toolchain.go), "test", "-run", "^$", "-bench", ".", "-benchmem", "-count", str(count),
+def run_go(suite: Suite, toolchain: Toolchain, *, count: int, benchtime: str, pattern: str = ".") -> BenchResults:
+    """``go test -run '^$' -bench <pattern> -benchmem`` over every package of the module (host OS, not wasm)."""
+    cmd = [str(toolchain.go), "test", "-run", "^$", "-bench", pattern, "-benchmem", "-count", str(count),
            "-benchtime", benchtime, "./..."]
     try:
         with spans.span("go.test", **{"vango.bench.suite": suite.label, "vango.bench.count": count}) as step:
@@ -85,26 +85,26 @@ def run_pytest(suite: Suite, *, min_rounds: int) -> BenchResults:
 
 
 def run_suite(suite: Suite, toolchain: Toolchain, *, go_count: int, benchtime: str,
-              min_rounds: int) -> list[BenchResults]:
+              min_rounds: int, pattern: str = ".") -> list[BenchResults]:
     runs = []
     if suite.go_module is not None:
-        runs.append(run_go(suite, toolchain, count=go_count, benchtime=benchtime))
+        runs.append(run_go(suite, toolchain, count=go_count, benchtime=benchtime, pattern=pattern))
     if suite.pytest_dir is not None:
         runs.append(run_pytest(suite, min_rounds=min_rounds))
     return runs
 
 
 def interleaved(base: Suite, head: Suite, toolchain: Toolchain, *, rounds: int, benchtime: str,
-                min_rounds: int) -> tuple[list[BenchResults], list[BenchResults]]:
+                min_rounds: int, pattern: str = ".") -> tuple[list[BenchResults], list[BenchResults]]:
     """``rounds`` alternations of base and head (ABBA…), one Go sample per benchmark per round; the pytest
-    suites alternate twice, each run giving ``min_rounds`` samples."""
+    suites alternate twice, each run giving ``min_rounds`` samples. ``pattern``: the Go benchmarks to run."""
     base_runs: list[BenchResults] = []
     head_runs: list[BenchResults] = []
     for i in range(rounds):
         order = [(base, base_runs), (head, head_runs)] if i % 2 == 0 else [(head, head_runs), (base, base_runs)]
         for suite, runs in order:
             if suite.go_module is not None:
-                runs.append(run_go(suite, toolchain, count=1, benchtime=benchtime))
+                runs.append(run_go(suite, toolchain, count=1, benchtime=benchtime, pattern=pattern))
     for i in range(2):
         order = [(base, base_runs), (head, head_runs)] if i % 2 == 0 else [(head, head_runs), (base, base_runs)]
         for suite, runs in order:

@@ -6,9 +6,14 @@
    (default 1 µs) are ignored — at that scale timer resolution and CPU frequency dominate.
 
 Fewer than ``min_samples`` (default 10) samples on either side is "insufficient", never a regression.
-Allocation units (``B/op``, ``allocs/op``) are compared exactly instead, without statistics: a regression
-is any increase of the median. (Not the maximum: Go reports B/op as total bytes divided by iterations, so
-a stray runtime allocation makes single samples jitter by a few bytes, e.g. 32768 vs 32770.)
+Allocation units are compared without statistics: ``allocs/op`` exactly (a regression is any increase of
+the median), ``B/op`` with a tolerance (an increase of the median by more than ``bytes_tolerance`` of it and
+more than ``bytes_floor`` bytes): Go reports B/op as total bytes divided by iterations, so a stray runtime
+allocation makes it jitter by a few bytes (0 B -> 1 B, 32768 -> 32770) on identical code.
+
+A timing flagged as a regression is confirmed by a second, independent interleaved pass of just the flagged
+benchmarks before the gate fails (see ``pipeline.gates.bench.gate``). Each statistical comparison reports
+the noise seen: the base samples' interquartile range relative to their median.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ class Thresholds:
     min_effect: float = 0.10  # 10 %: head/base median ratio of 1.10 (or 1/1.10 for throughput)
     floor_seconds: float = 1e-6  # per op; 0 disables the floor
     min_samples: int = 10
+    bytes_tolerance: float = 0.05  # B/op: 5 % of the base median …
+    bytes_floor: float = 64.0  # … and at least this many bytes
 
     def __post_init__(self) -> None:
         if not 0 < self.alpha < 1:
@@ -41,7 +48,8 @@ class Thresholds:
 
     def as_dict(self) -> dict[str, Any]:
         return {"alpha": self.alpha, "min_effect": self.min_effect, "floor_seconds": self.floor_seconds,
-                "min_samples": self.min_samples}
+                "min_samples": self.min_samples, "bytes_tolerance": self.bytes_tolerance,
+                "bytes_floor": self.bytes_floor}
 
 
 DEFAULT_THRESHOLDS = Thresholds()
@@ -52,6 +60,15 @@ def _ratio(numerator: float, denominator: float) -> float:
     if denominator == 0:
         return 1.0 if numerator == 0 else math.inf
     return numerator / denominator
+
+
+def noise(samples: Sequence[float]) -> float | None:
+    """The interquartile range relative to the median (0.04: the middle half spans 4 % of it)."""
+    if len(samples) < 4:
+        return None
+    quartiles = statistics.quantiles(samples, n=4)
+    middle = statistics.median(samples)
+    return round((quartiles[2] - quartiles[0]) / middle, 4) if middle else None
 
 
 def mann_whitney_p(base: Sequence[float], head: Sequence[float]) -> float:
@@ -78,9 +95,11 @@ def compare_samples(base: Sequence[float], head: Sequence[float], unit: str,
     }
     if kind == "exact":
         result["ratio"] = median_head / median_base if median_base else None
-        result["status"] = ("regression" if median_head > median_base else
-                            "improvement" if median_head < median_base else "unchanged")
+        margin = (max(median_base * thresholds.bytes_tolerance, thresholds.bytes_floor) if unit == "B/op" else 0.0)
+        result["status"] = ("regression" if median_head - median_base > margin else
+                            "improvement" if median_base - median_head > margin else "unchanged")
         return result
+    result["noise"] = noise(base)
     result["ratio"] = median_head / median_base if median_base else None
     if len(base) < thresholds.min_samples or len(head) < thresholds.min_samples:
         result["status"] = "insufficient"
