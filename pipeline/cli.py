@@ -55,6 +55,11 @@ def _parser() -> argparse.ArgumentParser:
                      help="extra Host name the server answers to (it answers to IPs and localhost)")
     dev.add_argument("--debounce", type=int, default=200, metavar="MS", help="quiet time before a rebuild")
 
+    init = sub.add_parser("init", help="make a folder a Vango app: a starter app in an empty folder, or adopt an "
+                          "existing Go wasm project with the least change")
+    init.add_argument("folder", nargs="?", default=".", help="the folder (default: the current one)")
+    init.add_argument("--dry-run", action="store_true", help="show the plan, write nothing")
+
     listing = sub.add_parser("list", help="list the pipeline's tasks")
     common(listing)
     listing.add_argument("--graph", action="store_true", help="the task graph by role, with the installed addons")
@@ -157,6 +162,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _doit(doit_args + (args.tasks or ["release"]), settings)
     if args.command == "dev":
         return _dev(args, settings)
+    if args.command == "init":
+        return _init(args)
     if args.command == "addon":
         from pipeline.cli_addon import run_addon_command
 
@@ -206,6 +213,30 @@ def _clean(settings: Settings) -> int:
             build.rmdir()
     else:
         logger.info("nothing to clean in %s", build, extra={"event": "clean.done", "fields": {"removed": []}})
+    return 0
+
+
+def _init(args: argparse.Namespace) -> int:
+    from pipeline.adopt.init import plan
+    from pipeline.core.errors import PipelineError
+
+    folder = Path(args.folder)
+    if folder.exists() and not folder.is_dir():
+        log.get_logger().error("%s is a file, not a folder", folder)
+        return 2
+    try:
+        found = plan(folder)
+    except PipelineError as exc:
+        for line in exc.lines():
+            log.get_logger().error("%s", line)
+        return exc.exit_code
+    if not args.dry_run:
+        found.apply()
+    verb = "would" if args.dry_run else "did"
+    sys.stdout.write(f"vango init {verb}, in {found.folder}:\n")
+    sys.stdout.write("".join(f"  - {line}\n" for line in found.changes))
+    if found.left:
+        sys.stdout.write("left to you:\n" + "".join(f"  - {line}\n" for line in found.left))
     return 0
 
 

@@ -322,6 +322,5 @@ class Context:
         if dist.is_dir() and any(dist.iterdir()) and not (dist / "asset-manifest.json").is_file() and not ours:
             raise ConfigError(f"dist folder {dist} exists and was not made by the pipeline (no asset-manifest.json); "
                               "publishing would replace it: empty it or choose another folder")
-        for name, source in (("web", self.web_dir), ("public", self.public_dir)):
-            if dist.is_relative_to(source):
-                raise ConfigError(f"dist folder {dist} is inside the {name} folder; choose another VANGO_DIST_DIR")
+        # dist/ (and build/) inside the web or public folder are fine: what is published never includes them
+        # (see published()), so an app whose page sits next to its Go code can use web: ".".

@@ -67,6 +67,31 @@ def build_pages(run: StepRun) -> StepResult:
 # ---------------------------------------------------------------- the built-in transforms
 
 
+def refuse_classic_loaders(pages: PageSet) -> None:
+    """A hand-written Go loader would start the program twice or fetch a wasm that does not exist: an error
+    naming the page, the line and the edit (``vango init`` makes it)."""
+    from pipeline.adopt.loaders import MARKER, find_loaders
+    from pipeline.core.errors import ConfigError
+
+    ctx = pages.ctx
+    for name, tree in pages.trees.items():
+        def read(src: str, page: str = name, base_href: str | None = html.base_href(tree)) -> str | None:
+            try:
+                target = urls.to_logical(src, page, ctx.config.base, base_href)
+            except urls.EscapesRoot:
+                return None
+            path = ctx.web_dir / target if target else None
+            return path.read_text(encoding="utf-8", errors="replace") if path and path.is_file() else None
+
+        found = find_loaders(tree, read)
+        if found:
+            first = found[0]
+            raise ConfigError(f"{first.describe()}: the build adds its own loader, so this page would start Go "
+                              f"twice or fetch a wasm that does not exist; delete it (put {MARKER} where the "
+                              "loader should go) or run 'vango init', which makes that edit",
+                              path=pages.sources[name], location=first.line)
+
+
 def rewrite_urls(pages: PageSet) -> None:
     config, known = pages.ctx.config, pages.known
 
@@ -185,7 +210,9 @@ def page_settings(ctx: Context) -> dict[str, Any]:
 STEP = Step("pages", Role.PAGE, "Rewrite HTML pages to hashed names, insert the wasm loader, add SRI", build_pages,
             claims=("*.html", "*.htm"), inputs=page_inputs, settings=page_settings, config="sri, csp")
 TRANSFORMS = [
-    PageTransform("urls", Phase.REWRITE, rewrite_urls, doc="references to hashed names"),
+    PageTransform("classic-loader", Phase.REWRITE, refuse_classic_loaders,
+                  doc="refuse a hand-written Go loader (vango init removes it)"),
+    PageTransform("urls", Phase.REWRITE, rewrite_urls, after=("classic-loader",), doc="references to hashed names"),
     PageTransform("loader", Phase.INJECT, insert_loader, doc="the wasm loader at the marker or in the entry page"),
     PageTransform("sri", Phase.PROTECT, protect, doc="integrity on every script, stylesheet and preload"),
     PageTransform("importmap-integrity", Phase.PROTECT, importmap_integrity, after=("sri",),
