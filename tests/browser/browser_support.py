@@ -20,3 +20,11 @@ def wait_for(page, function: str, arg=None, timeout: float = 20.0):
         if time.monotonic() > deadline:
             raise TimeoutError(f"still false after {timeout}s: {function}")
         page.wait_for_timeout(100)
+
+
+# An init script: collects the page's Content-Security-Policy violations in window.__cspViolations.
+COLLECT_VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation",
+  (e) => window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
+"""

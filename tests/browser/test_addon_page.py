@@ -8,15 +8,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from browser_support import COLLECT_VIOLATIONS
 from support import EXAMPLE, IGNORED, REPO, run_pipeline
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
-COLLECT_VIOLATIONS = """
-window.__cspViolations = [];
-document.addEventListener("securitypolicyviolation",
-  (e) => window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
-"""
 
 
 @pytest.fixture(scope="module")

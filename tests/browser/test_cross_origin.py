@@ -13,18 +13,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from browser_support import wait_for
+from browser_support import COLLECT_VIOLATIONS, wait_for
 from support import EXAMPLE, IGNORED, run_pipeline
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
 STYLE = b"body { outline: 3px solid rgb(1, 2, 3); }\n"
 SCRIPT = b"document.documentElement.dataset.cdn = 'loaded';\n"
-COLLECT_VIOLATIONS = """
-window.__cspViolations = [];
-document.addEventListener("securitypolicyviolation",
-  (e) => window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
-"""
 
 
 class Cdn(BaseHTTPRequestHandler):

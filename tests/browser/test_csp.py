@@ -5,14 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from browser_support import COLLECT_VIOLATIONS
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
-COLLECT_VIOLATIONS = """
-window.__cspViolations = [];
-document.addEventListener("securitypolicyviolation",
-  (e) => window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
-"""
 
 
 def test_the_app_works_under_the_generated_policy(page, serve, built_example: Path):

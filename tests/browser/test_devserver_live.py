@@ -11,7 +11,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from browser_support import wait_for
+from browser_support import COLLECT_VIOLATIONS, wait_for
 
 from pipeline.dev.server import Hub, create_app, start_in_thread
 
@@ -20,11 +20,6 @@ pytestmark = pytest.mark.browser
 RED = b"body { background-color: rgb(255, 0, 0); }\n"
 BLUE = b"body { background-color: rgb(0, 0, 255); }\n"
 POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; object-src 'none'"
-COLLECT_VIOLATIONS = """
-window.__cspViolations = [];
-document.addEventListener("securitypolicyviolation",
-  (e) => window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
-"""
 OVERLAY_TEXT = ("() => { const host = document.getElementById('vango-dev-overlay');"
                 " return host ? host.shadowRoot.querySelector('.message').textContent : null; }")
 NO_OVERLAY = "() => !document.getElementById('vango-dev-overlay')"

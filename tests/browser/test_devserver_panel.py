@@ -8,17 +8,12 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from browser_support import wait_for
+from browser_support import COLLECT_VIOLATIONS, wait_for
 
 from pipeline.dev.server import Hub, create_app, start_in_thread
 
 pytestmark = pytest.mark.browser
 
-COLLECT_VIOLATIONS = """
-window.__cspViolations = [];
-document.addEventListener("securitypolicyviolation",
-  (e) => window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
-"""
 BUILDS = """() => [...document.querySelectorAll('#builds section.build')].map((section) => ({
     id: section.dataset.buildId,
     state: section.className,

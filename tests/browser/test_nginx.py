@@ -13,17 +13,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from browser_support import COLLECT_VIOLATIONS
 from support import EXAMPLE, IGNORED, Service, free_port, require_binary, run_pipeline
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
 ODD_IMAGE = "img/my logo é.svg"
 ODD_PUBLIC = "docs/read me ü.txt"
-COLLECT_VIOLATIONS = """
-window.__cspViolations = [];
-document.addEventListener("securitypolicyviolation",
-  (e) => window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
-"""
 
 
 @pytest.fixture(scope="module")

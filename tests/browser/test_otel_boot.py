@@ -8,15 +8,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from browser_support import COLLECT_VIOLATIONS
 from support import EXAMPLE, IGNORED, OtlpReceiver, run_pipeline
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
-COLLECT_VIOLATIONS = """
-window.__cspViolations = [];
-document.addEventListener("securitypolicyviolation",
-  (e) => window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
-"""
 BOOT = ("wasm.boot", "wasm.fetch", "wasm.instantiate", "wasm.hydrate")
 
 
