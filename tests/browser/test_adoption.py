@@ -77,7 +77,19 @@ def module_loader_and_subfolder_module(root: Path) -> None:
         "go.importObject);\ngo.run(r.instance);\n")
 
 
-@pytest.mark.parametrize("shape", [inline_in_head, module_loader_and_subfolder_module], ids=lambda f: f.__name__)
+def static_files_next_to_a_native_server(root: Path) -> None:
+    """A native server's main.go at the top, its static files beside it, the wasm program in wasm/."""
+    (root / "go.mod").write_text("module example.com/server\n\ngo 1.21\n")
+    (root / "main.go").write_text(NATIVE_SERVER.replace("//go:build !js\n\n", ""))
+    (root / "wasm").mkdir()
+    (root / "wasm" / "main.go").write_text(WASM_MAIN)
+    (root / "index.html").write_text(page('<script src="wasm_exec.js"></script>\n' + INLINE_LOADER))
+    (root / "style.css").write_text("#out { color: rgb(0, 128, 0); }\n")
+    (root / "wasm_exec.js").write_text("// an old copy of Go's runtime\n")
+
+
+@pytest.mark.parametrize("shape", [inline_in_head, module_loader_and_subfolder_module,
+                                   static_files_next_to_a_native_server], ids=lambda f: f.__name__)
 def test_init_then_build_gives_a_working_protected_app(shape, tmp_path: Path, shared_cache: Path, page, serve):
     root = tmp_path / "project"
     root.mkdir()
