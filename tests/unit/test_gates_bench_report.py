@@ -251,9 +251,12 @@ def test_a_flagged_timing_must_be_confirmed_by_a_second_pass() -> None:
     first = compare(base, results({"x.BenchmarkA": slow, "x.BenchmarkB": slow}))
     assert {c["benchmark"] for c in flagged_timings(first)} == {"x.BenchmarkA", "x.BenchmarkB"}
     # The second pass sees A slow again, but B back to normal (the first was noise).
-    second = compare(baseline_from_runs([results({"x.BenchmarkA": steady, "x.BenchmarkB": steady})]),
-                     results({"x.BenchmarkA": slow, "x.BenchmarkB": steady}))
-    report = confirm(first, second)
+    second_base = baseline_from_runs([results({"x.BenchmarkA": steady, "x.BenchmarkB": steady})])
+    second_head = results({"x.BenchmarkA": slow, "x.BenchmarkB": steady})
+    second = compare(second_base, second_head)
+    pooled = compare(baseline_from_runs([base.results, second_base.results]),
+                     baseline_from_runs([results({"x.BenchmarkA": slow, "x.BenchmarkB": slow}), second_head]).results)
+    report = confirm(first, second, pooled)
     by_name = {c["benchmark"]: c for c in report["comparisons"]}
     assert by_name["x.BenchmarkA"]["status"] == "regression"
     assert by_name["x.BenchmarkA"]["confirmation"]["status"] == "regression"
@@ -261,3 +264,27 @@ def test_a_flagged_timing_must_be_confirmed_by_a_second_pass() -> None:
     assert report["summary"]["regressions"] == 1 and report["summary"]["unconfirmed"] == 1
     assert any("not confirmed by a second" in w for w in report["warnings"])
     assert validate(report, SCHEMA) == []  # the report schema knows the confirmation fields
+
+
+def test_a_slowdown_a_noisy_first_pass_could_not_prove_is_found_by_the_pooled_passes() -> None:
+    from pipeline.gates.bench import BenchResults, baseline_from_runs, compare
+    from pipeline.gates.bench.report import confirm, flagged_timings
+
+    def results(values: list[float]) -> BenchResults:
+        out = BenchResults()
+        for value in values:
+            out.add("x.BenchmarkA", "ns/op", value)
+        return out
+
+    noisy_base = results([500, 1500, 600, 1400, 700, 1300, 800, 1200, 900, 1000])  # median 950
+    noisy_head = results([600, 1700, 700, 1600, 800, 1500, 900, 1400, 1000, 1100])  # 10.5 % slower, p = 0.40
+    first = compare(baseline_from_runs([noisy_base]), noisy_head)
+    (candidate,) = flagged_timings(first)
+    assert candidate["status"] == "unchanged"  # too noisy to tell, but slow enough to look again
+    calm_base, calm_head = results([1000.0 + i for i in range(10)]), results([1250.0 + i for i in range(10)])
+    second = compare(baseline_from_runs([calm_base]), calm_head)
+    pooled = compare(baseline_from_runs([noisy_base, calm_base]), baseline_from_runs([noisy_head, calm_head]).results)
+    report = confirm(first, second, pooled)
+    (comparison,) = report["comparisons"]
+    assert comparison["status"] == "regression" and comparison["first_pass"] == "unchanged"
+    assert comparison["n_base"] == 20 and comparison["p_value"] < 0.05

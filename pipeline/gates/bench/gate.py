@@ -116,11 +116,17 @@ class BenchGate(Gate):
         if which != "all" and suite not in ("all", which):
             which = suite
         pattern = f"^({'|'.join(go_names)})$" if go_names else "."
-        ctx.logger.info("confirming %d flagged timing(s) with a second interleaved pass", len(flagged),
+        ctx.logger.info("a second interleaved pass for %d timing(s) the first flagged or found too noisy to judge",
+                        len(flagged),
                         extra={"event": "bench.confirming"})
         again_stored, again = measure(which, pattern)
         second = bench.compare(again_stored, again, thresholds=thresholds, head_fingerprint=fingerprint)
-        return confirm(report, second)
+        # Pooled: both passes' samples; a stored baseline is the same both times, so it is not doubled.
+        pooled_base = again_stored if again_stored is stored else bench.Baseline(
+            bench.merge_runs([stored.results, again_stored.results]), stored.fingerprint, stored.label)
+        pooled = bench.compare(pooled_base, bench.merge_runs([results, again]), thresholds=thresholds,
+                               head_fingerprint=fingerprint)
+        return confirm(report, second, pooled)
 
     def table(self, report: Report) -> Any:
         from pipeline.gates import bench

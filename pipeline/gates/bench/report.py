@@ -95,22 +95,52 @@ def compare(baseline: Baseline | None, head: BenchResults, *, thresholds: Thresh
     }
 
 
+def _worse(comparison: Mapping[str, Any]) -> float | None:
+    """How many times worse head is than base (whatever the unit's direction), or None."""
+    ratio = comparison.get("ratio")
+    if not ratio:
+        return None
+    return ratio if comparison.get("direction", "lower") == "lower" else 1 / ratio
+
+
 def flagged_timings(report: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The statistical regressions of a first pass: what a confirmation pass must see again."""
-    return [c for c in report["comparisons"] if c["status"] == "regression" and c["kind"] == "statistical"]
+    """What a second pass must look at: the statistical regressions of the first pass, and the timings that
+    look as slow as a regression but were not significant (too noisy to tell from ten samples)."""
+    effect = 1 + report["thresholds"]["min_effect"]
+    found = []
+    for c in report["comparisons"]:
+        if c["kind"] != "statistical":
+            continue
+        worse = _worse(c)
+        if c["status"] == "regression" or (c["status"] == "unchanged" and worse is not None and worse >= effect):
+            found.append(c)
+    return found
 
 
-def confirm(report: dict[str, Any], second: Mapping[str, Any]) -> dict[str, Any]:
-    """``report`` after a confirmation pass (``second``, a report of just the flagged benchmarks): a flagged
-    timing stays a regression only if the second pass flags it too; otherwise it is ``unchanged`` with
-    ``first_pass: "regression"``. Both passes' figures are kept."""
+def confirm(report: dict[str, Any], second: Mapping[str, Any], pooled: Mapping[str, Any]) -> dict[str, Any]:
+    """``report`` after a second, independent pass over :func:`flagged_timings` (``second``: its report;
+    ``pooled``: both passes' samples together). A timing is a regression when the pooled samples say so and
+    the second pass on its own points the same way (at least half the minimum effect): noise that fooled the
+    first pass does not repeat, and a real slowdown hidden by a noisy first pass is still found."""
     again = {(c["benchmark"], c["metric"]): c for c in second["comparisons"]}
+    together = {(c["benchmark"], c["metric"]): c for c in pooled["comparisons"]}
+    half_effect = 1 + report["thresholds"]["min_effect"] / 2
     unconfirmed = 0
     for comparison in flagged_timings(report):
-        other = again.get((comparison["benchmark"], comparison["metric"]), {})
+        key = (comparison["benchmark"], comparison["metric"])
+        other, both = again.get(key, {}), together.get(key, {})
         comparison["confirmation"] = {"status": other.get("status", "missing"), "ratio": other.get("ratio"),
                                       "p_value": other.get("p_value"), "noise": other.get("noise")}
-        if other.get("status") != "regression":
+        worse_again = _worse(other)
+        confirmed = (both.get("status") == "regression" and worse_again is not None
+                     and worse_again >= half_effect)
+        if confirmed:
+            if comparison["status"] != "regression":
+                comparison["first_pass"] = "unchanged"
+            comparison.update(status="regression", p_value=both.get("p_value"), ratio=both.get("ratio"),
+                              n_base=both.get("n_base", comparison["n_base"]),
+                              n_head=both.get("n_head", comparison["n_head"]))
+        elif comparison["status"] == "regression":
             comparison["status"], comparison["first_pass"] = "unchanged", "regression"
             unconfirmed += 1
     summary = report["summary"]
