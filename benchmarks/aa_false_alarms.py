@@ -82,7 +82,7 @@ def gate(app: Path, count: int, benchtime: str) -> tuple[int, dict]:
 def ratio_of(report: dict) -> str:
     timing = next((c for c in report.get("comparisons", []) if c.get("metric") == "ns/op"), {})
     ratio, noise = timing.get("ratio"), timing.get("noise")
-    first = " (first pass flagged it)" if timing.get("first_pass") else ""
+    first = f" (first pass: {timing['first_pass']})" if timing.get("first_pass") else ""
     return (f"ratio {ratio:.3f}" if ratio else "ratio ?") + (f", noise {noise * 100:.1f}%" if noise else "") + first
 
 
