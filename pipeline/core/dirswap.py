@@ -73,9 +73,11 @@ def swap_into_place(staging: Path, dist: Path) -> None:
 PUBLISHED = "published.json"  # in the build folder: what the last publish put into dist/
 
 
-def record_published(build_dir: Path, dist: Path, files: list[str]) -> None:
+def record_published(build_dir: Path, dist: Path, files: list[str],
+                     known: dict[str, list[object]] | None = None) -> None:
     """Remember what dist/ held right after a publish (size, mtime, SHA-384 of each file), so the next run
-    can tell a dist/ changed behind the pipeline's back, and knows this dist/ is its own."""
+    can tell a dist/ changed behind the pipeline's back, and knows this dist/ is its own. A file ``known``
+    lists with the same size and mtime (kept from the previous publish) is not hashed again."""
     import hashlib
     import json
 
@@ -85,7 +87,13 @@ def record_published(build_dir: Path, dist: Path, files: list[str]) -> None:
     for relative in files:
         path = dist / relative
         stat = path.stat()
-        state[relative] = [stat.st_size, stat.st_mtime_ns, hashlib.sha384(path.read_bytes()).hexdigest()]
+        previous = (known or {}).get(relative)
+        if previous and previous[0] == stat.st_size and previous[1] == stat.st_mtime_ns:
+            digest = previous[2]  # the same file, linked from the previous publish
+        else:
+            digest = hashlib.sha384(path.read_bytes()).hexdigest()
+        # ctime too: an edit that restores the size and the mtime still changes it (utime cannot set it)
+        state[relative] = [stat.st_size, stat.st_mtime_ns, digest, stat.st_ctime_ns]
     text = json.dumps({"dist": str(dist), "files": state}, sort_keys=True, indent=1)
     write_atomic(build_dir / PUBLISHED, text.encode("utf-8"))
 
@@ -112,14 +120,16 @@ def drifted(build_dir: Path, dist: Path) -> list[str]:
     if state is None:
         return [""]
     changed = []
-    for relative, (size, mtime, digest) in sorted(state.items()):
+    for relative, entry in sorted(state.items()):
+        size, mtime, digest = entry[:3]
+        ctime = entry[3] if len(entry) > 3 else None
         path = dist / relative
         try:
             stat = path.stat()
         except OSError:
             changed.append(relative)
             continue
-        if stat.st_size != size or (stat.st_mtime_ns != mtime
-                                    and hashlib.sha384(path.read_bytes()).hexdigest() != digest):
+        touched = stat.st_mtime_ns != mtime or (ctime is not None and stat.st_ctime_ns != ctime)
+        if stat.st_size != size or (touched and hashlib.sha384(path.read_bytes()).hexdigest() != digest):
             changed.append(relative)
     return changed

@@ -10,6 +10,7 @@ touches dist/; with nothing changed it does not run at all and dist/ keeps its f
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +20,14 @@ from pipeline.addons.hookspecs import hookimpl
 from pipeline.assets.asset_manifest import MANIFEST_NAME, dumps, served_files
 from pipeline.assets.serverconf import retained_files
 from pipeline.config.context import Context
-from pipeline.core.dirswap import clear_stale_staging, drifted, record_published, staging_dir, swap_into_place
+from pipeline.core.dirswap import (
+    clear_stale_staging,
+    drifted,
+    published_state,
+    record_published,
+    staging_dir,
+    swap_into_place,
+)
 from pipeline.core.fs import write_atomic
 from pipeline.core.jsonio import read_json_or_none
 from pipeline.engine.step import Role, Step, StepResult, StepRun
@@ -36,11 +44,15 @@ def publish_release(run: StepRun) -> StepResult:
     current = served_files(manifest)
     retained = retained_files(read_json_or_none(dist / MANIFEST_NAME), current, ctx.config.deploy.keep_releases)
     retained = {path: age for path, age in retained.items() if (dist / path).is_file()}
+    before = published_state(ctx.build_dir, dist) or {}
+    hashes = _hashes(manifest)
     try:
         for relative in current:
-            _copy(ctx.out_dir / relative, staging / relative)
+            if not _keep(dist, staging, relative, before.get(relative), hashes.get(relative)):
+                _copy(ctx.out_dir / relative, staging / relative)
         for relative in retained:
-            _copy(dist / relative, staging / relative)
+            if not _keep(dist, staging, relative, before.get(relative), None):
+                _copy(dist / relative, staging / relative)
         if retained:
             manifest["retained"] = {path: {"releases_ago": age} for path, age in retained.items()}
         write_atomic(staging / MANIFEST_NAME, dumps(manifest))
@@ -48,8 +60,41 @@ def publish_release(run: StepRun) -> StepResult:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    record_published(ctx.build_dir, dist, [*current, *retained])
+    record_published(ctx.build_dir, dist, [*current, *retained], known=before)
     return StepResult(written=tuple(dist / relative for relative in current))
+
+
+def _hashes(manifest: dict[str, Any]) -> dict[str, str]:
+    """SHA-384 (hex) of every file the manifest lists, precompressed siblings included."""
+    found = {}
+    for asset in manifest["assets"].values():
+        found[asset["path"]] = asset["hash"]
+        for sibling in asset.get("encodings", {}).values():
+            if sibling.get("hash"):
+                found[sibling["path"]] = sibling["hash"]
+    return found
+
+
+def _keep(dist: Path, staging: Path, relative: str, published: Any, digest: str | None) -> bool:
+    """Hard-link a file of the current dist/ into staging when its bytes are the ones wanted (its hash as
+    published, and untouched since: same size and mtime), so an unchanged file keeps its inode and mtime
+    and deploy tools comparing them (rsync's quick check, ``aws s3 sync``) skip it. False: copy it."""
+    old = dist / relative
+    if not published:
+        return False
+    size, mtime, published_digest = published[:3]
+    ctime = published[3] if len(published) > 3 else None
+    if ctime is None or (digest is not None and published_digest != digest):
+        return False
+    try:
+        stat = old.stat()
+        if stat.st_size != size or stat.st_mtime_ns != mtime or stat.st_ctime_ns != ctime:
+            return False
+        (staging / relative).parent.mkdir(parents=True, exist_ok=True)
+        os.link(old, staging / relative)
+    except OSError:  # another file system, or links not supported: copy instead
+        return False
+    return True
 
 
 def dist_intact(ctx: Context) -> Callable[[], bool]:

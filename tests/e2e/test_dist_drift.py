@@ -67,3 +67,38 @@ def test_the_manifest_records_every_sibling_s_hash(app: Path, published: dict[st
     assert siblings
     for sibling in siblings:
         assert sibling["hash"] == hashlib.sha384(published[sibling["path"]]).hexdigest()
+
+
+def identity(dist: Path) -> dict[str, tuple[int, int, str]]:
+    return {p.relative_to(dist).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns,
+                                            hashlib.sha384(p.read_bytes()).hexdigest())
+            for p in dist.rglob("*") if p.is_file()}
+
+
+def test_a_publish_keeps_the_inode_and_mtime_of_every_unchanged_file(app: Path, vango, published: dict[str, bytes]):
+    """Deploy tools that compare size and mtime (rsync, aws s3 sync) re-upload only what changed."""
+    before = identity(app / "dist")
+    css = app / "web" / "css" / "app.css"
+    css.write_text(css.read_text(encoding="utf-8") + "\n.edited { color: red; }\n", encoding="utf-8")
+    run = vango(app, "build")
+    assert run.returncode == 0 and "release" in run.executed(), run.stderr
+    after = identity(app / "dist")
+    same_bytes = [p for p in before if p in after and before[p][2] == after[p][2]]
+    assert any(p.endswith(".wasm") for p in same_bytes)
+    moved = [p for p in same_bytes if before[p][:2] != after[p][:2]]
+    assert moved == [], moved
+    changed = [p for p in after if p not in before or before[p][2] != after[p][2]]
+    assert any(p.startswith("css/app.") for p in changed) and "index.html" in changed
+
+
+def test_a_same_size_edit_with_its_mtime_restored_is_still_drift(app: Path, vango, published: dict[str, bytes]):
+    import os
+
+    page = app / "dist" / "index.html"
+    stat = page.stat()
+    text = page.read_bytes()
+    page.write_bytes(text.replace(b"<title>", b"<titlf>", 1) if b"<title>" in text else text[::-1])
+    os.utime(page, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    run = vango(app, "build")
+    assert run.returncode == 0 and run.executed() == {"release"}, run.stderr
+    assert (app / "dist" / "index.html").read_bytes() == published["index.html"]
