@@ -1,5 +1,6 @@
 """What observability costs a run when nobody collects traces: the pipeline has only ``opentelemetry-api``, so
-every span goes through the bridge as a no-op; the run's metrics file is written at the end.
+every span goes through the bridge as a no-op (the API is not even imported); the run's metrics file is
+written at the end (prometheus-client is imported for it: measured on its own, cold).
 
 Goal: a no-op ``doit release`` costs no more than before: the median of alternated pairs of in-process
 no-op builds, with the run's observability subscribers (spinner, OpenTelemetry bridge, metrics file) and
@@ -89,3 +90,34 @@ def test_one_span_through_the_noop_bridge(benchmark):
         benchmark(one)
     finally:
         stop()
+
+
+BASE_IMPORTS = "import doit.doit_cmd, pipeline.dodo, pipeline.engine.loader, pipeline.engine.reporter"
+COLD_BUDGET_S = 0.040
+
+
+MEASURE = ("import time; " + BASE_IMPORTS + "; started = time.perf_counter(); "
+           "import pipeline.observe.run_subscribers, pipeline.observe.metrics; "
+           "print(time.perf_counter() - started); import sys; "
+           "assert not any(m.startswith('opentelemetry') for m in sys.modules), 'the OpenTelemetry API was imported'")
+
+
+def cold_import() -> float:
+    """Seconds a fresh interpreter spends importing the run's subscribers after what a no-op run imports."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", MEASURE], check=True, capture_output=True, text=True)
+    return float(proc.stdout.strip())
+
+
+def test_cold_import_cost_of_the_run_s_observability(benchmark):
+    """What a fresh process (every ``doit release``) pays to import the run's subscribers on top of what a
+    no-op run imports anyway: prometheus-client for metrics.prom; OpenTelemetry is not imported without an
+    SDK (the subprocess fails if it is). Median of fresh interpreters."""
+    rounds = 1 if benchmark.disabled else 15
+    cost = statistics.median(cold_import() for _ in range(rounds))
+    benchmark.extra_info["cold_import_ms"] = round(cost * 1000, 1)
+    benchmark.pedantic(cold_import, rounds=1, iterations=1)
+    if not benchmark.disabled:
+        assert cost <= COLD_BUDGET_S, f"the run's observability costs {cost * 1000:.1f} ms to import"

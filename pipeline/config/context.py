@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.config.model import CONFIG_NAME, AppConfig, inside, load_config
-from pipeline.core.errors import ConfigError
+from pipeline.core.errors import ConfigError, display_path
 
 if TYPE_CHECKING:
     from pipeline.addons.manager import AddonSet
@@ -252,7 +252,7 @@ class Context:
             if decided.published:
                 kept.append(path)
                 continue
-            shown = path.relative_to(self.app_dir).as_posix() if path.is_relative_to(self.app_dir) else str(path)
+            shown = display_path(path)
             if decided.warn and shown not in _warned:
                 _warned.add(shown)
                 self.logger.warning("%s is not published: %s; list it in publish.include to publish it anyway",

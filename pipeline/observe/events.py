@@ -49,10 +49,6 @@ class Event:
     span_id: str = ""
     parent_id: str = ""
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "task": self.task, "time": self.time, "run_id": self.run_id,
-                "trace_id": self.trace_id, "span_id": self.span_id, "parent_id": self.parent_id, "data": self.data}
-
 
 Subscriber = Callable[[Event], None]
 

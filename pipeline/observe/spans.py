@@ -170,7 +170,7 @@ class Span:
     sampled: bool = True
 
     def set(self, **attributes: Any) -> None:
-        self.attributes.update({k.replace("__", "."): v for k, v in attributes.items()})
+        self.attributes.update(attributes)
 
     def fail(self, message: str) -> None:
         """Mark the span failed without raising (a child process that exited non-zero)."""

@@ -1,9 +1,10 @@
 """The OpenTelemetry bridge: every finished span on the event bus becomes an OpenTelemetry span, with its
 own ids, times, parent and attributes.
 
-The pipeline depends on ``opentelemetry-api`` only. Until an SDK tracer provider is installed (the ``otel``
-addon hands one to :func:`set_provider`; a global one set with the OpenTelemetry API works too), the bridge
-returns at once and spans cost nothing more. Spans are created when they end,
+The pipeline depends on ``opentelemetry-api`` only, and imports it only when there is something to export
+to. Until an SDK tracer provider is installed (the ``otel`` addon hands one to :func:`set_provider`; a
+global one set with the OpenTelemetry API works too, and whoever set it imported the API), the bridge
+returns at once and spans cost nothing more, not even the import. Spans are created when they end,
 with their recorded start time and an explicit parent, so spans a worker process recorded (replayed by
 the reporter) join the same trace. An SDK installed with :class:`IdsFromBus` (see the ``otel`` addon) gives
 the exported spans the bus's ids, so ``trace_id``/``span_id`` in the JSON logs find them in a trace viewer.
@@ -12,14 +13,15 @@ the exported spans the bus's ids, so ``trace_id``/``span_id`` in the JSON logs f
 from __future__ import annotations
 
 import contextvars
+import sys
 from collections.abc import Callable, Mapping
-from typing import Any
-
-from opentelemetry import context as otel_context
-from opentelemetry import trace
+from typing import TYPE_CHECKING, Any
 
 from pipeline import __version__
 from pipeline.observe import events
+
+if TYPE_CHECKING:
+    from opentelemetry import context as otel_context
 
 INSTRUMENTATION = "vango.pipeline"
 HIDDEN_ATTRIBUTES = frozenset({"display"})  # the spinner's text, not a fact about the span
@@ -42,11 +44,19 @@ def set_provider(provider: Any | None) -> None:
 
 
 def provider() -> Any:
+    from opentelemetry import trace
+
     return _provider[0] if _provider else trace.get_tracer_provider()
 
 
 def sdk_installed() -> bool:
-    return bool(_provider) or not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
+    if _provider:
+        return True
+    if "opentelemetry.trace" not in sys.modules:  # nobody imported the API, so nobody set a provider
+        return False
+    from opentelemetry import trace
+
+    return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
 
 
 def _attributes(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -55,6 +65,9 @@ def _attributes(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _parent(record: Mapping[str, Any]) -> otel_context.Context:
+    from opentelemetry import context as otel_context
+    from opentelemetry import trace
+
     parent = record.get("parent_id") or ""
     if not parent:
         return otel_context.Context()  # a root: never the caller's current span
@@ -65,6 +78,8 @@ def _parent(record: Mapping[str, Any]) -> otel_context.Context:
 
 def export(record: Mapping[str, Any]) -> None:
     """One finished bus span as an OpenTelemetry span, ended at its recorded end time."""
+    from opentelemetry import trace
+
     tracer = provider().get_tracer(INSTRUMENTATION, __version__)
     token = _pending.set((int(record["trace_id"], 16), int(record["span_id"], 16)))
     try:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pipeline.addons.hookspecs import hookimpl
 from pipeline.assets.rewrite import css
 from pipeline.assets.sri import blocked, csp
+from pipeline.core.errors import display_path
 from pipeline.core.inputs import read_text
 from pipeline.engine.maps import OutputFile
 from pipeline.engine.step import Role, Step, StepRun
-from pipeline.steps.text import base_settings, build_text_assets, shown
+from pipeline.steps.text import base_settings, build_text_assets
 
 
 def build_css(run: StepRun) -> list[OutputFile]:
@@ -18,7 +19,7 @@ def build_css(run: StepRun) -> list[OutputFile]:
         policy = csp.build_policy(extra=dict(ctx.config.csp.directives))
         for path in run.sources:
             for line, message in blocked.css_findings(read_text(path), policy):
-                ctx.logger.warning("%s:%d: %s", shown(ctx, path), line, message, extra={"event": "csp.blocked"})
+                ctx.logger.warning("%s:%d: %s", display_path(path), line, message, extra={"event": "csp.blocked"})
     return outputs
 
 

@@ -1,7 +1,8 @@
 """HTML pages: parsed once, then every page transform runs on them in its phase (see
 :mod:`pipeline.engine.pages`), and the result is written under the pages' own names.
 
-The built-in transforms, in order: ``urls`` (rewrite: references to hashed names), ``loader`` (inject: the
+The built-in transforms, in order: ``classic-loader`` (rewrite: a hand-written Go loader is an error naming
+the page and line), ``urls`` (rewrite: references to hashed names), ``loader`` (inject: the
 wasm loader replaces each ``<link data-vango rel="go">`` marker, or goes at the end of the entry page's
 ``<head>`` when no page has one), ``sri`` then ``importmap-integrity`` then ``guard`` (protect: integrity on
 every script, stylesheet and preload, on modules through the import map, and the inline error guard), and
@@ -31,13 +32,12 @@ from pipeline.assets.sri.html import (
 )
 from pipeline.config.context import Context
 from pipeline.core import urls
-from pipeline.core.errors import PipelineError
+from pipeline.core.errors import PipelineError, display_path
 from pipeline.core.fs import logical
 from pipeline.engine.maps import emit, integrity_of
 from pipeline.engine.pages import PageSet, PageTransform, Phase
 from pipeline.engine.step import Role, Step, StepResult, StepRun
 from pipeline.observe import spans
-from pipeline.steps.text import shown
 from pipeline.steps.wasm import BOOTSTRAP_NAME
 from pipeline.wasm.bootstrap import render_guard, template_paths
 
@@ -172,7 +172,7 @@ def content_security_policy(pages: PageSet) -> None:
     if ctx.config.csp.enabled:
         for name, tree in pages.trees.items():
             for line, message in blocked.html_findings(tree, policy):
-                ctx.logger.warning("%s:%d: %s", shown(ctx, pages.sources[name]), line, message,
+                ctx.logger.warning("%s:%d: %s", display_path(pages.sources[name]), line, message,
                                    extra={"event": "csp.blocked"})
     if ctx.config.csp.enabled and ctx.config.csp.meta:
         for tree in pages.trees.values():

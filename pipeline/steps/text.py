@@ -12,7 +12,7 @@ from typing import Any
 
 from pipeline.assets.linker import first_cycle, link
 from pipeline.assets.resolve import local_target, resolver
-from pipeline.assets.rewrite import Reference
+from pipeline.assets.rewrite import Reference, cssbundle
 from pipeline.config.context import Context
 from pipeline.core.errors import PipelineError
 from pipeline.core.fs import logical
@@ -53,8 +53,6 @@ def build_text_assets(run: StepRun, rewriter: ModuleType, skip: Callable[[Refere
         text = rewriter.rewrite(texts[name], new_url, refs[name])
         if not bundle:
             return text
-        from pipeline.assets.rewrite import cssbundle
-
         replacements = {}
         for source_rule, rule in zip(cssbundle.import_rules(texts[name]), cssbundle.import_rules(text), strict=False):
             target = local_target(Reference(source_rule.url, 0, 0, 0, "import"), name, base)
@@ -92,16 +90,6 @@ def relocated(new_url: Callable[[Reference], str | None], name: str, at: str, lo
         return path + rest
 
     return relative
-
-
-def shown(ctx: Context, path: Any) -> str:
-    """A source file as messages name it: relative to the app folder."""
-    from pathlib import Path
-
-    try:
-        return Path(path).resolve().relative_to(ctx.app_dir).as_posix()
-    except ValueError:
-        return str(path)
 
 
 def base_settings(ctx: Context) -> dict[str, Any]:

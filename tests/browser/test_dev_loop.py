@@ -77,6 +77,15 @@ def test_devtools_page_lists_builds_tasks_and_patches(page, dev: DevServer, app:
     assert "css" in text and "executed" in text.lower()
     assert "wasm:compile" in text  # listed, up to date
     assert "css/app." in text  # the patch log names the rebuilt stylesheet
+    # The changed files announced to the open panel's and page's sockets are counted in the metrics.
+    import urllib.request
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urllib.request.urlopen(dev.url + "__vango/metrics", timeout=10) as response:
+        families = {f.name: f for f in text_string_to_metric_families(response.read().decode())}
+    assert families["vango_patch_bytes_sent"].samples[0].value > 0
+    assert families["vango_builds"].samples and families["vango_live_clients"].samples[0].value >= 1
 
 
 WATERFALL = """() => [...document.querySelectorAll('#builds section.build')].map((section) => ({

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from support import snapshot
+from support import run_pipeline, snapshot
 
 pytestmark = pytest.mark.e2e
 
@@ -154,3 +154,15 @@ def test_a_stale_copy_of_a_generated_file_is_named_with_the_fix(app: Path, vango
     assert len(failed) == 1 and "'bootstrap.js' is produced by both the" in failed[0]
     assert "delete the stale copy" in failed[0] and "rename" not in failed[0]
     assert snapshot(app / "dist") == released
+
+
+def test_vango_init_on_a_file_or_an_app_is_one_line_exit_2(tmp_path: Path):
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("x")
+    run = run_pipeline(["pipeline.cli", "init", str(a_file)], tmp_path)
+    assert run.returncode == 2 and "is a file, not a folder" in run.stderr and "Traceback" not in run.stderr
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "vango.json").write_text('{"name": "x"}')
+    run = run_pipeline(["pipeline.cli", "init", str(tmp_path / "app")], tmp_path)
+    assert run.returncode == 2 and "exists already" in run.stderr and "Traceback" not in run.stderr
+    assert (tmp_path / "app" / "vango.json").read_text() == '{"name": "x"}'

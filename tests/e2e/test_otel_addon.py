@@ -132,3 +132,29 @@ def test_the_standard_variables_are_read_as_specified():
     for bad in ({"OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"}, {"OTEL_EXPORTER_OTLP_HEADERS": "novalue"}):
         with pytest.raises(SettingsError):
             ExportSettings.from_environment(bad)
+
+
+def test_the_dev_server_s_request_spans_are_exported_every_few_seconds():
+    """In vango dev no run may end for a long time: the addon's timer exports what the buffer holds."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from vango_addon_otel import sdk
+
+    exporter, buffer = InMemorySpanExporter(), sdk.RunBuffer()
+    provider = TracerProvider(shutdown_on_exit=False)
+    provider.add_span_processor(buffer)
+    exporting = sdk.Exporting(sdk.ExportSettings(), exporter, buffer, provider, sdk._Reasons())
+    saved = list(sdk._installed)
+    sdk._installed[:] = [exporting]
+    try:
+        warnings: list[str] = []
+        sdk.export_periodically(warnings.append, interval=0.05)
+        provider.get_tracer("test").start_span("http.request").end()
+        deadline = time.monotonic() + 10
+        while not exporter.get_finished_spans() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [s.name for s in exporter.get_finished_spans()] == ["http.request"] and warnings == []
+        sdk.export_periodically(warnings.append, interval=0.05)  # a second call starts no second timer
+        assert exporting.timer is not None and exporting.timer.is_alive()
+    finally:
+        sdk._installed[:] = saved

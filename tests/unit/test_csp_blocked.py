@@ -48,3 +48,19 @@ def test_data_fonts_in_font_face_rules_are_found():
     assert [line for line, _ in findings] == [4, 7]
     assert "font-src" in findings[0][1]
     assert blocked.css_findings(text, csp.build_policy(extra={"font-src": ["data:"]})) == []
+
+
+def test_cross_origin_files_the_build_accepted_get_their_sources():
+    from pipeline.assets.sri.html import cross_origin_sources
+
+    tree = html.parse(b"""<!doctype html><html><head>
+<link rel="stylesheet" href="https://fonts.googleapis.com/css2?family=Inter">
+<script src="https://cdn.example.com/lib.js" integrity="sha384-x"></script>
+<link rel="preload" as="font" href="https://static.example.net/f.woff2" crossorigin>
+<link rel="stylesheet" href="css/local.css">
+</head><body></body></html>""")
+    assert cross_origin_sources(tree) == {
+        "style-src": ["https://fonts.googleapis.com"], "font-src": ["https://fonts.gstatic.com",
+                                                                   "https://static.example.net"],
+        "connect-src": ["https://fonts.googleapis.com", "https://cdn.example.com", "https://static.example.net"],
+        "script-src": ["https://cdn.example.com"]}

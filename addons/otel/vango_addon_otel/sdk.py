@@ -224,7 +224,7 @@ def export_periodically(warn: Callable[[str], None], interval: float = DEV_EXPOR
         failing[0] = True
 
     def loop() -> None:
-        while True:
+        while installed() is exporting:  # for the process's life (a test may uninstall it)
             time.sleep(interval)
             if exporting.export(quiet_after_first):
                 failing[0] = False
