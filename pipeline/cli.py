@@ -70,8 +70,10 @@ def _parser() -> argparse.ArgumentParser:
     schema.add_argument("-o", "--output", metavar="FILE", help="write it to FILE instead (for \"$schema\")")
 
     from pipeline.cli_addon import add_addon_parser
+    from pipeline.docs.cli import add_parser as add_docs_parser
 
     add_addon_parser(sub, common)
+    add_docs_parser(sub)
     return parser
 
 
@@ -170,6 +172,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_addon_command(args, settings)
     if args.command == "schema":
         return _schema(args, settings)
+    if args.command == "docs":
+        from pipeline.docs.cli import run as run_docs
+
+        return run_docs(args)
     if args.command == "list":
         return _graph(settings) if args.graph else _doit(["list"], settings)
     return _clean(settings)

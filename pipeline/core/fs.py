@@ -108,6 +108,9 @@ def _check_name(path: Path) -> None:
                           path=path.parent)
 
 
+check_name = _check_name  # for walks of their own (the docs folder's)
+
+
 def _inside(path: Path, real_root: Path) -> bool:
     if path.is_symlink() and path.exists() and not path.resolve().is_relative_to(real_root):
         from pipeline.core.errors import PipelineError

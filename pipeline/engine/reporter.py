@@ -44,6 +44,8 @@ class VangoReporter:
     desc = "Vango structured events (human or JSON logs)"
     lock_dir: Path | None = None  # set by the loader: the build folder a run holds while its tasks execute
     session: Any = None  # set by the loader: the run's session (its context, the spans of loading its tasks)
+    publish_task = "release"  # the task whose success means the output folder was replaced
+    output_label = "dist/"  # how the summary names that folder
 
     def __init__(self, outstream: Any, options: dict[str, Any]):
         self.outstream = outstream
@@ -184,7 +186,8 @@ class VangoReporter:
         data: dict[str, Any] = dict(self._counts)
         data["duration_s"] = round(time.perf_counter() - self._run_start, 4)
         data["ok"] = not (self.failures or self.runtime_errors)
-        data["published"] = "release" in self._executed
+        data["published"] = self.publish_task in self._executed
+        data["output"] = self.output_label
         if self.runtime_errors:
             data["errors"] = list(self.runtime_errors)
         code = combine_exit_codes(self._exit_codes)

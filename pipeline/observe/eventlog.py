@@ -40,7 +40,8 @@ def log_event(event: events.Event) -> None:
         else:
             for err in d.get("errors", []):
                 logger.error("%s", err.strip(), extra=extra)
-            where = "dist/ was published" if d.get("published") else "dist/ was left as it was"
+            output = d.get("output", "dist/")
+            where = f"{output} was published" if d.get("published") else f"{output} was left as it was"
             logger.error("failed (%s); %s", summary, where, extra=extra)
     elif event.kind == events.RUN_WAITING:
         logger.info("waiting for the other run in %s (pid %s) to finish", event.data["folder"], event.data["pid"],

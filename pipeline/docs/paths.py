@@ -1,0 +1,67 @@
+"""Where a docs build reads and writes: the source folder, the published site, and its build folder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class DocsPaths:
+    source: Path  # the docs folder (markdown, images, docs.toml, _theme/)
+    site: Path  # the published site (swapped in atomically)
+    build: Path  # the doit database and the cached per-page results
+
+    @classmethod
+    def default(cls, source: Path, site: Path | None = None, build: Path | None = None) -> DocsPaths:
+        source = source.resolve()
+        return cls(source, (site or source.parent / "site").resolve(),
+                   (build or Path.cwd() / "build" / "docs").resolve())
+
+    @property
+    def db(self) -> Path:
+        return self.build / "doit.sqlite3"
+
+    @property
+    def state(self) -> Path:
+        return self.build / "pages.state"  # per-page cache: stat, hash, front matter, headings, links
+
+    @property
+    def fragments(self) -> Path:
+        return self.build / "fragments"  # rendered markdown bodies, by content key
+
+    @property
+    def html(self) -> Path:
+        return self.build / "html"  # the finished pages, as the site holds them
+
+    @property
+    def assets(self) -> Path:
+        return self.build / "assets"  # the theme's files under their content-hashed names
+
+    @property
+    def assets_map(self) -> Path:
+        return self.build / "assets.json"
+
+    @property
+    def pages_map(self) -> Path:
+        return self.build / "pages.json"  # url -> output file and digest, static files: what the site holds
+
+    @property
+    def links(self) -> Path:
+        return self.build / "links.json"  # every checked link and anchor (docs:check reads it)
+
+    @property
+    def search(self) -> Path:
+        return self.build / "search"
+
+    @property
+    def search_map(self) -> Path:
+        return self.build / "search.json"
+
+    @property
+    def compressed(self) -> Path:
+        return self.build / "compressed"  # .br/.gz by content hash, so unchanged files are never recompressed
+
+    @property
+    def published(self) -> Path:
+        return self.build / "published.json"
