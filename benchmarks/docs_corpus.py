@@ -7,9 +7,12 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-WORDS = tuple(("pipeline wasm build asset hash stylesheet module runtime service worker cache manifest budget gate "
-         "trace metric span page section navigation search index theme template render link anchor deploy "
-         "server browser compile stage publish swap integrity policy header compress brotli gzip").split())
+WORDS = (
+    "pipeline", "wasm", "build", "asset", "hash", "stylesheet", "module", "runtime", "service", "worker", "cache",
+    "manifest", "budget", "gate", "trace", "metric", "span", "page", "section", "navigation", "search", "index",
+    "theme", "template", "render", "link", "anchor", "deploy", "server", "browser", "compile", "stage", "publish",
+    "swap", "integrity", "policy", "header", "compress", "brotli", "gzip",
+)
 CODE = {
     "go": ('package main\n\nimport "fmt"\n\nfunc main() {{\n\tfor i := 0; i < {n}; i++ {{\n'
            '\t\tfmt.Println("step", i)\n\t}}\n}}\n'),
