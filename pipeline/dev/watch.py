@@ -240,6 +240,10 @@ class DevSession:
         self._addons_digest: str | None = None
         self._warned_addons = False
 
+    def paths(self) -> Any:
+        """The folders :func:`watch` looks at: the app (watched), build and output (ignored)."""
+        return self.settings.paths()
+
     def _publish(self, channel: str, message: dict[str, Any]) -> None:
         if self.publisher is not None:
             self.publisher.publish(channel, message)
@@ -314,7 +318,7 @@ class DevSession:
             events.emit(events.Event(events.WATCH_STARTED, data={
                 "id": build_id, "trigger": trigger,
                 "affected": sorted(affected_tasks(self._tasks, changed)) if self._tasks else []}))
-            manifest_path = self.settings.paths().dist_dir / "asset-manifest.json"
+            manifest_path = self.paths().dist_dir / "asset-manifest.json"
             before = read_json_or_none(manifest_path)
             try:
                 code = DoitMain(ModuleTaskLoader(self.namespace())).run(["run", self.target])
@@ -382,7 +386,7 @@ def watch(session: DevSession, *, stop: threading.Event | None = None, debounce_
     import watchfiles
 
     stop = stop or threading.Event()
-    paths = session.settings.paths()
+    paths = session.paths()
     ignore = [paths.build_dir, paths.dist_dir, paths.cache_dir, paths.db_path, *own_output_files()]
     logger = log.get_logger("watch")
     state: dict[str, set[Path]] = {}

@@ -120,44 +120,66 @@ class _Collector:
         raise error_class(str(first), more=tuple(str(e) for e in rest))
 
 
-def _render_source(paths: DocsPaths, src: str, place: markdown.Place, render_key: str, old: Entry | None,
-                   errors: _Collector) -> tuple[Entry | None, bool]:
-    """The page's entry (from the cache when its bytes did not change) and whether it was rendered now."""
+PARALLEL_FROM = 48  # pages to render before it pays to start worker processes
+
+
+def _cached(paths: DocsPaths, src: str, render_key: str, old: Entry | None) -> tuple[Entry | None, Any]:
+    """(the cached entry when the page's bytes did not change, else None; the job that renders it)."""
     file = paths.source / src
     stat = _stat_key(file)
     if old is not None and old.stat == stat and old.render_key == render_key:
-        return old, False
+        return old, None
     data = file.read_bytes()
     digest = _sha(data)
     if old is not None and old.digest == digest and old.render_key == render_key:
-        return old._replace(stat=stat), False
+        return old._replace(stat=stat), None
+    return None, (src, str(file), data, stat, digest, render_key, str(paths.fragments))
+
+
+def render_job(job: tuple[Any, ...], place: markdown.Place) -> tuple[str, Any]:
+    """Front matter and markdown of one page (a pure function of its bytes, run in a worker process for full
+    builds); the rendered body goes to the fragment cache. ('ok', entry) or ('error', (config?, line))."""
+    _src, file, data, stat, digest, render_key, fragments = job
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        errors.errors.append(PipelineError(f"not UTF-8 text (byte {exc.start})", path=file))
-        return None, False
+        return "error", (False, str(PipelineError(f"not UTF-8 text (byte {exc.start})", path=file)))
     yaml_text, body, offset = frontmatter.split(text.lstrip("\ufeff"))
     try:
         meta = frontmatter.parse(yaml_text, file)
     except ConfigError as exc:
-        errors.errors.append(exc)
-        return None, False
+        return "error", (True, str(exc))
     rendered = markdown.render(body, place, offset)
     fragment = f"{_sha((digest + render_key).encode())[:32]}.html"
-    write_if_changed(paths.fragments / fragment, rendered.html.encode("utf-8"))
-    return Entry(stat, digest, render_key, meta, rendered.title, tuple(map(tuple, rendered.headings)),
-                 tuple(map(tuple, rendered.links)), tuple(rendered.ids), fragment), True
+    write_if_changed(Path(fragments) / fragment, rendered.html.encode("utf-8"))
+    return "ok", Entry(stat, digest, render_key, meta, rendered.title, tuple(map(tuple, rendered.headings)),
+                       tuple(map(tuple, rendered.links)), tuple(rendered.ids), fragment)
+
+
+def _render_all(jobs: list[tuple[Any, ...]], places: list[markdown.Place]) -> list[tuple[str, Any]]:
+    """Every job's result, in order: in worker processes (one per core) when there are many."""
+    import os
+
+    workers = min(os.cpu_count() or 1, 8)
+    if len(jobs) < PARALLEL_FROM or workers < 2:
+        return [render_job(job, place) for job, place in zip(jobs, places, strict=True)]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
+        return list(pool.map(render_job, jobs, places, chunksize=max(1, len(jobs) // (workers * 4))))
 
 
 def _copy_files(paths: DocsPaths, sources: Sources, state: State) -> dict[str, str]:
-    """Static files into ``build/docs/files`` when they changed; their digests."""
+    """The docs' own files into the site when they changed; their digests."""
     digests: dict[str, str] = {}
     kept: dict[str, tuple[tuple[int, int, int], str]] = {}
     for relative in sources.files:
         source = paths.source / relative
         stat = _stat_key(source)
         old = state.files.get(relative)
-        target = paths.build / "files" / relative
+        target = paths.out / relative
         if old is not None and old[0] == stat and target.exists():
             kept[relative] = old
         else:
@@ -166,7 +188,7 @@ def _copy_files(paths: DocsPaths, sources: Sources, state: State) -> dict[str, s
             kept[relative] = (stat, _sha(data))
         digests[relative] = kept[relative][1]
     for stale in set(state.files) - set(kept):
-        (paths.build / "files" / stale).unlink(missing_ok=True)
+        (paths.out / stale).unlink(missing_ok=True)
     state.files = kept
     return digests
 
@@ -212,21 +234,28 @@ def build(paths: DocsPaths, config: DocsConfig, *, drafts: bool = False) -> Page
     render_key = _sha(json.dumps([markdown.RENDERER_VERSION, repo_prefix, config.repository, config.branch]).encode())
     errors = _Collector()
     entries: dict[str, Entry] = {}
-    rendered: list[str] = []
+    jobs: list[tuple[Any, ...]] = []
     for src in sources.pages:
-        entry, fresh = _render_source(paths, src, markdown.Place(src, repo_prefix, blob), render_key,
-                                      state.entries.get(src), errors)
+        entry, job = _cached(paths, src, render_key, state.entries.get(src))
         if entry is not None:
             entries[src] = entry
-            if fresh:
-                rendered.append(src)
+        else:
+            jobs.append(job)
+    places = [markdown.Place(job[0], repo_prefix, blob) for job in jobs]
+    for job, (status, value) in zip(jobs, _render_all(jobs, places), strict=True):
+        if status == "ok":
+            entries[job[0]] = value
+        else:
+            errors.errors.append((ConfigError if value[0] else PipelineError)(value[1]))
+    entries = dict(sorted(entries.items()))
+    rendered = [job[0] for job in jobs]
     errors.raise_if_any()
 
     published = {src: e for src, e in entries.items() if drafts or not e.meta.draft}
     infos = {src: nav.PageInfo(src, urls.page_url(src), e.meta.title or e.title or _fallback_title(src),
                                e.meta.order, e.meta.section, e.meta.status, e.meta.description)
              for src, e in published.items()}
-    _check_duplicates(paths, infos)
+    _check_duplicates(paths, infos, sources)
     root = nav.tree(list(infos.values()))
     order = nav.reading_order(root)
     position = {info.src: i for i, info in enumerate(order)}
@@ -247,7 +276,7 @@ def build(paths: DocsPaths, config: DocsConfig, *, drafts: bool = False) -> Page
         folder = posixpath.dirname(src)
         if folder not in shared:
             plain = nav.view(root, nav.PageInfo(f"{folder}/\0" if folder else "\0", "", ""))
-            shared[folder] = plain, _sha(json.dumps(plain, sort_keys=True).encode())
+            shared[folder] = plain, _sha(repr(plain).encode())  # plain dicts and lists: repr is deterministic
         crumbs = nav.breadcrumbs(root, info)
         edit_url = config.edit_url(f"{repo_prefix}/{src}" if repo_prefix else src)
         neighbours = [(p.url, p.title) if p else None for p in (previous, following)]
@@ -338,11 +367,22 @@ def _markup(text: str) -> Any:
     return Markup(text)
 
 
-def _check_duplicates(paths: DocsPaths, infos: dict[str, nav.PageInfo]) -> None:
+RESERVED = ("pagefind/", NOT_FOUND, SITEMAP, "_headers")  # what the site itself writes
+
+
+def _check_duplicates(paths: DocsPaths, infos: dict[str, nav.PageInfo], sources: Sources) -> None:
     """Two sources with one URL (``a.md`` and ``a/index.md``; ``A.md`` and ``a.md`` on a case-insensitive
-    disk) would overwrite each other: report each pair."""
+    disk) would overwrite each other, as would a file named like a page's output or one the site writes:
+    report each."""
     seen: dict[str, str] = {}
     errors = _Collector()
+    outputs = {urls.output_file(info.url).lower(): src for src, info in infos.items()}
+    for relative in sources.files:
+        if relative.lower() in outputs or relative.startswith(RESERVED[0]) or relative in RESERVED[1:]:
+            clash = outputs.get(relative.lower())
+            errors.errors.append(PipelineError(
+                f"duplicate slug: {display_path(paths.source / clash)} becomes {relative}" if clash else
+                f"{relative} is a name the site writes itself; rename it", path=paths.source / relative))
     for src in sorted(infos):
         key = infos[src].url.lower()
         if key in seen:

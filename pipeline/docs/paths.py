@@ -31,12 +31,14 @@ class DocsPaths:
         return self.build / "fragments"  # rendered markdown bodies, by content key
 
     @property
-    def html(self) -> Path:
-        return self.build / "html"  # the finished pages, as the site holds them
+    def out(self) -> Path:
+        """The whole site, unpublished and uncompressed: pages, the theme's hashed files (``_assets/``), the
+        docs' own files and the search index (``pagefind/``). ``vango docs serve`` serves it as it is."""
+        return self.build / "out"
 
     @property
-    def assets(self) -> Path:
-        return self.build / "assets"  # the theme's files under their content-hashed names
+    def html(self) -> Path:
+        return self.out
 
     @property
     def assets_map(self) -> Path:
@@ -52,7 +54,7 @@ class DocsPaths:
 
     @property
     def search(self) -> Path:
-        return self.build / "search"
+        return self.out / "pagefind"
 
     @property
     def search_map(self) -> Path:

@@ -75,9 +75,9 @@ def publish(paths: DocsPaths, config: DocsConfig) -> list[str]:
     for special in pages_map["special"]:
         plan.append((special, paths.html / special, None))
     for relative, digest in pages_map["files"].items():
-        plan.append((relative, paths.build / "files" / relative, digest))
+        plan.append((relative, paths.out / relative, digest))
     for asset in assets.values():
-        plan.append((asset["path"], paths.build / "assets" / asset["path"], None))
+        plan.append((asset["path"], paths.out / asset["path"], None))
     if config.search.enabled and (paths.search / SHARDS_FILE).is_file():
         shards = json.loads((paths.search / SHARDS_FILE).read_text(encoding="utf-8"))
         plan.append((f"pagefind/{SHARDS_FILE}", paths.search / SHARDS_FILE, None))

@@ -45,7 +45,7 @@ def assets_action(source: str, site: str, build: str) -> Any:
     def body() -> str:
         paths = _paths(source, site, build)
         config = docs_config.load(paths.source)
-        assets = theme.build_assets(paths.source, config, paths.assets)
+        assets = theme.build_assets(paths.source, config, paths.out)
         theme.write_assets_map(paths.assets_map, assets)
         return f"theme: {len(assets)} assets"
 

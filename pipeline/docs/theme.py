@@ -52,11 +52,19 @@ def templates_digest(source: Path) -> str:
     return digest.hexdigest()
 
 
+_ENVIRONMENTS: dict[tuple[str, ...], Any] = {}
+
+
 def environment(source: Path) -> Any:
+    """One Jinja2 environment per set of template folders for the life of the process (``vango docs serve``
+    builds again and again): templates are compiled once, and again only when their file changes."""
     import jinja2
 
-    return jinja2.Environment(loader=jinja2.FileSystemLoader([str(d) for d in template_dirs(source)]),
-                              autoescape=True)
+    folders = tuple(str(d) for d in template_dirs(source))
+    if folders not in _ENVIRONMENTS:
+        _ENVIRONMENTS[folders] = jinja2.Environment(loader=jinja2.FileSystemLoader(list(folders)), autoescape=True,
+                                                    auto_reload=True)
+    return _ENVIRONMENTS[folders]
 
 
 @dataclass(frozen=True)

@@ -99,8 +99,10 @@ class FileStream:
 class DevFiles:
     """The static half of the app: maps a request to a response, touching only files inside the root."""
 
-    def __init__(self, root: Path | Callable[[], Path], *, entry: str = "index.html", base: str = "/") -> None:
+    def __init__(self, root: Path | Callable[[], Path], *, entry: str = "index.html", base: str = "/",
+                 not_found: str | None = None) -> None:
         self.root = root if callable(root) else (lambda: Path(root))
+        self.not_found = not_found  # a page served with 404 for unknown routes instead of the SPA entry
         try:
             self.entry = paths.request_segments("/" + entry).segments
             self.base = paths.request_segments(base).segments
@@ -149,7 +151,11 @@ class DevFiles:
                 return self._file(root, index, request)
         elif found is not None and found.is_file() and not target.trailing_slash:
             return self._file(root, found, request)
-        if navigation and (not relative or not PurePosixPath(relative[-1]).suffix):  # a route, not a file
+        if navigation and self.not_found is not None:  # a static site: its own 404 page
+            page = paths.contained_file(root, self.not_found)
+            if page is not None:
+                return Response(inject_client(page.read_bytes()), status_code=404, media_type=_HTML)
+        elif navigation and (not relative or not PurePosixPath(relative[-1]).suffix):  # a route, not a file
             entry = paths.contained_file(root, *self.entry)
             if entry is not None:
                 return self._file(root, entry, request)
@@ -266,12 +272,12 @@ def _report_clients(hub: Hub, channel: str) -> None:
 
 def create_app(root: Path | Callable[[], Path], hub: Hub, *, entry: str = "index.html", base: str = "/",
                allowed_hosts: Collection[str] | None = None, extensions: Any = None,
-               metrics: DevMetrics | None = None) -> Starlette:
+               metrics: DevMetrics | None = None, not_found: str | None = None) -> Starlette:
     """The dev server's ASGI app. ``root`` is the output folder (or a function returning it, called per request);
     ``entry`` the SPA shell relative to it; ``base`` the URL path the app is served under; ``allowed_hosts`` see
     :func:`pipeline.dev.server.negotiate.host_allowed` (default: IP literals and ``localhost`` names);
     ``extensions`` the addons' routes and middleware (a :class:`~pipeline.dev.server.extend.DevServerSetup`)."""
-    files = DevFiles(root, entry=entry, base=base)
+    files = DevFiles(root, entry=entry, base=base, not_found=not_found)
     metrics = metrics or DevMetrics(server=hub.server_id)
 
     @contextlib.asynccontextmanager

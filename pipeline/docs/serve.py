@@ -1,0 +1,101 @@
+"""``vango docs serve``: build, watch and serve the docs site through the dev server, with live reload on
+save and the error overlay when a build fails (bad front matter, a broken link).
+
+The builds run the same doit tasks as ``vango docs build`` up to the search index, in this process; the
+server serves the unpublished site folder (``build/docs/out``) as it is, so a rebuild costs the pages that
+changed and their search shard, not a publish of the whole site.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipeline.config.context import Settings
+from pipeline.dev.watch import RELOAD, BuildResult, DevSession, Publisher
+from pipeline.docs import config as docs_config
+from pipeline.docs.paths import DocsPaths
+from pipeline.observe import events, log
+
+
+@dataclass(frozen=True)
+class WatchPaths:
+    """What the watcher needs to know of the folders (the app's ``Paths`` has the same names)."""
+
+    app_dir: Path
+    build_dir: Path
+    dist_dir: Path
+    cache_dir: Path
+    db_path: Path
+
+
+class DocsSession(DevSession):
+    """A dev session whose builds are the docs tasks: same queue, events, DevTools feed and overlay."""
+
+    def __init__(self, paths: DocsPaths, publisher: Publisher | None = None, *, drafts: bool = False,
+                 settings: Settings | None = None):
+        search = docs_config.load(paths.source).search.enabled if paths.source.is_dir() else True
+        super().__init__(settings or Settings.from_environment(), publisher,
+                         target="docs:search" if search else "docs:check")
+        self.docs = paths
+        self.drafts = drafts
+
+    def paths(self) -> WatchPaths:
+        return WatchPaths(self.docs.source, self.docs.build, self.docs.site, self.docs.build / "cache", self.docs.db)
+
+    def namespace(self) -> dict[str, Any]:
+        from pipeline.docs.tasks import namespace
+
+        return namespace(self.docs, drafts=self.drafts)
+
+    def extra_paths(self) -> set[Path]:
+        return set()
+
+    def _check_addons(self) -> None:
+        pass  # the docs tasks load no addons
+
+    def _announce(self, result: BuildResult, changed: Iterable[Path], after: Mapping[str, Any] | None) -> None:
+        if not result.ok:
+            self._was_broken = True
+            self._publish(RELOAD, {"type": "error", **(result.error or {"task": "docs", "message": "build failed"})})
+            return
+        if self._was_broken:
+            self._was_broken = False
+            self._publish(RELOAD, {"type": "ok"})
+        if any(task.get("status") == "executed" for task in result.tasks):
+            self._publish(RELOAD, {"type": "reload"})
+
+
+def serve(paths: DocsPaths, *, host: str = "127.0.0.1", port: int = 8000, drafts: bool = False,
+          debounce_ms: int = 100) -> int:
+    from pipeline.dev.server import Hub, create_app
+    from pipeline.dev.server import serve as run_server
+    from pipeline.dev.watch import watch
+
+    hub = Hub()
+    app = create_app(lambda: paths.out, hub, entry="index.html", base="/", not_found="404.html")
+    session = DocsSession(paths, hub, drafts=drafts)
+    stop = threading.Event()
+    watcher = threading.Thread(target=watch, args=(session,), kwargs={"stop": stop, "debounce_ms": debounce_ms},
+                               name="vango-docs-watch", daemon=True)
+
+    def ready(url: str) -> None:
+        events.emit(events.Event(events.DEV_SERVING, data={"url": url.rstrip("/") + "/",
+                                                            "devtools": url.rstrip("/") + "/__vango/devtools/"}))
+        watcher.start()
+
+    try:
+        run_server(app, host=host, port=port, on_ready=ready)
+    except KeyboardInterrupt:
+        pass
+    except OSError as exc:
+        log.get_logger("docs").error("cannot listen on %s:%s: %s", host, port, exc.strerror or exc)
+        return 2
+    finally:
+        stop.set()
+        if watcher.is_alive():
+            watcher.join(timeout=10)
+    return 0
