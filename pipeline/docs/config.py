@@ -16,7 +16,7 @@ THEME_DIR = "_theme"  # per-template overrides, next to the pages
 @dataclass(frozen=True)
 class SearchConfig:
     enabled: bool = True
-    shard_pages: int = 32  # pages per search index shard: an edit re-indexes one shard, not the site
+    shard_pages: int = 64  # pages per search index shard: an edit re-indexes one shard, not the site
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import hashlib
 import json
 import pickle
 import posixpath
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -20,12 +21,12 @@ from typing import Any, NamedTuple
 from pipeline.assets.sri.csp import build_policy, serialize
 from pipeline.core.errors import ConfigError, PipelineError, display_path
 from pipeline.core.fs import write_atomic, write_if_changed
-from pipeline.docs import frontmatter, markdown, nav, theme, urls
+from pipeline.docs import frontmatter, markdown, nav, search, theme, urls
 from pipeline.docs.config import DocsConfig
 from pipeline.docs.paths import DocsPaths
 from pipeline.docs.sources import Sources, discover
 
-STATE_VERSION = 1
+STATE_VERSION = 2
 NOT_FOUND = "404.html"
 SITEMAP = "sitemap.xml"
 
@@ -44,6 +45,7 @@ class Entry(NamedTuple):
     fragment: str
     output_key: str = ""
     output_digest: str = ""
+    index_digest: str = ""  # of the part of the page the search index reads
 
 
 @dataclass
@@ -267,6 +269,10 @@ def build(paths: DocsPaths, config: DocsConfig, *, drafts: bool = False) -> Page
 
     templated: list[str] = []
     written: list[Path] = []
+    # File writes (a folder, a temporary file and a rename per page) wait on the disk, not on the CPU: threads
+    # do them while the next page is templated.
+    writer = ThreadPoolExecutor(max_workers=4)
+    writes: list[tuple[Path, Any]] = []
     shared: dict[str, tuple[list[dict[str, Any]], str]] = {}  # per source folder: its plain view, and its digest
     for src, info in infos.items():
         entry = entries[src]
@@ -297,16 +303,19 @@ def build(paths: DocsPaths, config: DocsConfig, *, drafts: bool = False) -> Page
                                                breadcrumbs=crumbs, toc=toc, previous=previous, next=following,
                                                canonical=canonical), paths)
         data = html.encode("utf-8")
-        if write_if_changed(target, data):
-            written.append(target)
-        entries[src] = entry._replace(output_key=key, output_digest=_sha(data))
+        writes.append((target, writer.submit(write_if_changed, target, data)))
+        entries[src] = entry._replace(output_key=key, output_digest=_sha(data),
+                                      index_digest=_sha(search.indexed_part(data)))
         templated.append(src)
 
+    writer.shutdown(wait=True)
+    written += [target for target, done in writes if done.result()]  # .result() raises a write's error here
     written += _special_pages(paths, config, state, frame, env, root, infos)
     _remove_stale(paths, state, infos)
     files = _copy_files(paths, sources, state)
     state.entries = entries
-    with_digest = {infos[src].url: [urls.output_file(infos[src].url), entries[src].output_digest] for src in infos}
+    with_digest = {infos[src].url: [urls.output_file(infos[src].url), entries[src].output_digest,
+                                    entries[src].index_digest] for src in infos}
     pages_map = {"pages": dict(sorted(with_digest.items())), "files": dict(sorted(files.items())),
                  "special": sorted(state.special)}
     write_if_changed(paths.pages_map, json.dumps(pages_map, indent=0, sort_keys=True).encode("utf-8"))

@@ -24,13 +24,23 @@ from pipeline.docs.theme import ASSETS_URL
 MIN_COMPRESS = 256  # bytes: below this a sibling saves nothing worth a request's headers
 
 
-def _place(source: Path, staging: Path, relative: str) -> None:
-    target = staging / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.link(source, target)
-    except OSError:  # another file system: copy
-        shutil.copy2(source, target)
+class _Stager:
+    """Hard links into the staging folder (strings and a set of made folders: a site has thousands of files)."""
+
+    def __init__(self, staging: Path) -> None:
+        self.root = str(staging)
+        self.made: set[str] = set()
+
+    def place(self, source: Path, relative: str) -> None:
+        target = os.path.join(self.root, relative)
+        parent = os.path.dirname(target)
+        if parent not in self.made:
+            os.makedirs(parent, exist_ok=True)
+            self.made.add(parent)
+        try:
+            os.link(source, target)
+        except OSError:  # another file system: copy
+            shutil.copy2(source, target)
 
 
 def _compressed(paths: DocsPaths, source: Path, digest: str | None, quality: int) -> list[tuple[str, Path]]:
@@ -70,7 +80,7 @@ def publish(paths: DocsPaths, config: DocsConfig) -> list[str]:
     pages_map = json.loads(paths.pages_map.read_text(encoding="utf-8"))
     assets = json.loads(paths.assets_map.read_text(encoding="utf-8"))
     plan: list[tuple[str, Path, str | None]] = []  # site path, source file, known sha256 (or None)
-    for relative, digest in pages_map["pages"].values():
+    for relative, digest, _ in pages_map["pages"].values():
         plan.append((relative, paths.html / relative, digest))
     for special in pages_map["special"]:
         plan.append((special, paths.html / special, None))
@@ -96,8 +106,9 @@ def publish(paths: DocsPaths, config: DocsConfig) -> list[str]:
     published: list[str] = []
     try:
         staging.mkdir()
+        stager = _Stager(staging)
         for relative, source, _ in plan:
-            _place(source, staging, relative)
+            stager.place(source, relative)
             published.append(relative)
         wanted = [(relative, source, digest) for relative, source, digest in plan
                   if is_compressible(relative) and source.stat().st_size >= MIN_COMPRESS]
@@ -107,7 +118,7 @@ def publish(paths: DocsPaths, config: DocsConfig) -> list[str]:
                                                         if item[0].endswith(".html") else 11), wanted)
             for (relative, _, _), siblings in zip(wanted, results, strict=True):
                 for suffix, cached in siblings:
-                    _place(cached, staging, relative + suffix)
+                    stager.place(cached, relative + suffix)
                     published.append(relative + suffix)
         known = dirswap.published_state(paths.build, site) if site.exists() else None
         dirswap.swap_into_place(staging, site)

@@ -81,7 +81,8 @@ def runtime_file(relative: str) -> bool:
 
 
 def _key(pages: dict[str, list[str]], members: list[str], version: str) -> str:
-    return hashlib.sha256(json.dumps([version, [(u, pages[u][1]) for u in members]]).encode()).hexdigest()
+    # The digest of what Pagefind reads of each page: a theme change that leaves the text alone re-indexes nothing.
+    return hashlib.sha256(json.dumps([version, [(u, pages[u][-1]) for u in members]]).encode()).hexdigest()
 
 
 def _index_shard(paths: DocsPaths, executable: Path, name: str, files: list[str]) -> None:

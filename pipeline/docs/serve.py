@@ -49,7 +49,7 @@ class DocsSession(DevSession):
     def namespace(self) -> dict[str, Any]:
         from pipeline.docs.tasks import namespace
 
-        return namespace(self.docs, drafts=self.drafts)
+        return namespace(self.docs, drafts=self.drafts, settings=self.build_settings())
 
     def extra_paths(self) -> set[Path]:
         return set()

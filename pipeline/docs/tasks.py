@@ -20,18 +20,20 @@ from pipeline.observe import log
 BASENAME = "docs"
 
 
-def _run(body: Callable[[], str], task_name: str) -> Any:
-    """Run a step; bad input becomes a task failure with its exit code and one line per problem."""
+def _run(body: Callable[[], tuple[str, dict[str, Any]]], task_name: str) -> Any:
+    """Run a step; bad input becomes a task failure with its exit code and one line per problem. The step's
+    summary is logged with its figures as fields (event ``docs.step``)."""
     started = time.perf_counter()
     token = log.current_task.set(task_name)
     try:
-        summary = body()
+        summary, fields = body()
     except PipelineError as exc:
         return PipelineFailed("\n".join(exc.lines()), exc.exit_code)
     finally:
         log.current_task.reset(token)
-    log.get_logger("docs").info("%s (%.2f s)", summary, time.perf_counter() - started,
-                                extra={"task": task_name})
+    duration = time.perf_counter() - started
+    log.get_logger("docs").info("%s (%.2f s)", summary, duration, extra={
+        "event": "docs.step", "fields": {"step": task_name, "duration_s": round(duration, 4), **fields}})
     return None
 
 
@@ -47,7 +49,7 @@ def assets_action(source: str, site: str, build: str) -> Any:
         config = docs_config.load(paths.source)
         assets = theme.build_assets(paths.source, config, paths.out)
         theme.write_assets_map(paths.assets_map, assets)
-        return f"theme: {len(assets)} assets"
+        return f"theme: {len(assets)} assets", {"assets": sorted(a.path for a in assets.values())}
 
     return _run(body, "docs:assets")
 
@@ -58,7 +60,8 @@ def pages_action(source: str, site: str, build: str, drafts: bool) -> Any:
     def body() -> str:
         paths = _paths(source, site, build)
         result = pages.build(paths, docs_config.load(paths.source), drafts=drafts)
-        return (f"{result.pages} pages: {len(result.rendered)} rendered, {len(result.templated)} written")
+        return (f"{result.pages} pages: {len(result.rendered)} rendered, {len(result.templated)} written",
+                {"pages": result.pages, "rendered": result.rendered, "templated": result.templated})
 
     return _run(body, "docs:pages")
 
@@ -68,7 +71,8 @@ def check_action(source: str, site: str, build: str) -> Any:
 
     def body() -> str:
         paths = _paths(source, site, build)
-        return f"links: {check.run(paths, docs_config.load(paths.source))} checked, none broken"
+        checked = check.run(paths, docs_config.load(paths.source))
+        return f"links: {checked} checked, none broken", {"links": checked}
 
     return _run(body, "docs:check")
 
@@ -79,7 +83,7 @@ def search_action(source: str, site: str, build: str) -> Any:
     def body() -> str:
         paths = _paths(source, site, build)
         shards, indexed = search.index(paths, docs_config.load(paths.source).search.shard_pages)
-        return f"search: {len(indexed)} of {len(shards)} shards indexed"
+        return f"search: {len(indexed)} of {len(shards)} shards indexed", {"shards": shards, "indexed": indexed}
 
     return _run(body, "docs:search")
 
@@ -90,7 +94,7 @@ def publish_action(source: str, site: str, build: str) -> Any:
     def body() -> str:
         paths = _paths(source, site, build)
         files = publish.publish(paths, docs_config.load(paths.source))
-        return f"published {len(files)} files to {paths.site}"
+        return f"published {len(files)} files to {paths.site}", {"files": len(files), "site": str(paths.site)}
 
     return _run(body, "docs:publish")
 
@@ -136,7 +140,7 @@ def tasks(paths: DocsPaths, *, drafts: bool = False) -> list[dict[str, Any]]:
     return found
 
 
-def namespace(paths: DocsPaths, *, drafts: bool = False) -> dict[str, Any]:
+def namespace(paths: DocsPaths, *, drafts: bool = False, settings: Any = None) -> dict[str, Any]:
     """A dodo namespace for doit: ``task_docs`` and the config (own database in the docs build folder)."""
     from pipeline.core.errors import PipelineError as Error
     from pipeline.engine.loader import stop
@@ -156,6 +160,6 @@ def namespace(paths: DocsPaths, *, drafts: bool = False) -> dict[str, Any]:
     return {"DOIT_CONFIG": {"backend": "sqlite3", "dep_file": str(paths.db), "default_tasks": [BASENAME],
                             "reporter": type("DocsReporter", (VangoReporter,), {
                                 "lock_dir": paths.build, "publish_task": f"{BASENAME}:publish",
-                                "output_label": "the site"}),
+                                "output_label": "the site", "settings": settings}),
                             "minversion": "0.36.0"},
             "task_docs": task_docs}

@@ -23,10 +23,16 @@ def output_file(url: str) -> str:
 
 
 def relative(from_url: str, to_path: str) -> str:
-    """A relative reference from the page at ``from_url`` to the site path ``to_path`` (a URL or a file)."""
-    base = from_url.rstrip("/") or "."
-    target = to_path.rstrip("/") or "."
-    rel = posixpath.relpath(target, base)
+    """A relative reference from the page at ``from_url`` to the site path ``to_path`` (a URL or a file).
+
+    Both are site-relative POSIX paths, so this is plain string work (``posixpath.relpath`` would consult the
+    working directory, thousands of times per build)."""
+    base = [p for p in from_url.split("/") if p]
+    target = [p for p in to_path.split("/") if p]
+    common = 0
+    while common < len(base) and common < len(target) and base[common] == target[common]:
+        common += 1
+    rel = "/".join([".."] * (len(base) - common) + target[common:]) or "."
     if to_path.endswith("/") or to_path == "":
         return "./" if rel == "." else f"{rel}/"
     return rel

@@ -46,6 +46,7 @@ class VangoReporter:
     session: Any = None  # set by the loader: the run's session (its context, the spans of loading its tasks)
     publish_task = "release"  # the task whose success means the output folder was replaced
     output_label = "dist/"  # how the summary names that folder
+    settings: Settings | None = None  # the run's settings when there is no app context (vango docs)
 
     def __init__(self, outstream: Any, options: dict[str, Any]):
         self.outstream = outstream
@@ -61,7 +62,7 @@ class VangoReporter:
         self._detach: list[Any] = []
         log.setup()  # also subscribes the event log (pipeline.observe.eventlog)
         self.ctx = self.session.ctx if self.session is not None else None
-        settings = self.ctx.settings if self.ctx is not None else Settings.from_environment()
+        settings = self.ctx.settings if self.ctx is not None else self.settings or Settings.from_environment()
         self.trace = settings.trace()
 
     @staticmethod
