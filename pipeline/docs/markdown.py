@@ -23,7 +23,7 @@ from mdit_py_plugins.tasklists import tasklists_plugin
 
 from pipeline.docs import highlight, urls
 
-RENDERER_VERSION = "1"  # part of every cached page's key: bump when the HTML this module makes changes
+RENDERER_VERSION = "2"  # part of every cached page's key: bump when the HTML this module makes changes
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:|^//")
 _HTML_ID = re.compile(r"""\bid\s*=\s*["']([^"']+)["']""")
 
@@ -158,5 +158,7 @@ def render(body: str, place: Place, first_line: int = 0) -> Rendered:
         elif token.type == "html_block":
             result.ids.extend(_HTML_ID.findall(token.content))
     result.ids.extend(h.id for h in result.headings)
-    result.html = md.renderer.render(tokens, md.options, env)
+    # The permalink is chrome, not text: neither the search index nor a screen reader's heading should read "#".
+    result.html = md.renderer.render(tokens, md.options, env).replace(
+        '<a class="header-anchor" href=', '<a class="header-anchor" data-pagefind-ignore aria-label="Permalink" href=')
     return result

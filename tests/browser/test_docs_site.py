@@ -4,7 +4,7 @@ stays as it was, and ``vango docs serve`` reloading on save and showing errors i
 
 from __future__ import annotations
 
-import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -18,8 +18,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 @pytest.fixture(scope="module")
 def docs_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("docs-site")
-    shutil.copytree(REPO / "docs", root / "docs")
-    run = run_pipeline(["pipeline.cli", "docs", "build", "docs"], cwd=root)
+    run = run_pipeline(["pipeline.cli", "docs", "build", str(REPO / "docs"), "--site", str(root / "site"),
+                        "--build-dir", str(root / "build")], cwd=root)
     assert run.returncode == 0, run.stderr[-3000:]
     return root
 
@@ -38,7 +38,7 @@ def test_navigation_breadcrumbs_and_previous_next_links(page, serve, docs_site: 
     page.click("#sidebar >> text=Your first Vango app")
     assert page.url == base + "tutorials/first-app/"
     assert page.inner_text("article h1").startswith("Your first Vango app")
-    assert page.get_attribute("#sidebar a[aria-current=page]", "href") == "./"
+    assert page.evaluate("document.querySelector('#sidebar a[aria-current=page]').href") == page.url
     assert page.inner_text(".breadcrumbs").split("\n")[:2] == ["Home", "Tutorials"]
     page.click(".pager a.next")
     assert page.url.startswith(base + "tutorials/") and page.url != base + "tutorials/first-app/"
@@ -67,9 +67,12 @@ def test_search_finds_a_term_offline_and_opens_the_page(page, serve, docs_site: 
     assert all(url.startswith(base) for url in requests)  # nothing leaves the site
     page.click('#search-results a[href="/observability/"]')
     assert page.url == base + "observability/"
-    page.fill("#search-input", "zzqxjv")
-    wait_for(page, "() => document.querySelector('#search-results').textContent.includes('No results')")
+    page.fill("#search-input", "Pushgateway")
+    page.wait_for_selector("#search-results li a")
+    titles = [a.inner_text() for a in page.query_selector_all("#search-results li a")]
+    assert "Observability: logs, metrics and traces" in titles and not [t for t in titles if t.endswith("#")]  # no permalink sign
     page.keyboard.press("Escape")
+    assert page.is_hidden("#search-results") and page.input_value("#search-input") == ""
     page.keyboard.press("/")
     assert page.evaluate("document.activeElement.id") == "search-input"
     assert page.evaluate("window.__cspViolations") == [] and page.console_errors == []
@@ -114,20 +117,24 @@ def test_a_small_screen_gets_a_navigation_drawer(browser, serve, docs_site: Path
         context.close()
 
 
-def test_a_broken_link_fails_the_build_and_the_served_site_stays(page, serve, docs_site: Path, tmp_path: Path):
+def test_a_broken_link_fails_the_build_and_the_served_site_stays(page, serve, tmp_path: Path):
     root = tmp_path / "project"
-    shutil.copytree(docs_site / "docs", root / "docs")
+    (root / "docs").mkdir(parents=True)
+    (root / "docs" / "index.md").write_text("# Home\n\nRead [the PWA page](pwa.md).\n")
+    pwa = root / "docs" / "pwa.md"
+    pwa.write_text("# PWA\n\nOffline first.\n")
     assert run_pipeline(["pipeline.cli", "docs", "build", "docs"], cwd=root).returncode == 0
     base = serve(root / "site")
     before = snapshot(root / "site")
-    pwa = root / "docs" / "pwa.md"
     pwa.write_text(pwa.read_text() + "\nSee [the new page](brand-new.md) too.\n")
     run = run_pipeline(["pipeline.cli", "docs", "build", "docs"], cwd=root)
     assert run.returncode == 1
-    assert "docs/pwa.md:" in run.stderr and "broken link 'brand-new.md': no page brand-new.md" in run.stderr
+    assert "docs/pwa.md:5: broken link 'brand-new.md': no page brand-new.md" in run.stderr
     assert snapshot(root / "site") == before
     open_page(page, base + "pwa/")
-    assert "brand-new" not in page.content()
+    assert "Offline first." in page.inner_text("article") and "brand-new" not in page.content()
+    page.click(".brand")
+    assert page.url == base
 
 
 class DocsServer(LoggedProcess):
@@ -144,19 +151,23 @@ def test_docs_serve_reloads_on_save_and_shows_errors_in_the_overlay(page, tmp_pa
     intro = root / "docs" / "guide" / "intro.md"
     intro.write_text("---\ntitle: Intro\n---\n# Intro\n\nThe first version.\n")
     server = DocsServer(root)
+    messages: list[str] = []
+    page.on("console", lambda message: messages.append(message.text))
     try:
         open_page(page, server.url + "guide/intro/")
         assert "The first version." in page.inner_text("article")
+        deadline = time.monotonic() + 20
+        while not any("live reload connected" in m for m in messages) and time.monotonic() < deadline:
+            page.wait_for_timeout(50)  # a reload sent before the page's socket is open would be missed
         with page.expect_navigation(timeout=60_000):
             intro.write_text("---\ntitle: Intro\n---\n# Intro\n\nThe second version.\n")
         assert "The second version." in page.inner_text("article")
         intro.write_text("---\ntitle: Intro\nordre: 2\n---\n# Intro\n")
         message = wait_for(page, OVERLAY_TEXT, timeout=60)
         assert "docs:pages" in message and "ordre: unknown key" in message
-        with page.expect_navigation(timeout=60_000):
-            intro.write_text("---\ntitle: Intro\n---\n# Intro\n\nFixed, with [a gap](#nowhere).\n")
-        message = wait_for(page, OVERLAY_TEXT, timeout=60)
-        assert "broken link '#nowhere'" in message
+        intro.write_text("---\ntitle: Intro\n---\n# Intro\n\nFixed, with [a gap](#nowhere).\n")
+        message = wait_for(page, f"() => ({OVERLAY_TEXT})().includes('broken link') && ({OVERLAY_TEXT})()", timeout=60)
+        assert "docs:check" in message and "docs/guide/intro.md:6: broken link '#nowhere'" in message
         with page.expect_navigation(timeout=60_000):
             intro.write_text("---\ntitle: Intro\n---\n# Intro\n\nAll fixed.\n")
         assert "All fixed." in page.inner_text("article") and page.evaluate(OVERLAY_TEXT) == ""
