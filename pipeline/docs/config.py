@@ -78,7 +78,9 @@ def load(docs_dir: Path) -> DocsConfig:
         return ConfigError(f"{key}: {message}", path=path, location=_line_of(text, key.rsplit(".", 1)[-1]))
 
     values: dict[str, Any] = {}
-    search = dict(raw.pop("search", {}) or {})
+    search = raw.pop("search", {})
+    if not isinstance(search, dict):
+        raise fail("search", f"must be a table ([search]), not {type(search).__name__}")
     for key, value in raw.items():
         expected = _TYPES.get(key)
         if expected is None:

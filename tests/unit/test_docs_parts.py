@@ -47,7 +47,7 @@ def test_docs_toml_is_optional_and_checked_key_by_key(tmp_path: Path):
                         ('repository = "github.com/x"\n', "repository: must be an absolute"),
                         ('brotli_quality = 12\n', "between 0 and 11"),
                         ('[search]\nshard_pages = 0\n', "search.shard_pages"),
-                        ('title = \n', "not valid TOML")]:
+                        ('title = \n', "not valid TOML"), ('search = 3\n', ":1: search: must be a table")]:
         (tmp_path / "docs.toml").write_text(text)
         with pytest.raises(ConfigError, match=None) as caught:
             config.load(tmp_path)
