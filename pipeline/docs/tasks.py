@@ -99,6 +99,21 @@ def publish_action(source: str, site: str, build: str) -> Any:
     return _run(body, "docs:publish")
 
 
+def _repository_files_unchanged(source: str, site: str, build: str) -> bool:
+    """doit ``uptodate`` of ``docs:check``: the repository files the pages link to are all still there (they
+    are not file dependencies: a deleted one would stop doit before the check could name the page)."""
+    import json
+
+    paths = _paths(source, site, build)
+    try:
+        data = json.loads(paths.links.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    root = (paths.source / docs_config.load(paths.source).repository_root).resolve()
+    return all((root / link[3]).exists() for page in data["pages"].values() for link in page["links"]
+               if link[2] == "repo")
+
+
 def _site_intact(source: str, site: str, build: str) -> bool:
     from pipeline.docs.publish import site_intact
 
@@ -126,7 +141,7 @@ def tasks(paths: DocsPaths, *, drafts: bool = False) -> list[dict[str, Any]]:
          "targets": [str(paths.pages_map), str(paths.links)],
          "uptodate": [config_changed({"drafts": drafts, "pages": len(sources.pages), "files": len(sources.files)})]},
         {"name": "check", "doc": "every internal link and #anchor resolves", "actions": [(check_action, args)],
-         "file_dep": [str(paths.links), *settings]},
+         "file_dep": [str(paths.links), *settings], "uptodate": [(_repository_files_unchanged, args)]},
     ]
     publish_deps = [str(paths.pages_map), str(paths.assets_map), *settings]
     if config.search.enabled:
