@@ -267,13 +267,8 @@ def build(paths: DocsPaths, config: DocsConfig, *, drafts: bool = False) -> Page
     nav_template = _template(env, "nav.html", paths)
     nav_cache: dict[str, str] = {}
 
-    templated: list[str] = []
-    written: list[Path] = []
-    # File writes (a folder, a temporary file and a rename per page) wait on the disk, not on the CPU: threads
-    # do them while the next page is templated.
-    writer = ThreadPoolExecutor(max_workers=4)
-    writes: list[tuple[Path, Any]] = []
     shared: dict[str, tuple[list[dict[str, Any]], str]] = {}  # per source folder: its plain view, and its digest
+    jobs: list[tuple[Any, ...]] = []
     for src, info in infos.items():
         entry = entries[src]
         i = position[src]
@@ -288,28 +283,16 @@ def build(paths: DocsPaths, config: DocsConfig, *, drafts: bool = False) -> Page
         neighbours = [(p.url, p.title) if p else None for p in (previous, following)]
         key = _sha("\0".join([entry.digest, entry.render_key, repr(info), shared[folder][1], repr(crumbs),
                                repr(neighbours), edit_url, frame.digest]).encode())
-        target = paths.html / urls.output_file(info.url)
-        if key == entry.output_key and target.exists():
-            continue
-        view = nav.view(root, info)
-        body = (paths.fragments / entry.fragment).read_text(encoding="utf-8")
-        toc = [markdown.Heading._make(h) for h in entry.headings if h[0] in (2, 3)]
-        page = {"title": info.title, "description": info.description, "url": info.url, "status": info.status,
-                "content": _markup(body), "has_h1": any(h[0] == 1 for h in entry.headings), "edit_url": edit_url,
-                "src": src}
-        canonical = f"{config.site_url.rstrip('/')}/{info.url}" if config.site_url else ""
-        nav_html = _nav_html(nav_template, nav_cache, frame, info, shared[folder], paths)
-        html = _render(page_template, _context(frame, info.url, page=page, nav=view, nav_html=nav_html,
-                                               breadcrumbs=crumbs, toc=toc, previous=previous, next=following,
-                                               canonical=canonical), paths)
-        data = html.encode("utf-8")
-        writes.append((target, writer.submit(write_if_changed, target, data)))
-        entries[src] = entry._replace(output_key=key, output_digest=_sha(data),
-                                      index_digest=_sha(search.indexed_part(data)))
-        templated.append(src)
+        if key != entry.output_key or not (paths.html / urls.output_file(info.url)).exists():
+            jobs.append((src, info, key, previous, following, crumbs, edit_url, folder))
+    templating = _Templating(paths, config, frame, page_template, nav_template, root, entries, shared, nav_cache)
+    written: list[Path] = []
+    for src, key, digest, index_digest, wrote in _template_all(templating, jobs):
+        entries[src] = entries[src]._replace(output_key=key, output_digest=digest, index_digest=index_digest)
+        if wrote:
+            written.append(paths.html / urls.output_file(infos[src].url))
+    templated = [job[0] for job in jobs]
 
-    writer.shutdown(wait=True)
-    written += [target for target, done in writes if done.result()]  # .result() raises a write's error here
     written += _special_pages(paths, config, state, frame, env, root, infos)
     _remove_stale(paths, state, infos)
     files = _copy_files(paths, sources, state)
@@ -342,6 +325,84 @@ def _nav_html(template: Any, cache: dict[str, str], frame: _Frame, info: nav.Pag
         html = cache[key] = _render(template, _context(frame, virtual, nav=plain[0]), paths)
     own = f'<a href="{urls.relative(virtual, info.url)}">'
     return Markup(html.replace(own, own[:-1] + ' aria-current="page">', 1))
+
+
+@dataclass
+class _Templating:
+    """Everything a page's template needs besides the page itself (shared with worker processes by fork)."""
+
+    paths: DocsPaths
+    config: DocsConfig
+    frame: _Frame
+    page_template: Any
+    nav_template: Any
+    root: nav.Folder
+    entries: dict[str, Entry]
+    shared: dict[str, tuple[list[dict[str, Any]], str]]
+    nav_cache: dict[str, str]
+
+    def html(self, job: tuple[Any, ...]) -> bytes:
+        src, info, _key, previous, following, crumbs, edit_url, folder = job
+        entry = self.entries[src]
+        body = (self.paths.fragments / entry.fragment).read_text(encoding="utf-8")
+        toc = [markdown.Heading._make(h) for h in entry.headings if h[0] in (2, 3)]
+        page = {"title": info.title, "description": info.description, "url": info.url, "status": info.status,
+                "content": _markup(body), "has_h1": any(h[0] == 1 for h in entry.headings), "edit_url": edit_url,
+                "src": src}
+        canonical = f"{self.config.site_url.rstrip('/')}/{info.url}" if self.config.site_url else ""
+        nav_html = _nav_html(self.nav_template, self.nav_cache, self.frame, info, self.shared[folder], self.paths)
+        context = _context(self.frame, info.url, page=page, nav=nav.view(self.root, info), nav_html=nav_html,
+                           breadcrumbs=crumbs, toc=toc, previous=previous, next=following, canonical=canonical)
+        return _render(self.page_template, context, self.paths).encode("utf-8")
+
+    def result(self, job: tuple[Any, ...], data: bytes, wrote: bool) -> tuple[str, str, str, str, bool]:
+        return job[0], job[2], _sha(data), _sha(search.indexed_part(data)), wrote
+
+
+_ACTIVE: _Templating | None = None  # what forked template workers inherit
+
+
+def _template_chunk(jobs: list[tuple[Any, ...]]) -> list[tuple[str, str, str, str, bool]]:
+    templating = _ACTIVE
+    assert templating is not None
+    results = []
+    for job in jobs:
+        try:
+            data = templating.html(job)
+        except PipelineError as exc:  # crosses the process boundary as its one line (args only survive pickling)
+            raise type(exc)(str(exc)) from None
+        wrote = write_if_changed(templating.paths.html / urls.output_file(job[1].url), data)
+        results.append(templating.result(job, data, wrote))
+    return results
+
+
+def _template_all(templating: _Templating, jobs: list[tuple[Any, ...]]) -> list[tuple[str, str, str, str, bool]]:
+    """Template and write the pages of ``jobs``: in forked worker processes (one per core) for many pages,
+    else here, with the file writes in threads (a folder, a temporary file and a rename per page wait on the
+    disk, not on the CPU)."""
+    import multiprocessing
+    import os
+
+    global _ACTIVE
+    workers = min(os.cpu_count() or 1, 8)
+    if len(jobs) >= PARALLEL_FROM and workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+        from concurrent.futures import ProcessPoolExecutor
+
+        size = max(1, len(jobs) // (workers * 4))
+        chunks = [jobs[i:i + size] for i in range(0, len(jobs), size)]
+        _ACTIVE = templating
+        try:
+            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+                return [result for chunk in pool.map(_template_chunk, chunks) for result in chunk]
+        finally:
+            _ACTIVE = None
+    with ThreadPoolExecutor(max_workers=4) as writer:
+        pending = []
+        for job in jobs:
+            data = templating.html(job)
+            target = templating.paths.html / urls.output_file(job[1].url)
+            pending.append((job, data, writer.submit(write_if_changed, target, data)))
+        return [templating.result(job, data, done.result()) for job, data, done in pending]
 
 
 def _template(env: Any, name: str, paths: DocsPaths) -> Any:
