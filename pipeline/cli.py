@@ -181,7 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return _clean(settings)
 
 
-BUILD_ENTRIES = ("out", "maps", "wasm", "reports", "cache", "dev", "published.json", "doit.sqlite3",
+BUILD_ENTRIES = ("out", "maps", "wasm", "reports", "cache", "dev", "docs", "published.json", "doit.sqlite3",
                  "doit.sqlite3-journal", "doit.sqlite3-wal", "doit.sqlite3-shm")
 
 
@@ -194,9 +194,10 @@ def _clean(settings: Settings) -> int:
 
     build = settings.paths().build_dir
     logger = log.get_logger("clean")
-    if build.is_dir():
+    locked = [folder for folder in (build, build / "docs") if folder.is_dir()]  # the app's and vango docs' runs
+    for folder in locked:
         try:  # never pull the folder from under a running build
-            runlock.acquire(build, timeout=60, on_wait=lambda pid: logger.info("waiting for the run (pid %s)", pid))
+            runlock.acquire(folder, timeout=60, on_wait=lambda pid: logger.info("waiting for the run (pid %s)", pid))
         except PipelineError as exc:
             logger.error("%s", exc)
             return exc.exit_code
@@ -210,7 +211,8 @@ def _clean(settings: Settings) -> int:
         else:
             continue
         removed.append(name)
-    runlock.release(build)
+    for folder in locked:
+        runlock.release(folder)
     removed = [name for name in removed if name != runlock.LOCK_NAME]
     if removed:
         logger.info("removed %s from %s", ", ".join(removed), build, extra={"event": "clean.done",
