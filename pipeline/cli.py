@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pipeline import __version__
 from pipeline.config.context import DEV, Context, Settings
-from pipeline.observe import events, log
+from pipeline.observe import log
 
 
 class _Parser(argparse.ArgumentParser):
@@ -90,13 +90,11 @@ def _doit(argv: list[str], settings: Settings) -> int:
 
 
 def _dev(args: argparse.Namespace, settings: Settings) -> int:
-    """The edit-refresh loop: builds run in a worker thread, the server in the main thread (uvicorn wants
-    the signals); a failing build keeps serving the last good output."""
-    import threading
-
-    from pipeline.dev.server import Hub, create_app, serve
+    """The edit-refresh loop on the app (see :mod:`pipeline.dev.loop`)."""
+    from pipeline.dev.loop import serve_while_watching
+    from pipeline.dev.server import Hub, create_app
     from pipeline.dev.server.extend import addon_setup
-    from pipeline.dev.watch import DevSession, watch
+    from pipeline.dev.watch import DevSession
 
     paths = settings.paths()
     ctx = _context(settings)
@@ -104,28 +102,8 @@ def _dev(args: argparse.Namespace, settings: Settings) -> int:
     hub = Hub()
     app = create_app(lambda: paths.dist_dir, hub, entry=entry, base=base, allowed_hosts=args.allowed_host or None,
                      extensions=addon_setup(ctx))
-    stop = threading.Event()
-    logger = log.get_logger("dev")
-    watcher = threading.Thread(target=watch, args=(DevSession(settings, hub),),
-                               kwargs={"stop": stop, "debounce_ms": args.debounce}, name="vango-watch", daemon=True)
-
-    def ready(url: str) -> None:
-        events.emit(events.Event(events.DEV_SERVING, data={"url": url.rstrip("/") + base,
-                                                            "devtools": url.rstrip("/") + "/__vango/devtools/"}))
-        watcher.start()
-
-    try:
-        serve(app, host=args.host, port=args.port, on_ready=ready)
-    except KeyboardInterrupt:
-        pass
-    except OSError as exc:
-        logger.error("cannot listen on %s:%s: %s", args.host, args.port, exc.strerror or exc)
-        return 2
-    finally:
-        stop.set()
-        if watcher.is_alive():
-            watcher.join(timeout=10)
-    return 0
+    return serve_while_watching(app, DevSession(settings, hub), host=args.host, port=args.port, base=base,
+                                debounce_ms=args.debounce)
 
 
 def _context(settings: Settings) -> Context | None:

@@ -8,7 +8,6 @@ changed and their search shard, not a publish of the whole site.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,6 @@ from pipeline.config.context import Settings
 from pipeline.dev.watch import RELOAD, BuildResult, DevSession, Publisher
 from pipeline.docs import config as docs_config
 from pipeline.docs.paths import DocsPaths
-from pipeline.observe import events, log
 
 
 @dataclass(frozen=True)
@@ -71,31 +69,10 @@ class DocsSession(DevSession):
 
 def serve(paths: DocsPaths, *, host: str = "127.0.0.1", port: int = 8000, drafts: bool = False,
           debounce_ms: int = 100) -> int:
+    from pipeline.dev.loop import serve_while_watching
     from pipeline.dev.server import Hub, create_app
-    from pipeline.dev.server import serve as run_server
-    from pipeline.dev.watch import watch
 
     hub = Hub()
     app = create_app(lambda: paths.out, hub, entry="index.html", base="/", not_found="404.html")
-    session = DocsSession(paths, hub, drafts=drafts)
-    stop = threading.Event()
-    watcher = threading.Thread(target=watch, args=(session,), kwargs={"stop": stop, "debounce_ms": debounce_ms},
-                               name="vango-docs-watch", daemon=True)
-
-    def ready(url: str) -> None:
-        events.emit(events.Event(events.DEV_SERVING, data={"url": url.rstrip("/") + "/",
-                                                            "devtools": url.rstrip("/") + "/__vango/devtools/"}))
-        watcher.start()
-
-    try:
-        run_server(app, host=host, port=port, on_ready=ready)
-    except KeyboardInterrupt:
-        pass
-    except OSError as exc:
-        log.get_logger("docs").error("cannot listen on %s:%s: %s", host, port, exc.strerror or exc)
-        return 2
-    finally:
-        stop.set()
-        if watcher.is_alive():
-            watcher.join(timeout=10)
-    return 0
+    return serve_while_watching(app, DocsSession(paths, hub, drafts=drafts), host=host, port=port,
+                                debounce_ms=debounce_ms, logger="docs")
