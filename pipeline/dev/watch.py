@@ -346,7 +346,8 @@ class DevSession:
         return result
 
     def _announce(self, result: BuildResult, changed: Iterable[Path], after: Mapping[str, Any] | None) -> None:
-        """What open pages must do now (the reload channel: commands for pages, not events)."""
+        """What open pages must do now (the reload channel: commands for pages, not events): the overlay
+        for a failed build, its removal after a fix, then what the change asks for."""
         if not result.ok:
             self._was_broken = True
             self._publish(RELOAD, {"type": "error", **(result.error or {"task": "?", "message": "build failed"})})
@@ -354,6 +355,10 @@ class DevSession:
         if self._was_broken:
             self._was_broken = False
             self._publish(RELOAD, {"type": "ok"})
+        self._announce_change(result, changed, after)
+
+    def _announce_change(self, result: BuildResult, changed: Iterable[Path], after: Mapping[str, Any] | None) -> None:
+        """A good build: swap the stylesheets in place when only they changed, else reload."""
         if not result.patch:
             return
         sent = sum(int((entry.get("after") or {}).get("size") or 0) for entry in result.patch)

@@ -55,16 +55,9 @@ class DocsSession(DevSession):
     def _check_addons(self) -> None:
         pass  # the docs tasks load no addons
 
-    def _announce(self, result: BuildResult, changed: Iterable[Path], after: Mapping[str, Any] | None) -> None:
-        if not result.ok:
-            self._was_broken = True
-            self._publish(RELOAD, {"type": "error", **(result.error or {"task": "docs", "message": "build failed"})})
-            return
-        if self._was_broken:
-            self._was_broken = False
-            self._publish(RELOAD, {"type": "ok"})
+    def _announce_change(self, result: BuildResult, changed: Iterable[Path], after: Mapping[str, Any] | None) -> None:
         if any(task.get("status") == "executed" for task in result.tasks):
-            self._publish(RELOAD, {"type": "reload"})
+            self._publish(RELOAD, {"type": "reload"})  # the site has no manifest to patch from: reload
 
 
 def serve(paths: DocsPaths, *, host: str = "127.0.0.1", port: int = 8000, drafts: bool = False,
