@@ -18,6 +18,25 @@ class DocsPaths:
         return cls(source, (site or source.parent / "site").resolve(),
                    (build or Path.cwd() / "build" / "docs").resolve())
 
+    def check(self) -> None:
+        """Refuse layouts where publishing the site would replace or nest into the sources, or replace a folder
+        that is not a site this pipeline made (the swap deletes the previous contents)."""
+        from pipeline.core.dirswap import published_state
+        from pipeline.core.errors import ConfigError
+
+        for name, folder in (("the docs folder", self.source), ("the build folder", self.build)):
+            if self.site == folder or folder.is_relative_to(self.site):
+                raise ConfigError(f"the site folder {self.site} would contain {name}; choose another --site")
+        for name, folder in (("site", self.site), ("build", self.build)):
+            if folder.is_relative_to(self.source):
+                raise ConfigError(f"the {name} folder {folder} is inside the docs folder {self.source}: its files "
+                                  f"would become pages; choose another --{name if name == 'site' else 'build-dir'}")
+        ours = published_state(self.build, self.site) is not None or (
+            (self.site / "_headers").is_file() and (self.site / "_assets").is_dir())
+        if self.site.is_dir() and any(self.site.iterdir()) and not ours:
+            raise ConfigError(f"the site folder {self.site} exists and was not made by vango docs; publishing would "
+                              "replace it: empty it or choose another --site")
+
     @property
     def db(self) -> Path:
         return self.build / "doit.sqlite3"

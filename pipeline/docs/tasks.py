@@ -127,6 +127,7 @@ def tasks(paths: DocsPaths, *, drafts: bool = False) -> list[dict[str, Any]]:
 
     config = docs_config.load(paths.source)
     sources = discover(paths.source, config.exclude)
+    paths.check()
     config_file = paths.source / docs_config.CONFIG_NAME
     settings = [str(config_file)] if config_file.is_file() else []
     args = [str(paths.source), str(paths.site), str(paths.build)]

@@ -203,3 +203,18 @@ def test_vangos_own_documentation_builds_with_no_broken_link(tmp_path: Path):
     for page in ("index.html", "adr/index.html", "tutorials/index.html", "tutorials/first-app/index.html",
                  "docs-sites/index.html", "observability/index.html"):
         assert (site / page).is_file(), page
+
+
+@pytest.mark.parametrize(("site", "message"), [
+    (".", "would contain the docs folder"),
+    ("docs/site", "is inside the docs folder"),
+    ("mine", "exists and was not made by vango docs"),
+])
+def test_a_site_folder_that_would_replace_the_sources_or_someone_elses_files_is_refused(tmp_path: Path, site: str,
+                                                                                        message: str):
+    write_docs(tmp_path)
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    run = run_pipeline(["pipeline.cli", "docs", "build", "docs", "--site", site], cwd=tmp_path)
+    assert run.returncode == 2 and message in run.stderr and "Traceback" not in run.stderr
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me" and (tmp_path / "docs" / "index.md").is_file()
