@@ -4,6 +4,7 @@ stays as it was, and ``vango docs serve`` reloading on save and showing errors i
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 
@@ -76,6 +77,20 @@ def test_search_finds_a_term_offline_and_opens_the_page(page, serve, docs_site: 
     assert page.is_hidden("#search-results") and page.input_value("#search-input") == ""
     page.keyboard.press("/")
     assert page.evaluate("document.activeElement.id") == "search-input"
+    assert page.evaluate("window.__cspViolations") == [] and page.console_errors == []
+
+
+def test_the_site_works_under_a_sub_path(page, serve, docs_site: Path, tmp_path: Path):
+    """Served from a folder of another site (a project page): every link is relative, search results too."""
+    shutil.copytree(docs_site / "site", tmp_path / "host" / "vango-pipeline")
+    base = serve(tmp_path / "host", apply_headers_file=False) + "vango-pipeline/"
+    open_page(page, base + "tutorials/pwa/")
+    page.fill("#search-input", "Pushgateway")
+    page.wait_for_selector("#search-results li a")
+    page.click('#search-results a[href="/vango-pipeline/observability/"]')
+    assert page.url == base + "observability/" and page.title().startswith("Observability")
+    page.click(".brand")
+    assert page.url == base
     assert page.evaluate("window.__cspViolations") == [] and page.console_errors == []
 
 
