@@ -346,9 +346,10 @@ class _Templating:
         entry = self.entries[src]
         body = (self.paths.fragments / entry.fragment).read_text(encoding="utf-8")
         toc = [markdown.Heading._make(h) for h in entry.headings if h[0] in (2, 3)]
+        heading, rest = _split_h1(body)
         page = {"title": info.title, "description": info.description, "url": info.url, "status": info.status,
-                "content": _markup(body), "has_h1": any(h[0] == 1 for h in entry.headings), "edit_url": edit_url,
-                "src": src}
+                "content": _markup(body), "heading": _markup(heading), "body": _markup(rest),
+                "has_h1": any(h[0] == 1 for h in entry.headings), "edit_url": edit_url, "src": src}
         canonical = f"{self.config.site_url.rstrip('/')}/{info.url}" if self.config.site_url else ""
         nav_html = _nav_html(self.nav_template, self.nav_cache, self.frame, info, self.shared[folder], self.paths)
         context = _context(self.frame, info.url, page=page, nav=nav.view(self.root, info), nav_html=nav_html,
@@ -429,6 +430,15 @@ def _render(template: Any, context: dict[str, Any], paths: DocsPaths) -> str:
         where = frames[-1] if frames else None
         raise ConfigError(f"template: {exc}", path=where.filename if where else template.filename,
                           location=where.lineno if where else None) from None
+
+
+def _split_h1(body: str) -> tuple[str, str]:
+    """(the page's leading ``<h1>``, the rest) when the body starts with one, else ('', body): the theme puts
+    the status badge between them."""
+    if not body.startswith("<h1"):
+        return "", body
+    end = body.find("</h1>")
+    return (body[:end + 5], body[end + 5:]) if end >= 0 else ("", body)
 
 
 def _markup(text: str) -> Any:
