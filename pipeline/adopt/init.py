@@ -29,7 +29,9 @@ _PACKAGE_MAIN = re.compile(r"^\s*package\s+main\b", re.M)
 _JS_IMPORT = re.compile(r'"syscall/js"')
 GO_VERSION = "1.21"
 
-MAIN_GO = '''// The Vango starter: a Go program compiled to WebAssembly that renders into the page.
+MAIN_GO = '''//go:build js && wasm
+
+// The Vango starter: a Go program compiled to WebAssembly that renders into the page.
 package main
 
 import "syscall/js"
@@ -124,14 +126,28 @@ def plan(folder: Path) -> Plan:
     return _migrate(result)
 
 
+# The native side of the starter: with it, Go tools that build for the host (tests, benchmarks: gate:bench)
+# accept the package; the app itself is always built for js/wasm.
+MAIN_OTHER_GO = """//go:build !(js && wasm)
+
+// The starter outside the browser: nothing to render, but the package builds, so go test and the
+// benchmark gate work on the host.
+package main
+
+func main() {}
+"""
+
+
 def _scaffold(result: Plan) -> Plan:
     folder = result.folder
     title = folder.name or "Vango app"
     result.writes[folder / CONFIG_NAME] = json.dumps({"name": title}, indent=2) + "\n"
     result.writes[folder / "go.mod"] = f"module {module_name(folder)}\n\ngo {GO_VERSION}\n"
     result.writes[folder / "main.go"] = MAIN_GO
+    result.writes[folder / "main_other.go"] = MAIN_OTHER_GO
     result.writes[folder / "web" / "index.html"] = INDEX_HTML.format(title=title, marker=MARKER)
-    result.changes += ["wrote vango.json, go.mod, main.go and web/index.html: a minimal app",
+    result.changes += ["wrote vango.json, go.mod, main.go (main_other.go for the host's Go tools) and "
+                       "web/index.html: a minimal app",
                        "next: vango dev (or vango build)"]
     return result
 

