@@ -304,6 +304,11 @@ def build(paths: DocsPaths, config: DocsConfig, *, drafts: bool = False) -> Page
     write_if_changed(paths.pages_map, json.dumps(pages_map, indent=0, sort_keys=True).encode("utf-8"))
     _write_links(paths, entries, infos, sources, repo_prefix)
     save_state(paths.state, state)
+    if rendered:  # the bodies of previous versions are never read again
+        wanted = {entry.fragment for entry in entries.values()}
+        for fragment in paths.fragments.iterdir():
+            if fragment.name not in wanted:
+                fragment.unlink(missing_ok=True)
     return PagesResult(rendered, templated, len(infos), written)
 
 

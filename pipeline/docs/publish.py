@@ -43,8 +43,9 @@ class _Stager:
             shutil.copy2(source, target)
 
 
-def _compressed(paths: DocsPaths, source: Path, digest: str | None, quality: int) -> list[tuple[str, Path]]:
-    """(suffix, cached file) for the siblings worth serving; each is made once per content hash."""
+def _compressed(paths: DocsPaths, source: Path, digest: str | None,
+                quality: int) -> tuple[str, list[tuple[str, Path]]]:
+    """(the content hash, (suffix, cached file) for the siblings worth serving); each is made once per hash."""
     data = None
     if digest is None:
         data = source.read_bytes()
@@ -63,7 +64,17 @@ def _compressed(paths: DocsPaths, source: Path, digest: str | None, quality: int
                 continue
             write_atomic(cached, packed)
         siblings.append((suffix, cached))
-    return siblings
+    return digest, siblings
+
+
+def _forget_unused(paths: DocsPaths, used: set[str]) -> None:
+    """Drop cached siblings no published file has any more, so the cache does not grow with every edit."""
+    if not paths.compressed.is_dir():
+        return
+    for folder in paths.compressed.iterdir():
+        for cached in folder.iterdir() if folder.is_dir() else ():
+            if cached.name.split(".", 1)[0] not in used:
+                cached.unlink(missing_ok=True)
 
 
 def headers(config: DocsConfig) -> str:
@@ -116,7 +127,9 @@ def publish(paths: DocsPaths, config: DocsConfig) -> list[str]:
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
             results = pool.map(lambda item: _compressed(paths, item[1], item[2], config.brotli_quality
                                                         if item[0].endswith(".html") else 11), wanted)
-            for (relative, _, _), siblings in zip(wanted, results, strict=True):
+            used: set[str] = set()
+            for (relative, _, _), (digest, siblings) in zip(wanted, results, strict=True):
+                used.add(digest)
                 for suffix, cached in siblings:
                     stager.place(cached, relative + suffix)
                     published.append(relative + suffix)
@@ -127,6 +140,7 @@ def publish(paths: DocsPaths, config: DocsConfig) -> list[str]:
         raise
     # After the swap (the previous site's links are gone, so the ctimes recorded are the final ones).
     dirswap.record_published(paths.build, site, published, known=known)
+    _forget_unused(paths, used)
     return published
 
 
