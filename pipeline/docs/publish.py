@@ -75,6 +75,8 @@ def _forget_unused(paths: DocsPaths, used: set[str]) -> None:
         for cached in folder.iterdir() if folder.is_dir() else ():
             if cached.name.split(".", 1)[0] not in used:
                 cached.unlink(missing_ok=True)
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
 
 
 def headers(config: DocsConfig) -> str:
