@@ -149,3 +149,13 @@ def test_the_search_reads_only_the_indexed_part_of_a_page():
     assert b"<nav>" not in part and b"<p>text</p></article></body></html>" in part
     unmarked = b"<html><body>no body marker</body></html>"
     assert search.indexed_part(unmarked) == unmarked
+
+
+@pytest.mark.parametrize(("language", "code"), [
+    ("go", "package main\n\nfunc main() {}\n"), ("js", "export const x = 1;\n"), ("toml", '[a]\nb = "c"\n'),
+    ("json", '{"a": 1}\n'), ("shell", "vango build --app .\n"), ("sh", "doit gate:size\n"),
+    ("proto", 'syntax = "proto3";\nmessage Todo { string title = 1; }\n'),
+])
+def test_the_languages_vango_docs_use_are_highlighted(language: str, code: str):
+    html = markdown.render(f"```{language}\n{code}```\n", place()).html
+    assert f'class="language-{language}"' in html and '<span class="' in html
