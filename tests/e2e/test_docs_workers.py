@@ -12,7 +12,7 @@ from support import REPO, contents
 sys.path.insert(0, str(REPO / "benchmarks"))
 from docs_corpus import generate
 
-from pipeline.docs import config, pages, theme
+from pipeline.docs import config, pages, rendering, theme
 from pipeline.docs.paths import DocsPaths
 
 
@@ -20,7 +20,7 @@ def build(root: Path, parallel_from: int, monkeypatch: pytest.MonkeyPatch) -> di
     paths = DocsPaths(root / "docs", root / "site", root / "build")
     settings = config.load(paths.source)
     theme.write_assets_map(paths.assets_map, theme.build_assets(paths.source, settings, paths.out))
-    monkeypatch.setattr(pages, "PARALLEL_FROM", parallel_from)
+    monkeypatch.setattr(rendering, "PARALLEL_FROM", parallel_from)
     result = pages.build(paths, settings)
     assert len(result.rendered) == len(result.templated) == result.pages == 81
     return contents(paths.out)
