@@ -83,6 +83,12 @@ class Registry:
         return [s for s in self.steps if s.task_name != step.task_name and
                 (s.role in reads or (s.role is step.role and s.name in step.after))]
 
+    def early_for(self, step: Step) -> tuple[Step, ...]:
+        """The encode steps with a head start (``Step.early``) that see the files ``step`` writes."""
+        if not step.role.is_content:
+            return ()
+        return tuple(s for s in self.steps if s.early is not None and step.role in READS[s.role])
+
     def claimed(self, ctx: Context) -> dict[str, list[Path]]:
         """Web-folder files by claiming step (one walk); a file two steps claim is an error."""
         claims: dict[str, list[Path]] = {s.task_name: [] for s in self.steps if s.claims or s.claims_rest}
@@ -115,7 +121,8 @@ class Registry:
         settings = guarded(step.owner, debug, step.settings, ctx) if step.settings is not None else None
         task: dict[str, Any] = {
             "doc": step.doc,
-            "actions": [(run_step, [ctx, step, tuple(sources), tuple((s.name, s.role.value) for s in upstream)])],
+            "actions": [(run_step, [ctx, step, tuple(sources), tuple((s.name, s.role.value) for s in upstream),
+                                    self.early_for(step)])],
             "file_dep": sorted({str(Path(p)) for p in deps}),
             "targets": [str(target)],
             "uptodate": [settings_changed(ctx, settings)],

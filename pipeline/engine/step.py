@@ -93,6 +93,8 @@ class Step:
       basename; their targets become this step's inputs. ``subtask`` names the step's own task within it
       (``wasm:runtime``). ``target(ctx)``: the index and publish steps' own target file (others: their map).
     - ``uptodate(ctx)``: a further doit up-to-date check, for outputs doit cannot see change (dist/).
+    - ``early(ctx, file)``: an encode step's head start: called for every file a content step writes, as soon
+      as the file is final, so work that needs only its bytes (brotli of the wasm) overlaps the steps between.
     """
 
     name: str
@@ -111,6 +113,7 @@ class Step:
     target: Callable[[Context], Path] | None = None  # the task's target when it is not the step's map
     after: tuple[str, ...] = ()
     uptodate: Callable[[Context], Callable[[], bool]] | None = None  # an extra doit up-to-date check
+    early: Callable[[Context, OutputFile], None] | None = None  # encode steps: begin on a file once it is final
     owner: str = ""  # the addon that registered it (set by the registry)
 
     @property

@@ -67,8 +67,9 @@ def _in_task(ctx: Context, task: Any, body: Callable[[Context], Iterable[Path | 
 
 
 def run_step(ctx: Context, step: Step, sources: tuple[Path, ...], upstream: tuple[tuple[str, str], ...],
-             task: Any) -> dict[str, Any] | TaskFailed:
-    """The action of every step's task: build, record the outputs in the step's map, report what was written."""
+             early: tuple[Step, ...], task: Any) -> dict[str, Any] | TaskFailed:
+    """The action of every step's task: build, record the outputs in the step's map, give the encode steps
+    their head start on them (``early``), report what was written."""
     from pipeline.addons.manager import guarded
 
     def body(task_ctx: Context) -> list[Path]:
@@ -78,7 +79,11 @@ def run_step(ctx: Context, step: Step, sources: tuple[Path, ...], upstream: tupl
             result = StepResult(files=tuple(result or ()))
         if step.target is not None:  # the index and publish steps, wasm:compile: no map of their own
             return list(result.written)
-        return recorded(task_ctx, step.name, result.files, **dict(result.facts)) + list(result.written)
+        written = recorded(task_ctx, step.name, result.files, **dict(result.facts)) + list(result.written)
+        for encoder in early:
+            for record in result.files:
+                guarded(encoder.owner, ctx.settings.debug, encoder.early, task_ctx, record)
+        return written
 
     return _in_task(ctx, task, body)
 

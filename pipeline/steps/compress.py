@@ -3,14 +3,21 @@
 Results are cached in ``build/cache/compress`` by content hash, encoder, level, the encoding library's
 version and the pipeline's fingerprint, so only files whose bytes changed are compressed again (brotli 11
 of a Go wasm takes seconds), and a cached result never outlives the code that made it.
+
+A large file whose bytes are final early (the wasm, as soon as it is linked) can be encoded ahead of this
+step, in threads (brotli and zlib release the GIL), while the steps between run on the other core:
+:func:`start_early` begins it, and this step then waits for the result instead of encoding again.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import multiprocessing
 import zlib
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import brotli
@@ -36,13 +43,67 @@ def producer_key(encoding: str, level: int, fingerprint: str) -> str:
     return f"{encoding}{level}-{hashlib.sha256(text.encode()).hexdigest()[:16]}"
 
 
+def _level(ctx: Context, encoding: str) -> int:
+    settings = ctx.config.compress
+    return settings.brotli_quality if encoding == "br" else settings.gzip_level
+
+
+def _cache_path(ctx: Context, record: OutputFile, encoding: str) -> Path:
+    key = producer_key(encoding, _level(ctx, encoding), fingerprint(ctx))
+    return ctx.cache_dir / "compress" / f"{record.hash}.{key}"
+
+
+def _wanted(ctx: Context) -> list[str]:
+    settings = ctx.config.compress
+    return [e for e, on in (("br", settings.brotli), ("gzip", settings.gzip)) if on]
+
+
+_EARLY: dict[Path, Future[bytes]] = {}  # cache file -> its encoding, started ahead of this step
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _encode(data: bytes, encoding: str, level: int, cached: Path) -> bytes:
+    result = brotli_bytes(data, level) if encoding == "br" else gzip_bytes(data, level)
+    write_atomic(cached, result)
+    return result
+
+
+def start_early(ctx: Context, record: OutputFile) -> None:
+    """``Step.early``: begin encoding a large file as soon as the content step that wrote it is done (the
+    wasm: brotli 11 takes seconds), so that it overlaps the steps before this one. Small files are not worth
+    a thread. Not in a ``doit -n N`` worker process: this step may run in another one, which would encode
+    the same bytes again on the other core."""
+    global _POOL
+    if not is_compressible(record.path) or record.size < max(ctx.config.compress.min_size, LARGE):
+        return
+    if multiprocessing.current_process().name != "MainProcess":
+        return
+    data = None
+    for cached in [path for path, future in _EARLY.items() if future.done()]:
+        del _EARLY[cached]  # never claimed (the run ended before this step): the cache file has the result
+    for encoding in _wanted(ctx):
+        cached = _cache_path(ctx, record, encoding)
+        if cached in _EARLY or cached.is_file():
+            continue
+        data = data if data is not None else (ctx.out_dir / record.path).read_bytes()
+        _POOL = _POOL or ThreadPoolExecutor(max_workers=2, thread_name_prefix="vango-compress")
+        _EARLY[cached] = _POOL.submit(_encode, data, encoding, _level(ctx, encoding), cached)
+
+
 def _compressed(ctx: Context, record: OutputFile, data: bytes, encoding: str,
                 advance: Callable[[int], None] = lambda done: None) -> bytes:
-    """The encoded bytes (from the cache when the same bytes were encoded the same way before); ``advance``
-    gets how much of ``data`` is done, for the step's progress bar."""
-    settings = ctx.config.compress
-    level = settings.brotli_quality if encoding == "br" else settings.gzip_level
-    cached = ctx.cache_dir / "compress" / f"{record.hash}.{producer_key(encoding, level, fingerprint(ctx))}"
+    """The encoded bytes (from the cache when the same bytes were encoded the same way before, or from an
+    encoding started early); ``advance`` gets how much of ``data`` is done, for the step's progress bar."""
+    level = _level(ctx, encoding)
+    cached = _cache_path(ctx, record, encoding)
+    early = _EARLY.pop(cached, None)
+    if early is not None:
+        with spans.span(f"compress.{'brotli' if encoding == 'br' else 'gzip'}", **{
+                "vango.file": record.path, "vango.bytes_in": len(data), "vango.level": level,
+                "vango.early": True}) as measured:
+            result = early.result()  # the time left of an encoding that began when the file was written
+            measured.set(**{"vango.bytes_out": len(result)})
+        return result
     if cached.is_file():
         return cached.read_bytes()
     large = len(data) > LARGE
@@ -60,7 +121,7 @@ def _compressed(ctx: Context, record: OutputFile, data: bytes, encoding: str,
 def precompress(run: StepRun) -> StepResult:
     ctx = run.ctx
     settings = ctx.config.compress
-    wanted = [e for e, on in (("br", settings.brotli), ("gzip", settings.gzip)) if on]
+    wanted = _wanted(ctx)
     encodings: dict[str, dict[str, dict[str, object]]] = {}
     records = [r for r in sorted(run.known().values(), key=lambda r: r.path)
                if is_compressible(r.path) and r.size >= settings.min_size]
@@ -94,7 +155,7 @@ def compress_settings(ctx: Context) -> dict[str, Any]:
 
 
 STEP = Step("compress", Role.ENCODE, "Write .br (brotli) and .gz (gzip) siblings of compressible files", precompress,
-            settings=compress_settings, config="compress")
+            settings=compress_settings, config="compress", early=start_early)
 
 
 @hookimpl

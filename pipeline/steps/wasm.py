@@ -113,7 +113,7 @@ def compile_task(ctx: Context) -> Iterator[dict[str, Any]]:
     yield {
         "name": "compile",
         "doc": f"Compile the Go app to {WASM_NAME} (GOOS=js GOARCH=wasm, reproducible flags, {tc.version})",
-        "actions": [(run_step, [ctx, COMPILE, (), ()])],
+        "actions": [(run_step, [ctx, COMPILE, (), (), ()])],
         "file_dep": [str(p) for p in go_inputs(tc, ctx.main_dir, ctx.config.go.tags)],
         "targets": [str(wasm_path(ctx))],
         "uptodate": [settings_changed(ctx, go_settings(ctx))],
