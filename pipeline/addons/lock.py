@@ -18,8 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import tomli_w
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import best_match
 
 from pipeline.core.errors import ConfigError
 from pipeline.core.fs import write_if_changed
@@ -130,6 +128,9 @@ def loads(data: bytes, path: Path | str = LOCK_NAME) -> Lock:
     except tomllib.TOMLDecodeError as exc:
         message, location = _toml_error(str(exc), text)
         raise LockError(f"invalid TOML: {message}", path=path, location=location) from None
+
+    from jsonschema import Draft202012Validator  # only when there is a lock to check
+    from jsonschema.exceptions import best_match
 
     error = best_match(Draft202012Validator(schema()).iter_errors(document))
     if error is not None:

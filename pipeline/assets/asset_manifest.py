@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
 from pipeline.config.model import AppConfig, schema
 from pipeline.core import jsonio
 from pipeline.core.mediatypes import content_type
@@ -30,6 +28,8 @@ def build_manifest(config: AppConfig, files: Mapping[str, OutputFile],
 
 def validate_manifest(manifest: Mapping[str, Any]) -> list[str]:
     """Schema violations as ``<json path>: <message>`` lines (empty when valid)."""
+    from jsonschema import Draft202012Validator  # imported when a manifest is checked, not at load
+
     validator = Draft202012Validator(schema(SCHEMA_NAME))
     return [f"{e.json_path}: {e.message}" for e in validator.iter_errors(manifest)]
 

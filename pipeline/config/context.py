@@ -179,7 +179,7 @@ class Context:
         check_app_folder(paths.app_dir, given=settings.app is not None)
         addon_set = manager.load(paths.app_dir, debug=settings.debug) if addons else None
         config = load_config(paths.config_path, force_pwa=settings.force_pwa,
-                             sections=manager.config_sections(addon_set))
+                             sections=manager.config_sections(addon_set), memo=paths.cache_dir / "config")
         if settings.profile == DEV:
             config = dev_config(config)
         ctx = cls(settings, paths, config, addon_set)

@@ -18,9 +18,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import best_match
-
 from pipeline.config.defaults import field_defaults
 from pipeline.config.sections import ConfigSection
 from pipeline.core.errors import ConfigError
@@ -107,13 +104,27 @@ def schema(name: str = "vango.schema.json") -> dict[str, Any]:
     return json.loads(resources.files("pipeline.config").joinpath("schemas", name).read_text(encoding="utf-8"))
 
 
-def load_config(path: Path, *, force_pwa: bool = False, sections: Iterable[ConfigSection] = ()) -> AppConfig:
+def load_config(path: Path, *, force_pwa: bool = False, sections: Iterable[ConfigSection] = (),
+                memo: Path | None = None) -> AppConfig:
     """Read, validate and type ``vango.json``; any problem is a one-line :class:`ConfigError`.
 
-    ``force_pwa`` (``vango build --pwa``) turns the PWA on even when the file does not."""
+    ``force_pwa`` (``vango build --pwa``) turns the PWA on even when the file does not; ``memo``: a folder
+    remembering which documents passed the schema (see :func:`parse_config`)."""
     data = read_json(path, error=ConfigError, missing="not found: every Vango app needs a vango.json with a name",
                      unique_keys=True)
-    return parse_config(data, path, force_pwa=force_pwa, sections=sections)
+    return parse_config(data, path, force_pwa=force_pwa, sections=sections, memo=memo)
+
+
+def _validated_before(memo: Path | None, data: Any, document: Mapping[str, Any]) -> Path | None:
+    """The memo file for this exact document and schema (None without a memo folder). JSON Schema validation
+    is a pure function of the two, so a document that passed once passes again: a no-op build need not
+    import jsonschema (a fifth of its time) to find that out."""
+    if memo is None:
+        return None
+    import hashlib
+
+    key = hashlib.sha256(json.dumps([data, document], sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return memo / f"{key}.valid"
 
 
 def _pwa(data: dict[str, Any], base: str, path: Path, force: bool) -> PwaSettings | None:
@@ -137,15 +148,22 @@ def _pwa(data: dict[str, Any], base: str, path: Path, force: bool) -> PwaSetting
     return settings
 
 
-def parse_config(data: Any, path: Path, *, force_pwa: bool = False,
-                 sections: Iterable[ConfigSection] = ()) -> AppConfig:
+def parse_config(data: Any, path: Path, *, force_pwa: bool = False, sections: Iterable[ConfigSection] = (),
+                 memo: Path | None = None) -> AppConfig:
     """Validate already-decoded JSON against the schema (with the addons' sections merged in) and type it.
 
     The defaults live in the dataclasses above: a key the file leaves out takes its field's default."""
     sections = tuple(sections)
-    problems = schema_problems(data, merged_schema(sections))
-    if problems:
-        raise ConfigError(problems[0], path=path, more=tuple(problems[1:]))
+    document = merged_schema(sections)
+    remembered = _validated_before(memo, data, document)
+    if remembered is None or not remembered.is_file():
+        problems = schema_problems(data, document)
+        if problems:
+            raise ConfigError(problems[0], path=path, more=tuple(problems[1:]))
+        if remembered is not None:
+            from pipeline.core.fs import write_atomic
+
+            write_atomic(remembered, b"")
     go, sri, csp = data.get("go", {}), data.get("sri", {}), data.get("csp", {})
     plain = {k: data[k] for k in ("name", "web", "public", "entry", "base") if k in data}
     return AppConfig(
@@ -166,6 +184,9 @@ def parse_config(data: Any, path: Path, *, force_pwa: bool = False,
 def schema_problems(data: Any, document: Mapping[str, Any]) -> list[str]:
     """Every schema violation, as ``<json path>: <what is wrong, in words>``, in document order."""
     found = []
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import best_match
+
     for error in Draft202012Validator(document).iter_errors(data):
         found.append(best_match([error]))  # the most specific reason inside oneOf/anyOf
     found.sort(key=lambda e: [str(p) for p in e.absolute_path])

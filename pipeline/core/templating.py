@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from functools import cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
-import jinja2
+if TYPE_CHECKING:
+    import jinja2
 
 
 @cache
 def environment(package: str) -> jinja2.Environment:
-    """One environment per template package; ``{% include %}`` works between its files."""
+    """One environment per template package; ``{% include %}`` works between its files. Jinja2 is imported
+    here, when a template is first rendered: a build with nothing to render never pays for it."""
+    import jinja2
+
     loader = jinja2.FunctionLoader(lambda name: resources.files(package).joinpath(name).read_text(encoding="utf-8"))
     return jinja2.Environment(loader=loader, autoescape=False, keep_trailing_newline=True,
                               undefined=jinja2.StrictUndefined)

@@ -9,9 +9,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import best_match
-
 from pipeline import __version__
 from pipeline.core import jsonio
 from pipeline.core.errors import PipelineError
@@ -48,6 +45,8 @@ def schema(name: str) -> dict[str, Any]:
 
 def validate(document: Any, schema_name: str) -> list[str]:
     """Schema violations of ``document`` as ``<json path>: <message>`` lines (empty when valid)."""
+    from jsonschema import Draft202012Validator  # imported when a report is checked, not at load
+
     validator = Draft202012Validator(schema(schema_name))
     errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
     return [f"{e.json_path}: {e.message}" for e in errors]
@@ -56,6 +55,9 @@ def validate(document: Any, schema_name: str) -> list[str]:
 def load_json(path: Path, schema_name: str, what: str) -> dict[str, Any]:
     """Read a JSON document and check it against a schema; any problem is a one-line :class:`GateError`."""
     data = read_json(path, error=GateError, missing=f"{what} not found", what=what)
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import best_match
+
     error = best_match(Draft202012Validator(schema(schema_name)).iter_errors(data))
     if error is not None:
         raise GateError(f"not a valid {what}: {error.json_path}: {error.message}", path=path)

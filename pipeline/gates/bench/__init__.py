@@ -12,32 +12,36 @@ Interleaved A/B on one machine: run base and head alternately, then
 ``compare(baseline_from_runs(base_runs, fingerprint=fp), merge_runs(head_runs), head_fingerprint=fp)``.
 """
 
-from pipeline.gates.bench.baseline import (
-    Baseline,
-    baseline_document,
-    baseline_from_runs,
-    fingerprint_changes,
-    load_baseline,
-    machine_fingerprint,
-    record,
-)
-from pipeline.gates.bench.model import BenchResults, merge_runs, unit_direction, unit_kind
-from pipeline.gates.bench.parse import load_results, parse_go_bench, parse_pytest_benchmark, parse_results
-from pipeline.gates.bench.report import (
-    bench_table,
-    compare,
-    exit_code,
-    github_annotations,
-    load_report,
-    render_markdown,
-    render_table,
-)
-from pipeline.gates.bench.stats import DEFAULT_THRESHOLDS, Thresholds, compare_samples, mann_whitney_p
+from pipeline.core.lazy import lazy_exports
 
-__all__ = [
-    "DEFAULT_THRESHOLDS", "Baseline", "BenchResults", "Thresholds", "baseline_document", "baseline_from_runs",
-    "bench_table", "compare", "compare_samples", "exit_code", "fingerprint_changes", "github_annotations",
-    "load_baseline", "load_report", "load_results", "machine_fingerprint", "mann_whitney_p", "merge_runs",
-    "parse_go_bench", "parse_pytest_benchmark", "parse_results", "record", "render_markdown", "render_table",
-    "unit_direction", "unit_kind",
-]
+# Each name from its submodule, imported on first use (the gate's task creation needs none of them).
+_EXPORTS = {
+    "Baseline": "baseline",
+    "BenchResults": "model",
+    "DEFAULT_THRESHOLDS": "stats",
+    "Thresholds": "stats",
+    "baseline_document": "baseline",
+    "baseline_from_runs": "baseline",
+    "bench_table": "report",
+    "compare": "report",
+    "compare_samples": "stats",
+    "exit_code": "report",
+    "fingerprint_changes": "baseline",
+    "github_annotations": "report",
+    "load_baseline": "baseline",
+    "load_report": "report",
+    "load_results": "parse",
+    "machine_fingerprint": "baseline",
+    "mann_whitney_p": "stats",
+    "merge_runs": "model",
+    "parse_go_bench": "parse",
+    "parse_pytest_benchmark": "parse",
+    "parse_results": "parse",
+    "record": "baseline",
+    "render_markdown": "report",
+    "render_table": "report",
+    "unit_direction": "model",
+    "unit_kind": "model",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

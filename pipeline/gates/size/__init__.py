@@ -9,23 +9,35 @@ Typical use (what ``doit gate:size`` wires)::
     code = exit_code(report)                                    # 0 ok, 1 exceeded, 3 unmatched
 """
 
-from pipeline.gates.size.budgets import Budget, BudgetConfig, load_budgets, parse_budgets
-from pipeline.gates.size.measure import FileSize, measure_bytes, measure_dist
-from pipeline.gates.size.report import (
-    evaluate,
-    exit_code,
-    github_annotations,
-    load_report,
-    render_markdown,
-    render_table,
-    size_table,
-)
-from pipeline.gates.size.units import format_delta, format_percent, format_size, parse_percent, parse_size
-from pipeline.gates.size.wasm import CodeShare, code_size, largest, largest_table, package_of, parse_module
+from pipeline.core.lazy import lazy_exports
 
-__all__ = [
-    "Budget", "BudgetConfig", "CodeShare", "FileSize", "code_size", "evaluate", "exit_code", "format_delta",
-    "format_percent", "format_size", "github_annotations", "largest", "largest_table", "load_budgets",
-    "load_report", "measure_bytes", "measure_dist", "package_of", "parse_budgets", "parse_module",
-    "parse_percent", "parse_size", "render_markdown", "render_table", "size_table",
-]
+# Each name from its submodule, imported on first use (the gate's task creation needs none of them).
+_EXPORTS = {
+    "Budget": "budgets",
+    "BudgetConfig": "budgets",
+    "CodeShare": "wasm",
+    "FileSize": "measure",
+    "code_size": "wasm",
+    "evaluate": "report",
+    "exit_code": "report",
+    "format_delta": "units",
+    "format_percent": "units",
+    "format_size": "units",
+    "github_annotations": "report",
+    "largest": "wasm",
+    "largest_table": "wasm",
+    "load_budgets": "budgets",
+    "load_report": "report",
+    "measure_bytes": "measure",
+    "measure_dist": "measure",
+    "package_of": "wasm",
+    "parse_budgets": "budgets",
+    "parse_module": "wasm",
+    "parse_percent": "units",
+    "parse_size": "units",
+    "render_markdown": "report",
+    "render_table": "report",
+    "size_table": "report",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_exports(__name__, _EXPORTS)
