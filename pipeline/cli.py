@@ -159,8 +159,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     return _clean(settings)
 
 
-BUILD_ENTRIES = ("out", "maps", "wasm", "reports", "cache", "dev", "docs", "published.json", "doit.sqlite3",
-                 "doit.sqlite3-journal", "doit.sqlite3-wal", "doit.sqlite3-shm")
+BUILD_ENTRIES = ("out", "maps", "wasm", "reports", "cache", "dev", "docs", "published.json", "go-inputs.json",
+                 "doit.sqlite3", "doit.sqlite3-journal", "doit.sqlite3-wal", "doit.sqlite3-shm")
 
 
 def _clean(settings: Settings) -> int:

@@ -3,6 +3,8 @@ are noticed without a hard-coded list."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -30,8 +32,55 @@ def module_root(main_dir: Path) -> Path:
                       "(run 'go mod init <module path>' there)")
 
 
-def go_inputs(toolchain: Toolchain, main_dir: Path, tags: tuple[str, ...] = ()) -> list[Path]:
-    """Every file of the main module that the wasm build reads, plus go.mod and go.sum."""
+def go_inputs(toolchain: Toolchain, main_dir: Path, tags: tuple[str, ...] = (), *,
+              memo: Path | None = None) -> list[Path]:
+    """Every file of the main module that the wasm build reads, plus go.mod and go.sum.
+
+    ``memo``: a file remembering the last answer with the stat of every file it lists and the mtime of every
+    folder those are in. While none of them changed, ``go list`` would say the same (a new file or package
+    changes a folder's mtime, a new import changes a file's), so a no-op build starts no Go process."""
+    key = [str(toolchain.go), toolchain.version, str(main_dir), list(tags), os.environ.get("GOFLAGS", "")]
+    if memo is not None:
+        remembered = _remembered(memo, key)
+        if remembered is not None:
+            return remembered
+    files = _listed(toolchain, main_dir, tags)
+    if memo is not None:
+        _remember(memo, key, files)
+    return files
+
+
+def _stats(files: list[Path]) -> dict[str, list[int]]:
+    """mtime and size of each file, mtime of each folder they are in (an OSError: not there any more)."""
+    found: dict[str, list[int]] = {}
+    for path in [*files, *sorted({f.parent for f in files})]:
+        stat = path.stat()
+        found[str(path)] = [stat.st_mtime_ns, stat.st_size if path.is_file() else 0]
+    return found
+
+
+def _remembered(memo: Path, key: list[object]) -> list[Path] | None:
+    try:
+        state = json.loads(memo.read_text(encoding="utf-8"))
+        if state.get("key") != key:
+            return None
+        files = [Path(f) for f in state["files"]]
+        return files if _stats(files) == state["stats"] else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _remember(memo: Path, key: list[object], files: list[Path]) -> None:
+    from pipeline.core.fs import write_atomic
+
+    try:
+        state = {"key": key, "files": [str(f) for f in files], "stats": _stats(files)}
+    except OSError:  # a file went away between go list and here: ask again next time
+        return
+    write_atomic(memo, json.dumps(state, indent=0).encode("utf-8"))
+
+
+def _listed(toolchain: Toolchain, main_dir: Path, tags: tuple[str, ...]) -> list[Path]:
     root = module_root(main_dir)
     cmd = [str(toolchain.go), "list", "-e", "-deps", "-f", _TEMPLATE]
     if tags:

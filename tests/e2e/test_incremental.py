@@ -120,3 +120,23 @@ def test_only_changed_files_are_compressed_again(app: Path, vango, tmp_path: Pat
     manifest = json.loads((app / "dist" / "asset-manifest.json").read_text())["assets"]
     changed = {manifest[name]["hash"] for name in ("css/app.css", "index.html", "sw.js")}
     assert new and {name.split(".")[0] for name in new} <= changed  # only the files whose bytes changed
+
+
+def test_a_new_package_imported_by_an_existing_file_is_noticed_and_then_tracked(app: Path, vango):
+    """The Go inputs are remembered between runs (no ``go list`` on a no-op): a new import in an existing file
+    (of a new package), then an edit inside the new package each recompile; nothing changed, nothing does."""
+    labels = app / "labels.go"
+    labels.write_text('//go:build js && wasm\n\npackage main\n\nvar Label = "v0"\n')
+    assert vango(app).returncode == 0
+    assert (app / "build" / "go-inputs.json").is_file()
+    (app / "internal" / "label").mkdir(parents=True)
+    (app / "internal" / "label" / "label.go").write_text('package label\n\nfunc Text() string { return "v1" }\n')
+    labels.write_text('//go:build js && wasm\n\npackage main\n\nimport "example.com/vango/todo/internal/label"\n\n'
+                      'var Label = label.Text()\n')
+    run = vango(app)
+    assert run.returncode == 0, run.stderr
+    assert "wasm:compile" in run.executed()
+    assert "wasm:compile" not in vango(app).executed()
+    (app / "internal" / "label" / "label.go").write_text('package label\n\nfunc Text() string { return "v2" }\n')
+    run = vango(app)
+    assert run.returncode == 0 and "wasm:compile" in run.executed(), run.stderr
