@@ -83,6 +83,14 @@ class Registry:
         return [s for s in self.steps if s.task_name != step.task_name and
                 (s.role in reads or (s.role is step.role and s.name in step.after))]
 
+    def start_order(self, upstream: list[Step]) -> list[str]:
+        """The tasks doit starts before a task, in order (it would otherwise follow a set's order, which
+        changes from run to run; and it goes breadth first): the slow preparations of the upstream steps
+        (``wasm:compile``) first, then the steps that have them, then the registry's order. So the compiler
+        starts at once, and the encode step's head start on its large output overlaps everything else."""
+        ordered = sorted(upstream, key=lambda s: (s.prepare is None, self.steps.index(s)))
+        return [f"{s.name}:{p}" for s in ordered for p in s.prepares] + [s.task_name for s in ordered]
+
     def early_for(self, step: Step) -> tuple[Step, ...]:
         """The encode steps with a head start (``Step.early``) that see the files ``step`` writes."""
         if not step.role.is_content:
@@ -124,6 +132,7 @@ class Registry:
             "actions": [(run_step, [ctx, step, tuple(sources), tuple((s.name, s.role.value) for s in upstream),
                                     self.early_for(step)])],
             "file_dep": sorted({str(Path(p)) for p in deps}),
+            "task_dep": self.start_order(upstream),
             "targets": [str(target)],
             "uptodate": [settings_changed(ctx, settings)],
             "verbosity": 2,
@@ -184,6 +193,8 @@ def _group(registry: Registry, ctx: Context, members: list[Step], claims: dict[s
                 prepared.extend(extra.get("targets", []))
                 tasks.append(extra)
             task = registry.task(ctx, step, claims.get(step.task_name, []), prepared)
+            # Its preparations first, explicitly (doit would find them from the targets, but later).
+            task["task_dep"][:0] = [f"{step.name}:{extra['name']}" for extra in extras if extra.get("name")]
             if step.subtask:
                 task["name"] = step.subtask
             tasks.append(task)
