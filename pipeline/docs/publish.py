@@ -79,7 +79,7 @@ def _forget_unused(paths: DocsPaths, used: set[str]) -> None:
             folder.rmdir()
 
 
-def headers(config: DocsConfig) -> str:
+def headers() -> str:
     """Netlify/Cloudflare Pages ``_headers``: the CSP (frame-ancestors too, which a meta tag cannot carry),
     and the theme's hashed files cached for a year."""
     policy = serialize(build_policy())
@@ -109,7 +109,7 @@ def publish(paths: DocsPaths, config: DocsConfig) -> list[str]:
                 inner = path.relative_to(paths.search / name).as_posix()
                 if path.is_file() and (number == 0 or not runtime_file(inner)):
                     plan.append((f"pagefind/{name}/{inner}", path, None))
-    write_if_changed(paths.build / "_headers", headers(config).encode("utf-8"))
+    write_if_changed(paths.build / "_headers", headers().encode("utf-8"))
     plan.append(("_headers", paths.build / "_headers", None))
 
     site = paths.site

@@ -116,7 +116,7 @@ def index(paths: DocsPaths, per_shard: int) -> tuple[list[str], list[str]]:
         previous = json.loads(paths.search_map.read_text(encoding="utf-8"))["keys"]
     except (OSError, ValueError, KeyError, TypeError):
         previous = {}
-    version = executable.stat().st_size.__str__()  # a different Pagefind build gives a different binary
+    version = str(executable.stat().st_size)  # a different Pagefind build gives a different binary
     shards = plan(pages, per_shard)
     keys = {name: _key(pages, members, version) for name, members in shards.items()}
     todo = [name for name in shards if previous.get(name) != keys[name] or not (paths.search / name).is_dir()]

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.config.context import Settings
+from pipeline.core.errors import PipelineError
 from pipeline.dev.watch import RELOAD, BuildResult, DevSession, Publisher
 from pipeline.docs import config as docs_config
 from pipeline.docs.paths import DocsPaths
@@ -35,11 +36,22 @@ class DocsSession(DevSession):
 
     def __init__(self, paths: DocsPaths, publisher: Publisher | None = None, *, drafts: bool = False,
                  settings: Settings | None = None):
-        search = docs_config.load(paths.source).search.enabled if paths.source.is_dir() else True
-        super().__init__(settings or Settings.from_environment(), publisher,
-                         target="docs:search" if search else "docs:check")
+        super().__init__(settings or Settings.from_environment(), publisher, target="docs:search")
         self.docs = paths
         self.drafts = drafts
+
+    @property  # type: ignore[override]
+    def target(self) -> str:
+        """Up to the search index, or the link check when ``docs.toml`` turns search off (read per build: the
+        settings may change while serving; while they are broken, the build reports why)."""
+        try:
+            return "docs:search" if docs_config.load(self.docs.source).search.enabled else "docs:check"
+        except PipelineError:
+            return "docs:search"
+
+    @target.setter
+    def target(self, value: str) -> None:
+        pass  # DevSession's constructor sets it; the docs' target follows docs.toml
 
     def paths(self) -> WatchPaths:
         return WatchPaths(self.docs.source, self.docs.build, self.docs.site, self.docs.build / "cache", self.docs.db)

@@ -160,6 +160,7 @@ def test_broken_links_fail_the_build_one_line_each_and_keep_the_site(site: Path)
            "guide/setup.md" in text
     assert "docs/guide/usage.md:5: broken link '../img/missing.png': no file or page img/missing.png" in text
     assert "#usage" not in text and "Traceback" not in run.stderr
+    assert "the site was left as it was" in run.stderr
     assert snapshot(site) == before
     assert build(site.parent).returncode == 1  # still failing: a failed check is never up to date
 
@@ -228,3 +229,26 @@ def test_a_site_folder_that_would_replace_the_sources_or_someone_elses_files_is_
     run = run_pipeline(["pipeline.cli", "docs", "build", "docs", "--site", site], cwd=tmp_path)
     assert run.returncode == 2 and message in run.stderr and "Traceback" not in run.stderr
     assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me" and (tmp_path / "docs" / "index.md").is_file()
+
+
+def test_a_linked_repository_file_that_goes_away_fails_the_next_build(tmp_path: Path):
+    """Repository files are not doit dependencies of the check (a missing one would stop doit before the check
+    could name the page), so the check looks for them again on every run."""
+    write_docs(tmp_path, {**PAGES, "about.md": "# About\n\nThe [code](../src/app.py).\n"})
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.py").write_text("print('hi')\n")
+    assert build(tmp_path).returncode == 0
+    assert 'href="https://example.org/acme/docs/blob/main/src/app.py"' in (tmp_path / "site" / "about" /
+                                                                          "index.html").read_text()
+    assert not build(tmp_path).executed()
+    (tmp_path / "src" / "app.py").unlink()
+    run = build(tmp_path)
+    assert run.returncode == 1 and "docs/about.md:3: broken link '../src/app.py': no file src/app.py" in run.stderr
+
+
+def test_vango_clean_removes_the_docs_build_folder_and_keeps_the_site(site: Path):
+    root = site.parent
+    (root / "vango.json").write_text('{"name": "docs-only"}')
+    run = run_pipeline(["pipeline.cli", "clean"], root)
+    assert run.returncode == 0 and not (root / "build" / "docs").exists()
+    assert (site / "index.html").is_file()

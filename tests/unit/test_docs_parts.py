@@ -159,3 +159,18 @@ def test_the_search_reads_only_the_indexed_part_of_a_page():
 def test_the_languages_vango_docs_use_are_highlighted(language: str, code: str):
     html = markdown.render(f"```{language}\n{code}```\n", place()).html
     assert f'class="language-{language}"' in html and '<span class="' in html
+
+
+def test_docs_serve_starts_with_a_broken_docs_toml_and_follows_its_search_setting(tmp_path: Path):
+    """The session is made before the first build: a bad docs.toml is that build's to report (the overlay),
+    not a traceback; turning search off while serving makes the builds stop at the link check."""
+    from pipeline.docs.paths import DocsPaths
+    from pipeline.docs.serve import DocsSession
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "docs.toml").write_text("title = 3\n")
+    session = DocsSession(DocsPaths.default(docs, tmp_path / "site", tmp_path / "build"))
+    assert session.target == "docs:search"
+    (docs / "docs.toml").write_text("[search]\nenabled = false\n")
+    assert session.target == "docs:check"

@@ -140,3 +140,26 @@ def test_the_task_graph_in_the_docs_is_the_registry_s():
     root = Path(__file__).resolve().parents[2]
     for doc in ("README.md", "docs/tasks.md"):
         assert diagram in (root / doc).read_text(encoding="utf-8"), f"{doc} shows an outdated task graph:\n{diagram}"
+
+
+def prepare_nothing(ctx):  # a module-level prepare, as steps need
+    return []
+
+
+def test_slow_preparations_start_first_then_the_registry_order():
+    """doit goes breadth first through an explicit task_dep: the wasm's compiler (a preparation) comes
+    first, so the encode step's head start on the wasm overlaps every other step; the rest keep the
+    registry's order, the same in every run (a set's order would not be)."""
+    steps = [s if s.name != "wasm" else step("wasm", Role.PAGE_ASSET, prepare=prepare_nothing,
+                                              prepares=("compile",), subtask="runtime") for s in base_steps()]
+    registry = Registry.of(steps)
+    order = registry.start_order(registry.upstream(registry.step("compress")))
+    assert order == ["wasm:compile", "wasm:runtime", "static", "css", "js", "pages", "sw", "deploy"]
+    assert registry.start_order(registry.upstream(registry.step("css"))) == ["static"]
+
+
+def test_only_content_steps_give_the_encode_steps_a_head_start():
+    steps = [s if s.name != "compress" else step("compress", Role.ENCODE, early=noop) for s in base_steps()]
+    registry = Registry.of(steps)
+    assert [s.name for s in registry.early_for(registry.step("pages"))] == ["compress"]
+    assert registry.early_for(registry.step("manifest")) == ()
