@@ -20,7 +20,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipeline.config.model import CONFIG_NAME, AppConfig, inside, load_config
+from pipeline.config.model import CONFIG_NAME, AppConfig, MinifySettings, inside, load_config
 from pipeline.core.errors import ConfigError, display_path
 
 if TYPE_CHECKING:
@@ -145,7 +145,8 @@ def check_app_folder(app_dir: Path, *, given: bool) -> None:
 def dev_config(config: AppConfig) -> AppConfig:
     compress = replace(config.compress, brotli_quality=min(config.compress.brotli_quality, 5),
                        gzip_level=min(config.compress.gzip_level, 6))
-    return replace(config, compress=compress, pwa=None, csp=replace(config.csp, meta=False),
+    unminified = MinifySettings(html=False, css=False, js=False)
+    return replace(config, compress=compress, minify=unminified, pwa=None, csp=replace(config.csp, meta=False),
                    deploy=replace(config.deploy, keep_releases=0))
 
 

@@ -46,6 +46,15 @@ class CompressSettings:
 
 
 @dataclass(frozen=True)
+class MinifySettings:
+    """Release builds minify what they generate and what the app's web folder holds (the dev profile never)."""
+
+    html: bool = True
+    css: bool = True
+    js: bool = True
+
+
+@dataclass(frozen=True)
 class SriSettings:
     algorithms: tuple[str, ...] = ("sha384",)
     allow: tuple[str, ...] = ()
@@ -80,6 +89,7 @@ class AppConfig:
     base: str = "/"
     go: GoSettings = field(default_factory=GoSettings)
     compress: CompressSettings = field(default_factory=CompressSettings)
+    minify: MinifySettings = field(default_factory=MinifySettings)
     sri: SriSettings = field(default_factory=SriSettings)
     csp: CspSettings = field(default_factory=CspSettings)
     deploy: DeploySettings = field(default_factory=DeploySettings)
@@ -170,6 +180,7 @@ def parse_config(data: Any, path: Path, *, force_pwa: bool = False, sections: It
         **plain,
         go=GoSettings(**{k: tuple(v) if isinstance(v, list) else v for k, v in go.items()}),
         compress=CompressSettings(**data.get("compress", {})),
+        minify=MinifySettings(**data.get("minify", {})),
         sri=SriSettings(**{k: tuple(v) for k, v in sri.items()}),
         csp=CspSettings(**{k: v for k, v in csp.items() if k != "directives"},
                         directives=tuple(sorted((k, tuple(v)) for k, v in csp.get("directives", {}).items()))),

@@ -13,6 +13,7 @@ from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from pipeline.core.errors import PipelineError
+from pipeline.core.hashing import NAME_HASH_LENGTH
 from pipeline.core.templating import render, template_file
 from pipeline.pwa.settings import UPDATE_MODES, denylist_problem
 
@@ -20,6 +21,9 @@ SW_TEMPLATE = "sw.js.j2"
 REGISTER_TEMPLATE = "register.js.j2"
 SW_NAME = "sw.js"
 _SLUG = re.compile(r"[^a-z0-9]+")
+# Where hashed_name puts the hash: before the last suffix, or at the end of a name without one. The worker
+# runs the same pattern (JavaScript reads it alike).
+NAME_HASH = re.compile(rf"\.([0-9a-f]{{{NAME_HASH_LENGTH}}})(?:\.[^./]*)?$")
 
 
 TEMPLATES = "pipeline.pwa.templates"
@@ -34,7 +38,7 @@ def render_service_worker(*, precache: Iterable[Mapping[str, str]], shell_url: s
                           cache_prefix: str, update: str, denylist: Iterable[str], version: str) -> bytes:
     """``sw.js`` for a release.
 
-    ``precache``: ``{url, revision, integrity}`` entries (see :func:`precache_entries`), in any order;
+    ``precache``: ``{url, revision, integrity}`` entries (see :func:`precache_entry`), in any order;
     ``shell_url``: the precached page answered to offline navigations (None: only pages that are
     themselves precached are); ``scope``: the registration scope (path); ``cache_prefix``: from
     :func:`cache_prefix_for`; ``update``: ``"prompt"`` or ``"auto"``; ``denylist``: JavaScript-compatible
@@ -56,7 +60,8 @@ def render_service_worker(*, precache: Iterable[Mapping[str, str]], shell_url: s
         if problem:
             raise ValueError(problem)
     text = render(TEMPLATES, SW_TEMPLATE,
-        precache=entries, shell_url=shell_url, scope=scope, cache_prefix=cache_prefix, update=update,
+        precache=entries, name_hash=NAME_HASH.pattern, name_hash_length=NAME_HASH_LENGTH,
+        shell_url=shell_url, scope=scope, cache_prefix=cache_prefix, update=update,
         denylist=patterns, version=version,
     )
     return text.encode("utf-8")
@@ -70,14 +75,34 @@ def render_register_script(*, sw_url: str, scope: str, update: str) -> bytes:
     return text.encode("utf-8")
 
 
-def _checked_entries(precache: Iterable[Mapping[str, str]]) -> list[dict[str, str]]:
-    """Entries sorted by URL; an exact duplicate is dropped, a URL with two revisions is an error."""
-    by_url: dict[str, dict[str, str]] = {}
+def _checked_entries(precache: Iterable[Mapping[str, str | None]]) -> list[dict[str, str | None]]:
+    """Entries sorted by URL; an exact duplicate is dropped, a URL with two revisions is an error, and so
+    is an entry without integrity whose revision is not the hash in its name."""
+    by_url: dict[str, dict[str, str | None]] = {}
     for item in precache:
         entry = {"url": item["url"], "revision": item["revision"], "integrity": item["integrity"]}
-        if by_url.setdefault(entry["url"], entry) != entry:
+        if entry["integrity"] is None and name_hash(str(entry["url"])) != entry["revision"]:
+            raise ValueError(f"{entry['url']!r} has no integrity, and its revision is not the hash in its name")
+        if by_url.setdefault(str(entry["url"]), entry) != entry:
             raise ValueError(f"{entry['url']!r} is listed twice with different revisions")
     return [by_url[url] for url in sorted(by_url)]
+
+
+def name_hash(url: str) -> str | None:
+    """The content hash :func:`pipeline.core.hashing.hashed_name` put in the URL's file name, if it has one."""
+    found = NAME_HASH.search(url)
+    return found.group(1) if found else None
+
+
+def precache_entry(url: str, sha384_hex: str, integrity: str) -> dict[str, str | None]:
+    """One file's entry. A file named by its own hash needs nothing more: the worker checks its download
+    against that hash (its 64 bits of SHA-384; Workbox checks nothing), and the page's SRI checks
+    scripts, stylesheets and the wasm again when they are used. Others (pages, ``favicon.ico``, modules of an
+    import cycle, named by the cycle's hash) carry their SRI value, which also serves as their revision."""
+    own = name_hash(url)
+    if own is not None and sha384_hex.startswith(own):
+        return {"url": url, "revision": own, "integrity": None}
+    return {"url": url, "revision": integrity, "integrity": integrity}
 
 
 def precache_entries(manifest_assets: Mapping[str, Mapping[str, Any]], base: str, max_file_size: int,
@@ -98,8 +123,7 @@ def precache_entries(manifest_assets: Mapping[str, Mapping[str, Any]], base: str
                 f"{size:,} bytes ({_mib(size)}) is over the service worker's precache limit of {max_file_size:,} "
                 f"bytes ({_mib(max_file_size)}); raise pwa.service_worker.max_file_size or make the file smaller",
                 path=logical)
-        entries.append({"url": asset_url(base, asset["path"]), "revision": asset["hash"],
-                        "integrity": asset["integrity"]})
+        entries.append(precache_entry(asset_url(base, asset["path"]), asset["hash"], asset["integrity"]))
     return sorted(entries, key=lambda e: e["url"])
 
 

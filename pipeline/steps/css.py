@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pipeline.addons.hookspecs import hookimpl
+from pipeline.assets import minify
 from pipeline.assets.rewrite import css
 from pipeline.assets.sri import blocked, csp
 from pipeline.core.errors import display_path
@@ -13,8 +14,9 @@ from pipeline.steps.text import base_settings, build_text_assets
 
 
 def build_css(run: StepRun) -> list[OutputFile]:
-    outputs = build_text_assets(run, css, cycles="@import", bundle=True)
     ctx = run.ctx
+    outputs = build_text_assets(run, css, cycles="@import", bundle=True,
+                                minify=minify.css if ctx.config.minify.css else None)
     if ctx.config.csp.enabled:
         policy = csp.build_policy(extra=dict(ctx.config.csp.directives))
         for path in run.sources:

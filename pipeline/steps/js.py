@@ -7,6 +7,7 @@ built after the modules). Bare specifiers (``lit``) are left for import maps.
 from __future__ import annotations
 
 from pipeline.addons.hookspecs import hookimpl
+from pipeline.assets import minify
 from pipeline.assets.rewrite import Reference, js
 from pipeline.engine.maps import OutputFile
 from pipeline.engine.step import Role, Step, StepRun
@@ -18,7 +19,7 @@ def is_bare(ref: Reference) -> bool:
 
 
 def build_js(run: StepRun) -> list[OutputFile]:
-    return build_text_assets(run, js, skip=is_bare)
+    return build_text_assets(run, js, skip=is_bare, minify=minify.js if run.ctx.config.minify.js else None)
 
 
 STEP = Step("js", Role.SCRIPT, "Rewrite JS module imports and give the modules hashed names", build_js,

@@ -5,8 +5,9 @@ The built-in transforms, in order: ``classic-loader`` (rewrite: a hand-written G
 the page and line), ``urls`` (rewrite: references to hashed names), ``loader`` (inject: the
 wasm loader replaces each ``<link data-vango rel="go">`` marker, or goes at the end of the entry page's
 ``<head>`` when no page has one), ``sri`` then ``importmap-integrity`` then ``guard`` (protect: integrity on
-every script, stylesheet and preload, on modules through the import map, and the inline error guard), and
-``csp`` (policy: the Content-Security-Policy derived from the result, recorded for the deploy files).
+every script, stylesheet and preload, on modules through the import map, and the inline error guard), then
+``minify`` and ``csp`` (policy: inline code minified in release builds, then the Content-Security-Policy
+derived from the result, recorded for the deploy files). Release builds then minify each page's HTML.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from lxml import etree
 
 from pipeline.addons.hookspecs import hookimpl
 from pipeline.addons.manager import guarded
+from pipeline.assets import minify
 from pipeline.assets.resolve import resolver
 from pipeline.assets.rewrite import html
 from pipeline.assets.sri import blocked, csp
@@ -60,8 +62,26 @@ def build_pages(run: StepRun) -> StepResult:
                                              "vango.transform.phase": str(transform.phase.value),
                                              "vango.transform.owner": transform.owner, "vango.pages": len(pages)}):
             guarded(transform.owner, ctx.settings.debug, transform.apply, page_set)
-    outputs = [emit(ctx.out_dir, name, html.serialize(tree), hashed=False) for name, tree in page_set.trees.items()]
+    outputs = [emit(ctx.out_dir, name, final_bytes(ctx, name, tree), hashed=False)
+               for name, tree in page_set.trees.items()]
     return StepResult(files=tuple(outputs), facts=page_set.facts)
+
+
+def final_bytes(ctx: Context, name: str, tree: etree._ElementTree) -> bytes:
+    """The page as served: serialized, and minified in release builds. The policy hashed the inline code of
+    the tree, so a minified page whose inline code reads differently is refused rather than served broken."""
+    data = html.serialize(tree)
+    if not ctx.config.minify.html:
+        return data
+    minified = minify.html(data)
+    if ctx.config.csp.enabled:
+        after = html.parse(minified)
+        if (sorted(inline_script_hashes(after)) != sorted(inline_script_hashes(tree))
+                or sorted(inline_style_hashes(after)) != sorted(inline_style_hashes(tree))):
+            raise PipelineError("minifying the page changed the text of an inline script or style, so its CSP hash "
+                                'would not match; set "minify": {"html": false} in vango.json and report it',
+                                path=ctx.web_dir / name)
+    return minified
 
 
 # ---------------------------------------------------------------- the built-in transforms
@@ -157,6 +177,20 @@ def insert_guard(pages: PageSet) -> None:
         html.insert_before_resources(tree, html.inline_script(guard))
 
 
+def minify_inline_code(pages: PageSet) -> None:
+    """Release builds: inline scripts and styles minified before the policy hashes them (see
+    :mod:`pipeline.assets.minify`)."""
+    settings = pages.ctx.config.minify
+    if not settings.html:
+        return
+    for name, tree in pages.trees.items():
+        try:
+            minify.inline_code(tree, scripts=settings.js, styles=settings.css)
+        except minify.MinifyError as exc:
+            raise PipelineError(f"{exc}: the release build cannot minify this inline code (a syntax error?)",
+                                path=pages.sources[name], location=exc.line) from None
+
+
 def content_security_policy(pages: PageSet) -> None:
     ctx = pages.ctx
     scripts, styles, attributes = set(), set(), False
@@ -204,7 +238,8 @@ def page_inputs(ctx: Context) -> list[Path]:
 
 def page_settings(ctx: Context) -> dict[str, Any]:
     config = ctx.config
-    return {"base": config.base, "entry": config.entry, "sri": config.sri, "csp": config.csp}
+    return {"base": config.base, "entry": config.entry, "sri": config.sri, "csp": config.csp,
+            "minify": config.minify}
 
 
 STEP = Step("pages", Role.PAGE, "Rewrite HTML pages to hashed names, insert the wasm loader, add SRI", build_pages,
@@ -219,7 +254,9 @@ TRANSFORMS = [
                   doc="integrity of imported modules through the import map"),
     PageTransform("guard", Phase.PROTECT, insert_guard, after=("importmap-integrity",),
                   doc="the inline guard that reports a refused script or stylesheet"),
-    PageTransform("csp", Phase.POLICY, content_security_policy, doc="the Content-Security-Policy of the pages"),
+    PageTransform("minify", Phase.POLICY, minify_inline_code, doc="minify inline scripts and styles (release builds)"),
+    PageTransform("csp", Phase.POLICY, content_security_policy, after=("minify",),
+                  doc="the Content-Security-Policy of the pages"),
 ]
 
 

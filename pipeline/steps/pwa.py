@@ -14,6 +14,7 @@ from typing import Any
 from lxml import etree
 
 from pipeline.addons.hookspecs import hookimpl
+from pipeline.assets import minify
 from pipeline.assets.rewrite import html
 from pipeline.config.context import Context
 from pipeline.core.errors import ConfigError
@@ -45,7 +46,7 @@ def build_pwa(run: StepRun) -> list[OutputFile]:
     outputs[WEBMANIFEST_NAME] = emit(ctx.out_dir, WEBMANIFEST_NAME, dumps(manifest))
     register = render_register_script(sw_url=base + SW_NAME, scope=settings.scope,
                                       update=settings.service_worker.update)
-    outputs[REGISTER_NAME] = emit(ctx.out_dir, REGISTER_NAME, register)
+    outputs[REGISTER_NAME] = emit(ctx.out_dir, REGISTER_NAME, minify.generated_script(register, ctx.config.minify.js))
     return list(outputs.values())
 
 
@@ -54,7 +55,7 @@ def pwa_inputs(ctx: Context) -> list[Path]:
 
 
 def pwa_settings(ctx: Context) -> dict[str, Any]:
-    return {"name": ctx.config.name, "base": ctx.config.base, "pwa": ctx.config.pwa}
+    return {"name": ctx.config.name, "base": ctx.config.base, "pwa": ctx.config.pwa, "minify": ctx.config.minify.js}
 
 
 def link_pwa(pages: PageSet) -> None:

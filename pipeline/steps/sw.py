@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.addons.hookspecs import hookimpl
+from pipeline.assets import minify
 from pipeline.config.context import Context
 from pipeline.engine.maps import OutputFile, emit
 from pipeline.engine.step import Role, Step, StepRun
@@ -41,7 +42,7 @@ def build_service_worker(run: StepRun) -> list[OutputFile]:
             denylist=list(settings.service_worker.denylist),
             version=precache_version(entries),
         )
-    return [emit(run.ctx.out_dir, SW_NAME, worker, hashed=False)]
+    return [emit(run.ctx.out_dir, SW_NAME, minify.generated_script(worker, config.minify.js), hashed=False)]
 
 
 def sw_inputs(ctx: Context) -> list[Path]:
@@ -49,7 +50,7 @@ def sw_inputs(ctx: Context) -> list[Path]:
 
 
 def sw_settings(ctx: Context) -> dict[str, Any]:
-    return {"base": ctx.config.base, "entry": ctx.config.entry, "pwa": ctx.config.pwa}
+    return {"base": ctx.config.base, "entry": ctx.config.entry, "pwa": ctx.config.pwa, "minify": ctx.config.minify.js}
 
 
 STEP = Step("sw", Role.AGGREGATE, "Render sw.js: precache every file with integrity, offline shell, updates",

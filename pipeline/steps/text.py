@@ -11,6 +11,7 @@ from types import ModuleType
 from typing import Any
 
 from pipeline.assets.linker import first_cycle, link
+from pipeline.assets.minify import MinifyError
 from pipeline.assets.resolve import local_target, resolver
 from pipeline.assets.rewrite import Reference, cssbundle
 from pipeline.config.context import Context
@@ -22,8 +23,10 @@ from pipeline.engine.step import StepRun
 
 
 def build_text_assets(run: StepRun, rewriter: ModuleType, skip: Callable[[Reference], bool] | None = None,
-                      cycles: str = "", bundle: bool = False) -> list[OutputFile]:
-    """Rewrite and hash the step's claimed files (all of one kind) against the outputs of the steps before it."""
+                      cycles: str = "", bundle: bool = False,
+                      minify: Callable[[str], str] | None = None) -> list[OutputFile]:
+    """Rewrite and hash the step's claimed files (all of one kind) against the outputs of the steps before it;
+    ``minify`` (release builds) runs on each file's final text, before it is hashed."""
     ctx = run.ctx
     web, base = ctx.web_dir, ctx.config.base
     known = run.known()
@@ -61,7 +64,17 @@ def build_text_assets(run: StepRun, rewriter: ModuleType, skip: Callable[[Refere
                 replacements[rule.start] = cssbundle.wrapped(rule, f"/* {target} */\n{inner}")
         return cssbundle.inline(text, replacements)
 
-    linked = link(texts.keys(), deps, render)
+    def final(name: str, names: dict[str, str]) -> str:
+        text = render(name, names)
+        if minify is None:
+            return text
+        try:
+            return minify(text)
+        except MinifyError as exc:
+            raise PipelineError(f"{exc}: the release build cannot minify this file (a syntax error?)",
+                                path=paths[name], location=exc.line) from None
+
+    linked = link(texts.keys(), deps, final)
     return [emit(ctx.out_dir, item.logical, item.data, fp=item.fingerprint, path=item.path)
             for item in linked.values()]
 
@@ -93,4 +106,4 @@ def relocated(new_url: Callable[[Reference], str | None], name: str, at: str, lo
 
 
 def base_settings(ctx: Context) -> dict[str, Any]:
-    return {"base": ctx.config.base}
+    return {"base": ctx.config.base, "minify": ctx.config.minify}

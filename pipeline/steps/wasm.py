@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.addons.hookspecs import hookimpl
+from pipeline.assets import minify
 from pipeline.config.context import Context
 from pipeline.core.errors import PipelineError
 from pipeline.engine.maps import OutputFile, emit, integrity_of
@@ -82,12 +83,16 @@ def build_runtime(run: StepRun) -> list[OutputFile]:
     out = ctx.out_dir
     wasm_bytes = wasm_path(ctx).read_bytes()
     wasm = emit(out, WASM_NAME, wasm_bytes)
-    runtime = emit(out, RUNTIME_NAME, tc.wasm_exec().read_bytes())
+    minified = ctx.config.minify.js
+    runtime_bytes = tc.wasm_exec().read_bytes()
+    if minified:
+        runtime_bytes = minify.js_keeping_notice(runtime_bytes.decode("utf-8")).encode("utf-8")
+    runtime = emit(out, RUNTIME_NAME, runtime_bytes)
     algorithms = ctx.config.sri.algorithms
     loader = render_bootstrap(runtime_url=f"./{runtime.path}", runtime_integrity=integrity_of(runtime, out, algorithms),
                               wasm_url=f"./{wasm.path}", wasm_integrity=integrity_of(wasm, out, algorithms),
                               wasm_size=len(wasm_bytes), app_name=ctx.config.name)
-    return [wasm, runtime, emit(out, BOOTSTRAP_NAME, loader)]
+    return [wasm, runtime, emit(out, BOOTSTRAP_NAME, minify.generated_script(loader, minified))]
 
 
 def go_settings(ctx: Context) -> dict[str, Any]:
@@ -97,7 +102,8 @@ def go_settings(ctx: Context) -> dict[str, Any]:
 
 
 def runtime_settings(ctx: Context) -> dict[str, Any]:
-    return {**go_settings(ctx), "name": ctx.config.name, "sri": ctx.config.sri.algorithms}
+    return {**go_settings(ctx), "name": ctx.config.name, "sri": ctx.config.sri.algorithms,
+            "minify": ctx.config.minify.js}
 
 
 def runtime_inputs(ctx: Context) -> list[Path]:

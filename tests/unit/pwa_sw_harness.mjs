@@ -71,6 +71,7 @@ const listeners = {};
 const record = { skipWaiting: 0, claimed: 0, messages: [] };
 const sandbox = {
   location, caches: storage, fetch: fakeFetch, Request: WorkerRequest, Response, Headers, URL, Blob, console,
+  crypto: globalThis.crypto, Uint8Array, Array,
   clients: { claim: async () => { record.claimed += 1; } },
   skipWaiting: async () => { record.skipWaiting += 1; },
   addEventListener: (type, listener) => { (listeners[type] ||= []).push(listener); },

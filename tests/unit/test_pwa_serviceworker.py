@@ -24,6 +24,7 @@ from pipeline.pwa.serviceworker import (
     asset_url,
     cache_prefix_for,
     precache_entries,
+    precache_entry,
     precache_version,
     render_register_script,
     render_service_worker,
@@ -36,11 +37,15 @@ NODE = shutil.which("node")
 needs_node = pytest.mark.skipif(NODE is None and os.environ.get("CI") != "true",
                                 reason="node is not installed: cannot parse or run the generated JS")
 
+WASM_BODY, CSS_BODY = "\0asm wasm bytes", "body{color:red}"
+# Files named by their own content hash, as the build names them, and two pages, which are not.
+WASM = f"/app.{hashlib.sha384(WASM_BODY.encode()).hexdigest()[:16]}.wasm"
+CSS = f"/css/app.{hashlib.sha384(CSS_BODY.encode()).hexdigest()[:16]}.css"
 SERVER = {  # served path -> body
     "/index.html": "<!doctype html><title>shell</title>",
     "/about.html": "<!doctype html><title>about</title>",
-    "/app.0123456789abcdef.wasm": "\0asm wasm bytes",
-    "/css/app.fedcba9876543210.css": "body{color:red}",
+    WASM: WASM_BODY,
+    CSS: CSS_BODY,
 }
 PREFIX = cache_prefix_for("/")
 
@@ -49,11 +54,12 @@ def integrity(body: str) -> str:
     return "sha384-" + base64.b64encode(hashlib.sha384(body.encode()).digest()).decode()
 
 
-def entry(url: str, body: str) -> dict[str, str]:
-    return {"url": url, "revision": hashlib.sha384(body.encode()).hexdigest(), "integrity": integrity(body)}
+def entry(url: str, body: str) -> dict[str, str | None]:
+    return precache_entry(url, hashlib.sha384(body.encode()).hexdigest(), integrity(body))
 
 
 ENTRIES = [entry(url, body) for url, body in SERVER.items()]
+NAMED = {WASM, CSS}
 
 
 def render(update: str = "prompt", **overrides: Any) -> bytes:
@@ -71,12 +77,21 @@ def asset(path: str, size: int = 10, digest: str = "ab") -> dict[str, Any]:
 
 def test_precache_entries_cover_every_asset() -> None:
     assets = {"index.html": asset("index.html", digest="01"), "app.wasm": asset("app.0123.wasm", 5_000_000, "02"),
-              "css/app.css": asset("css/app.77.css", digest="03")}
+              "css/app.css": asset("css/app.0303030303030303.css", digest="03")}
     assert precache_entries(assets, "/shop/", 16 * 1024 * 1024) == [
-        {"url": "/shop/app.0123.wasm", "revision": "02" * 48, "integrity": "sha384-02"},
-        {"url": "/shop/css/app.77.css", "revision": "03" * 48, "integrity": "sha384-03"},
-        {"url": "/shop/index.html", "revision": "01" * 48, "integrity": "sha384-01"},
+        {"url": "/shop/app.0123.wasm", "revision": "sha384-02", "integrity": "sha384-02"},
+        {"url": "/shop/css/app.0303030303030303.css", "revision": "0303030303030303", "integrity": None},
+        {"url": "/shop/index.html", "revision": "sha384-01", "integrity": "sha384-01"},
     ]
+
+
+def test_only_a_file_named_by_its_own_hash_goes_without_integrity() -> None:
+    own = "ab" * 48
+    assert precache_entry("/a.abababababababab.js", own, "sha384-x")["integrity"] is None
+    assert precache_entry("/LICENSE.abababababababab", own, "sha384-x")["integrity"] is None  # no suffix
+    # a cycle-wide hash (JS modules in an import cycle), a look-alike, a hash in a folder name: full integrity
+    for url in ("/a.cdcdcdcdcdcdcdcd.js", "/abababababababab.js", "/abababababababab/a.js", "/a.ABABABABABABABAB.js"):
+        assert precache_entry(url, own, "sha384-x") == {"url": url, "revision": "sha384-x", "integrity": "sha384-x"}
 
 
 def test_precache_entries_leave_out_the_worker_and_exclusions_only() -> None:
@@ -130,13 +145,16 @@ def test_service_worker_is_deterministic() -> None:
     assert render() != render(version="v2")
 
 
-def test_every_entry_and_integrity_is_embedded() -> None:
+def test_every_entry_is_embedded_with_integrity_only_where_the_name_has_no_hash() -> None:
     text = render().decode()
     for item in ENTRIES:
-        assert json.dumps(item["url"]) in text and json.dumps(item["integrity"]) in text
-        assert item["revision"] in text
-    urls = re.findall(r'\{ url: "([^"]+)"', text)
-    assert urls == sorted(SERVER)
+        assert json.dumps(item["url"]) in text
+        if item["url"] in NAMED:
+            assert item["integrity"] is None and integrity(SERVER[item["url"]]) not in text
+        else:
+            assert json.dumps(item["integrity"]) in text
+    assert re.findall(r'^  "([^"]+)",$', text, re.M) == sorted(NAMED)
+    assert re.findall(r'^  \["([^"]+)", "sha384-', text, re.M) == sorted(set(SERVER) - NAMED)
 
 
 def test_denylist_and_names_are_embedded() -> None:
@@ -167,6 +185,8 @@ def test_strings_cannot_break_out_of_the_script() -> None:
     ({"version": ""}, "cache_prefix and version"),
     ({"denylist": ["(?P<x>a)"]}, "JavaScript"),
     ({"precache": [*ENTRIES, {**ENTRIES[0], "revision": "other"}]}, "listed twice"),
+    ({"precache": [{"url": "/a.0123456789abcdef.js", "revision": "fedcba9876543210", "integrity": None}]},
+     "not the hash in its name"),
 ])
 def test_inconsistent_arguments_are_programming_errors(overrides: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=re.escape(message)):
@@ -236,8 +256,8 @@ def test_install_precaches_every_entry_with_integrity_and_reload(tmp_path: Path)
     [install] = run_sw(tmp_path, [{"do": "install"}])
     assert install["ok"] and install["waited"] == 1
     fetched = sorted(install["network"], key=lambda r: r["url"])
-    assert fetched == [{"url": url, "integrity": integrity(body), "cache": "reload", "mode": "cors"}
-                       for url, body in sorted(SERVER.items())]
+    assert fetched == [{"url": url, "integrity": "" if url in NAMED else integrity(body), "cache": "reload",
+                        "mode": "cors"} for url, body in sorted(SERVER.items())]
     cached = install["caches"][PRECACHE]
     assert {url: c["body"] for url, c in cached.items()} == SERVER
     for item in ENTRIES:
@@ -253,6 +273,8 @@ def test_one_failing_url_fails_the_install(tmp_path: Path) -> None:
     assert not missing["ok"] and "/about.html" in missing["error"] and "404" in missing["error"]
     tampered, = run_sw(tmp_path, [{"do": "install"}], server={**SERVER, "/index.html": "<tampered>"})
     assert not tampered["ok"] and "integrity" in tampered["error"]
+    swapped, = run_sw(tmp_path, [{"do": "install"}], server={**SERVER, WASM: "\0asm other bytes"})
+    assert not swapped["ok"] and WASM in swapped["error"] and "do not match the hash in its name" in swapped["error"]
     offline, = run_sw(tmp_path, [{"do": "install", "offline": True}])
     assert not offline["ok"]
 
@@ -276,16 +298,16 @@ def test_retried_install_fetches_only_what_is_missing(tmp_path: Path) -> None:
 @needs_node
 def test_new_version_reuses_unchanged_files(tmp_path: Path) -> None:
     old = {f"{PREFIX}-precache-v0": {
-        "/app.0123456789abcdef.wasm": {"body": SERVER["/app.0123456789abcdef.wasm"],
+        WASM: {"body": SERVER[WASM],
                                        "revision": ENTRIES[2]["revision"]},
         "/index.html": {"body": "<old shell>", "revision": "old-revision"},
     }}
     [install] = run_sw(tmp_path, [{"do": "install"}], caches=old)
     assert install["ok"]
-    assert sorted(r["url"] for r in install["network"]) == ["/about.html", "/css/app.fedcba9876543210.css",
+    assert sorted(r["url"] for r in install["network"]) == ["/about.html", CSS,
                                                             "/index.html"]
     assert install["caches"][PRECACHE]["/index.html"]["body"] == SERVER["/index.html"]
-    assert install["caches"][PRECACHE]["/app.0123456789abcdef.wasm"]["body"] == SERVER["/app.0123456789abcdef.wasm"]
+    assert install["caches"][PRECACHE][WASM]["body"] == SERVER[WASM]
 
 
 @needs_node
@@ -307,14 +329,14 @@ def test_fetch_routing(tmp_path: Path) -> None:
         {"do": "fetch", "url": "/about.html", "mode": "navigate"},  # offline: the page itself
         {"do": "fetch", "url": "/api/items", "mode": "navigate"},  # denylisted: untouched
         {"do": "fetch", "url": "/files/report.zip", "mode": "navigate"},
-        {"do": "fetch", "url": "/app.0123456789abcdef.wasm"},  # precached: from the cache, no network
-        {"do": "fetch", "url": "/app.0123456789abcdef.wasm#x"},
-        {"do": "fetch", "url": "/app.0123456789abcdef.wasm", "method": "POST"},
-        {"do": "fetch", "url": "/app.0123456789abcdef.wasm", "headers": {"Range": "bytes=0-1"}},
-        {"do": "fetch", "url": "/app.0123456789abcdef.wasm?v=2"},  # not a precached URL
+        {"do": "fetch", "url": WASM},  # precached: from the cache, no network
+        {"do": "fetch", "url": WASM + "#x"},
+        {"do": "fetch", "url": WASM, "method": "POST"},
+        {"do": "fetch", "url": WASM, "headers": {"Range": "bytes=0-1"}},
+        {"do": "fetch", "url": WASM + "?v=2"},  # not a precached URL
         {"do": "fetch", "url": "/not-precached.js"},
         {"do": "fetch", "url": "/api/items"},
-        {"do": "fetch", "url": "https://cdn.example/app.0123456789abcdef.wasm"},
+        {"do": "fetch", "url": "https://cdn.example" + WASM},
     ]
     results = run_sw(tmp_path, steps)
     online, shell, page, api_nav, zip_nav, cached, fragment, post, ranged, query, other, api, cross = results[1:]
@@ -324,7 +346,7 @@ def test_fetch_routing(tmp_path: Path) -> None:
     for untouched in (api_nav, zip_nav, post, ranged, query, other, api, cross):
         assert untouched == {"responded": False, "network": [], "skipWaiting": 0, "claimed": 0}
     for hit in (cached, fragment):
-        assert hit["responded"] and hit["body"] == SERVER["/app.0123456789abcdef.wasm"] and hit["network"] == []
+        assert hit["responded"] and hit["body"] == SERVER[WASM] and hit["network"] == []
 
 
 @needs_node
