@@ -281,3 +281,12 @@ class OtlpReceiver:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def tags(page: str | bytes, tag: str) -> list[dict[str, str]]:
+    """The attributes of every ``<tag>`` of an HTML page, as the browser reads them (release builds minify
+    pages, so attributes may be unquoted: compare parsed attributes, not text)."""
+    import lxml.html
+
+    tree = lxml.html.document_fromstring(page.encode() if isinstance(page, str) else page)
+    return [dict(element.attrib) for element in tree.iter(tag)]

@@ -1,8 +1,9 @@
 """Minifiers for the release profile: text in, text out, the same output for the same input.
 
-JS and CSS go through tdewolff's minifiers (the Go library Hugo uses, through its Python binding): comments
-and whitespace go, local names get shorter, and comments that start with ``/*!`` stay, as esbuild and Terser
-keep them, because that is where licences live. HTML goes through minify-html with closing tags and the
+JS goes through tdewolff's minifier (the Go library Hugo uses, through its Python binding): comments and
+whitespace go and local names get shorter. CSS goes through rcssmin, which removes only comments and
+whitespace. Comments that start with ``/*!`` stay, as esbuild and Terser keep them: that is where licences
+live. HTML goes through minify-html with closing tags and the
 ``<html>``/``<head>`` tags kept, so the page's shape is the one the author wrote.
 
 minify-html trims the text of inline ``<script>`` and ``<style>`` elements, which would change their CSP
@@ -60,7 +61,7 @@ def _configure(tdewolff: Any) -> None:
     can leak into another's output."""
     global _configured
     if not _configured:
-        tdewolff.config({"js-keep-var-names": False, "js-precision": 0, "css-precision": 0})
+        tdewolff.config({"js-keep-var-names": False, "js-precision": 0})
         _configured = True
 
 
@@ -69,7 +70,11 @@ def js(text: str) -> str:
 
 
 def css(text: str) -> str:
-    return _minified("text/css", text)
+    """rcssmin: whitespace and comments only. tdewolff's CSS minifier also rewrites values (it lower-cases
+    font family names, which CSS matches case-insensitively, but a page's script may read them back)."""
+    import rcssmin
+
+    return rcssmin.cssmin(text, keep_bang_comments=True).strip()
 
 
 def html(data: bytes) -> bytes:

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from support import run_pipeline
+from support import run_pipeline, tags
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -106,7 +106,8 @@ def test_init_then_build_gives_a_working_protected_app(shape, tmp_path: Path, sh
     assert built.returncode == 0, built.stderr + json.dumps(config)
     dist = root / "dist"
     html = (dist / "index.html").read_text()
-    assert "new Go()" not in html and "integrity=" in html and 'rel="go"' not in html
+    assert "new Go()" not in html and "integrity=" in html
+    assert "go" not in [link.get("rel") for link in tags(html, "link")]
     published = {p.name for p in dist.rglob("*")}
     assert not published & {"main.go", "go.mod", "main.wasm", "server.go", "vango.json"}
     missing: list[str] = []

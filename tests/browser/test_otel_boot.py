@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from browser_support import COLLECT_VIOLATIONS
-from support import EXAMPLE, IGNORED, OtlpReceiver, run_pipeline
+from support import EXAMPLE, IGNORED, OtlpReceiver, run_pipeline, tags
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -39,7 +39,8 @@ def booted_dist(tmp_path: Path, shared_cache: Path, receiver: OtlpReceiver) -> P
 
 def test_the_wasm_boot_arrives_as_spans(page, serve, booted_dist: Path, receiver: OtlpReceiver):
     html = (booted_dist / "index.html").read_text(encoding="utf-8")
-    assert 'src="/otel/boot.' in html and "integrity=" in html.split('src="/otel/boot.')[1].split(">")[0]
+    boot = [s for s in tags(html, "script") if s.get("src", "").startswith("/otel/boot.")]
+    assert len(boot) == 1 and boot[0]["integrity"].startswith("sha384-")
     headers = (booted_dist / "_headers").read_text(encoding="utf-8")
     assert f"connect-src 'self' {receiver.url}" in headers
 

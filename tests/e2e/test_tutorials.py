@@ -42,7 +42,7 @@ from pathlib import Path
 import pytest
 import yaml
 from markdown_it import MarkdownIt
-from support import REPO, free_port
+from support import REPO, free_port, tags
 
 TUTORIALS = REPO / "docs" / "tutorials"
 PAGES = sorted(p for p in TUTORIALS.glob("*.md") if p.name != "index.md")
@@ -185,9 +185,10 @@ def check_first_app(run: TutorialRun) -> None:
     wasm = manifest["assets"]["app.wasm"]["path"]
     assert _hashed("app.wasm").fullmatch(wasm) and (dist / wasm).is_file()
     page = (dist / "index.html").read_text(encoding="utf-8")
-    assert "data-vango" not in page and re.search(r'src="/bootstrap\.[0-9a-f]{16}\.js" integrity="sha384-', page)
+    loader = [s for s in tags(page, "script") if re.fullmatch(r"/bootstrap\.[0-9a-f]{16}\.js", s.get("src", ""))]
+    assert "data-vango" not in page and loader and loader[0]["integrity"].startswith("sha384-")
     css = manifest["assets"]["css/app.css"]["path"]
-    assert f'href="{css}"' in page
+    assert css in [link.get("href") for link in tags(page, "link")]
     # Published to the web root: the current release, and the previous one's wasm kept for open tabs.
     assert (www / "index.html").read_bytes() == (dist / "index.html").read_bytes()
     assert (www / wasm).is_file()
@@ -264,7 +265,7 @@ def check_otel(run: TutorialRun) -> None:
     dist = run.app / "dist"
     assets = _manifest(dist)["assets"]
     boot = assets["otel/boot.js"]
-    assert f'src="/{boot["path"]}"' in (dist / "index.html").read_text(encoding="utf-8")
+    assert f'/{boot["path"]}' in [s.get("src") for s in tags((dist / "index.html").read_bytes(), "script")]
     assert "connect-src 'self' https://otel.example.com" in (dist / "_headers").read_text(encoding="utf-8")
     # The span tree printed by show_spans.py: go.build inside task wasm:compile.
     assert re.search(r"^  task wasm:compile +\d.*\n    go\.build +\d", run.stdout, re.M)
