@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "todo"
+PEERS = Path(__file__).resolve().parent / "peers"  # package.json of the npm tools measured against
 SIZES = (100, 1000)
 
 
@@ -64,3 +65,30 @@ def apps(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Path]:
 @pytest.fixture(scope="session")
 def built(apps: dict[int, Path]) -> dict[int, Path]:
     return {n: build(app) for n, app in apps.items()}
+
+
+@pytest.fixture(scope="session")
+def node_peers() -> Path:
+    """Workbox and size-limit at the versions of ``peers/package.json``, installed from npm's registry once
+    per version set (into the user's cache folder), with the peers' scripts next to them."""
+    import hashlib
+
+    npm, node = shutil.which("npm"), shutil.which("node")
+    if npm is None or node is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("node and npm are required under CI=true (.ci/run installs them)")
+        pytest.skip("node or npm is not installed: the peers cannot run")
+    spec = (PEERS / "package.json").read_bytes()
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    root = cache / "vango-benchmarks" / f"peers-{hashlib.sha256(spec).hexdigest()[:12]}"
+    done = root / "node_modules" / ".vango-installed"
+    if not done.is_file():
+        root.mkdir(parents=True, exist_ok=True)
+        (root / "package.json").write_bytes(spec)
+        proc = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--no-package-lock", "--loglevel=error"],
+                              cwd=root, capture_output=True, text=True, timeout=900)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        done.write_text("")
+    for script in PEERS.glob("*.mjs"):
+        shutil.copyfile(script, root / script.name)  # resolved against the installed node_modules
+    return root

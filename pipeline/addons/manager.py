@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pluggy
@@ -239,6 +240,8 @@ class _Manager(pluggy.PluginManager):
     misspelt hook name is reported instead of silently ignored."""
 
     def parse_hookimpl_opts(self, plugin: Any, name: str) -> Any:
+        if issubclass(type(getattr(plugin, name, None)), ModuleType):
+            return None  # a module is never a hook; and looking closer would load a lazy one (lazy_module)
         opts = super().parse_hookimpl_opts(plugin, name)
         if opts is None and name.startswith("vango_") and callable(getattr(plugin, name, None)):
             return {}

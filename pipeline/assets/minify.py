@@ -1,9 +1,9 @@
 """Minifiers for the release profile: text in, text out, the same output for the same input.
 
-JS goes through tdewolff's minifier (the Go library Hugo uses, through its Python binding): comments and
-whitespace go and local names get shorter. CSS goes through rcssmin, which removes only comments and
-whitespace. Comments that start with ``/*!`` stay, as esbuild and Terser keep them: that is where licences
-live. HTML goes through minify-html with closing tags and the
+JS and CSS go through tdewolff's minifiers (the Go library Hugo uses, through its Python binding): comments
+and whitespace go, local names and CSS values get shorter, and comments that start with ``/*!`` stay, as
+esbuild and Terser keep them: that is where licences live. (rcssmin was tried and dropped: it removes the
+spaces inside a quoted ``url("a b.png")``.) HTML goes through minify-html with closing tags and the
 ``<html>``/``<head>`` tags kept, so the page's shape is the one the author wrote.
 
 minify-html trims the text of inline ``<script>`` and ``<style>`` elements, which would change their CSP
@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from lxml import etree
+if TYPE_CHECKING:
+    from lxml import etree
 
 # <script type> values whose text is JavaScript (WHATWG HTML, "JavaScript MIME type essence match")
 _SCRIPT_TYPES = frozenset({"", "module", "text/javascript", "application/javascript", "application/ecmascript",
@@ -61,7 +62,7 @@ def _configure(tdewolff: Any) -> None:
     can leak into another's output."""
     global _configured
     if not _configured:
-        tdewolff.config({"js-keep-var-names": False, "js-precision": 0})
+        tdewolff.config({"js-keep-var-names": False, "js-precision": 0, "css-precision": 0})
         _configured = True
 
 
@@ -70,11 +71,9 @@ def js(text: str) -> str:
 
 
 def css(text: str) -> str:
-    """rcssmin: whitespace and comments only. tdewolff's CSS minifier also rewrites values (it lower-cases
-    font family names, which CSS matches case-insensitively, but a page's script may read them back)."""
-    import rcssmin
-
-    return rcssmin.cssmin(text, keep_bang_comments=True).strip()
+    """Also shortens values (``#ff0000`` to ``red``, ``0px`` to ``0``) and writes font family names in lower
+    case without quotes, which CSS matches case-insensitively."""
+    return _minified("text/css", text)
 
 
 def html(data: bytes) -> bytes:

@@ -6,8 +6,7 @@ import posixpath
 from collections.abc import Callable
 from pathlib import Path
 
-from pipeline.assets.rewrite import NewUrl, Reference
-from pipeline.assets.rewrite.html import LINK
+from pipeline.assets.rewrite import LINK, NewUrl, Reference
 from pipeline.core import urls
 from pipeline.core.errors import PipelineError, display_path
 

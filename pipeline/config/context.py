@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import os
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -82,8 +81,8 @@ class Settings:
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         if not values["run_id"]:
-            values["run_id"] = uuid.uuid4().hex[:12]
-        values.setdefault("trace_seed", uuid.uuid4().hex)
+            values["run_id"] = os.urandom(6).hex()
+        values.setdefault("trace_seed", os.urandom(16).hex())
         return cls(**values)
 
     def trace(self) -> Any:

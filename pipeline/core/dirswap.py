@@ -7,8 +7,6 @@ dist/ but never a partial one.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import os
 import shutil
 import sys
@@ -22,6 +20,9 @@ def _exchange(a: Path, b: Path) -> bool:
     """Atomically swap two paths; False when the platform or filesystem cannot."""
     if not sys.platform.startswith("linux"):
         return False
+    import ctypes  # only when a release is swapped in
+    import ctypes.util
+
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
         renameat2 = libc.renameat2

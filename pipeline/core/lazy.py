@@ -4,7 +4,10 @@ one of its names is first used, so loading the pipeline for a no-op build skips 
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import sys
 from collections.abc import Callable, Mapping
+from types import ModuleType
 from typing import Any
 
 
@@ -21,3 +24,21 @@ def lazy_exports(package: str, exports: Mapping[str, str]) -> Callable[[str], An
         return value
 
     return __getattr__
+
+
+def lazy_module(name: str) -> ModuleType:
+    """The module ``name``, executed on first attribute use (the standard library's ``LazyLoader``), so a
+    step that needs lxml or Pillow only while it builds costs nothing to load for a no-op run. For Python
+    source modules only (the pipeline's own), and never for one whose names are needed at import time."""
+    module = sys.modules.get(name)
+    if module is not None:
+        return module
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None:
+        raise ModuleNotFoundError(f"no module named {name!r}", name=name)
+    loader = importlib.util.LazyLoader(spec.loader)
+    spec.loader = loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    loader.exec_module(module)
+    return module

@@ -14,12 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from lxml import etree
+from typing import TYPE_CHECKING, Any
 
 from pipeline.engine.maps import OutputFile
 from pipeline.engine.step import Ordered, Role, StepRun
+
+if TYPE_CHECKING:
+    from lxml import etree
 
 
 class Phase(Ordered):

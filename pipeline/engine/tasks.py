@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
@@ -137,22 +138,51 @@ def outputs_exist(map_file: Path, out_dir: Path) -> Callable[[], bool]:
     return check
 
 
+FINGERPRINTED = (".py", ".j2", ".json")
+
+
 @cache
-def pipeline_fingerprint() -> str:
+def pipeline_fingerprint(memo_dir: Path | None = None) -> str:
     """Hash of the pipeline's own code, templates and schemas: upgrading the pipeline re-runs the tasks,
-    so no output made by older code survives (read once per process; a few milliseconds)."""
+    so no output made by older code survives. With ``memo_dir``, the hash is remembered under the stat of
+    every file it covers, so a run whose pipeline is unchanged reads none of them (once per install)."""
     root = Path(__file__).resolve().parent.parent
+    found = []
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        found.extend(os.path.join(folder, n) for n in names if n.endswith(FINGERPRINTED))
+    found.sort()
+    memo = None
+    if memo_dir is not None:
+        listing = hashlib.sha256()
+        for path in found:
+            st = os.stat(path)
+            listing.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        memo = memo_dir / f"pipeline-{listing.hexdigest()[:32]}"
+        try:
+            return memo.read_text(encoding="ascii").strip()
+        except OSError:
+            pass
     digest = hashlib.sha256()
-    for path in sorted(root.rglob("*")):
-        if path.suffix in {".py", ".j2", ".json"} and "__pycache__" not in path.parts:
-            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()[:16]
+    for path in found:
+        relative = Path(path).relative_to(root).as_posix()
+        digest.update(relative.encode() + b"\0" + Path(path).read_bytes() + b"\0")
+    value = digest.hexdigest()[:16]
+    if memo is not None:
+        from pipeline.core.fs import write_atomic
+
+        write_atomic(memo, value.encode("ascii"))
+        for older in memo.parent.glob("pipeline-*"):  # an edited or upgraded pipeline's: never read again
+            if older != memo:
+                older.unlink(missing_ok=True)
+    return value
 
 
 def fingerprint(ctx: Context) -> str:
     """The pipeline's code and every installed addon's (through the lock's digest, which covers their trees)."""
     addons = ctx.addons.lock_digest if ctx.addons is not None else ""
-    return f"{pipeline_fingerprint()}+{addons[:16]}" if addons else pipeline_fingerprint()
+    own = pipeline_fingerprint(ctx.cache_dir / "fingerprints")
+    return f"{own}+{addons[:16]}" if addons else own
 
 
 def settings_changed(ctx: Context, settings: Any) -> Any:

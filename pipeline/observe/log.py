@@ -13,7 +13,6 @@ import logging
 import os
 import sys
 import time
-import uuid
 from typing import Any
 
 LOGGER_NAME = "vango"
@@ -31,7 +30,7 @@ def run_id() -> str:
     """One id per run. The entry point sets it (``setup(run_id=…)`` from the context); doit's worker
     processes get it with the context they are handed, so their records carry the same id."""
     if "run_id" not in _state:
-        _state["run_id"] = os.environ.get("VANGO_RUN_ID") or uuid.uuid4().hex[:12]
+        _state["run_id"] = os.environ.get("VANGO_RUN_ID") or os.urandom(6).hex()
     return _state["run_id"]
 
 

@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 
-from PIL import ImageColor
-
 from pipeline.config.defaults import field_defaults
 from pipeline.core.errors import ConfigError
 
@@ -123,6 +121,9 @@ def _app_url(value: str, base: str, key: str, path: str | Path | None) -> str:
     return resolved
 
 
+_HEX_COLOR = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
+
+
 def parse_color(value: str, *, path: str | Path | None = None, key: str = "background_color",
                 opaque: bool = True) -> tuple[int, int, int]:
     """A CSS colour (``#rgb``, ``#rrggbb``, ``rgb()``, ``hsl()`` or a named colour) as ``(r, g, b)``.
@@ -131,6 +132,11 @@ def parse_color(value: str, *, path: str | Path | None = None, key: str = "backg
     translucent colour: icons are composited on it and must come out opaque.
     """
     text = value.strip() if isinstance(value, str) else ""
+    if _HEX_COLOR.fullmatch(text):  # the usual spelling, read without loading Pillow (a no-op build needs none)
+        digits = text[1:] if len(text) == 7 else "".join(c * 2 for c in text[1:])
+        return int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16)
+    from PIL import ImageColor
+
     if not text.startswith("#") and "(" in text and not _CSS_COLOR_FUNCTIONS.match(text):
         text = ""  # PIL also reads hsv()/hsb(), which are not CSS colours
     try:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from pipeline.addons.hookspecs import hookimpl
 from pipeline.assets import minify
-from pipeline.assets.rewrite import css
-from pipeline.assets.sri import blocked, csp
+from pipeline.assets.sri import csp
 from pipeline.core.errors import display_path
 from pipeline.core.inputs import read_text
+from pipeline.core.lazy import lazy_module
 from pipeline.engine.maps import OutputFile
 from pipeline.engine.step import Role, Step, StepRun
 from pipeline.steps.text import base_settings, build_text_assets
+
+css = lazy_module("pipeline.assets.rewrite.css")  # tinycss2 loads when stylesheets are built
+blocked = lazy_module("pipeline.assets.sri.blocked")
 
 
 def build_css(run: StepRun) -> list[OutputFile]:

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from pipeline.addons.hookspecs import hookimpl
 from pipeline.assets import minify
-from pipeline.assets.rewrite import Reference, js
+from pipeline.assets.rewrite import Reference
+from pipeline.core.lazy import lazy_module
 from pipeline.engine.maps import OutputFile
 from pipeline.engine.step import Role, Step, StepRun
 from pipeline.steps.text import base_settings, build_text_assets
+
+js = lazy_module("pipeline.assets.rewrite.js")  # tree-sitter loads when modules are built
 
 
 def is_bare(ref: Reference) -> bool:

@@ -13,35 +13,32 @@ derived from the result, recorded for the deploy files). Release builds then min
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
-from lxml import etree
+from typing import TYPE_CHECKING, Any
 
 from pipeline.addons.hookspecs import hookimpl
 from pipeline.addons.manager import guarded
 from pipeline.assets import minify
 from pipeline.assets.resolve import resolver
-from pipeline.assets.rewrite import html
-from pipeline.assets.sri import blocked, csp
-from pipeline.assets.sri.html import (
-    SriError,
-    add_importmap_integrity,
-    add_integrity,
-    cross_origin_sources,
-    has_style_attributes,
-    inline_script_hashes,
-    inline_style_hashes,
-)
+from pipeline.assets.sri import csp
 from pipeline.config.context import Context
 from pipeline.core import urls
 from pipeline.core.errors import PipelineError, display_path
 from pipeline.core.fs import logical
+from pipeline.core.lazy import lazy_module
 from pipeline.engine.maps import emit, integrity_of
 from pipeline.engine.pages import PageSet, PageTransform, Phase
 from pipeline.engine.step import Role, Step, StepResult, StepRun
 from pipeline.observe import spans
 from pipeline.steps.wasm import BOOTSTRAP_NAME
 from pipeline.wasm.bootstrap import render_guard, template_paths
+
+if TYPE_CHECKING:
+    from lxml import etree
+
+# lxml and the parsers load when pages are built, not when a no-op run lists the tasks
+html = lazy_module("pipeline.assets.rewrite.html")
+sri_html = lazy_module("pipeline.assets.sri.html")
+blocked = lazy_module("pipeline.assets.sri.blocked")
 
 
 def _parse(path: Path) -> etree._ElementTree:
@@ -76,8 +73,8 @@ def final_bytes(ctx: Context, name: str, tree: etree._ElementTree) -> bytes:
     minified = minify.html(data)
     if ctx.config.csp.enabled:
         after = html.parse(minified)
-        if (sorted(inline_script_hashes(after)) != sorted(inline_script_hashes(tree))
-                or sorted(inline_style_hashes(after)) != sorted(inline_style_hashes(tree))):
+        if (sorted(sri_html.inline_script_hashes(after)) != sorted(sri_html.inline_script_hashes(tree))
+                or sorted(sri_html.inline_style_hashes(after)) != sorted(sri_html.inline_style_hashes(tree))):
             raise PipelineError("minifying the page changed the text of an inline script or style, so its CSP hash "
                                 'would not match; set "minify": {"html": false} in vango.json and report it',
                                 path=ctx.web_dir / name)
@@ -154,8 +151,8 @@ def protect(pages: PageSet) -> None:
         try:
             with spans.span("sri.hash", **{"vango.page": name, "vango.sri.algorithms": ",".join(
                     ctx.config.sri.algorithms)}):
-                add_integrity(tree, integrity_for, ctx.config.sri.allow)
-        except SriError as exc:
+                sri_html.add_integrity(tree, integrity_for, ctx.config.sri.allow)
+        except sri_html.SriError as exc:
             raise PipelineError(str(exc), path=pages.sources[name], location=exc.line) from None
 
 
@@ -166,8 +163,8 @@ def importmap_integrity(pages: PageSet) -> None:
                for r in pages.files_of(Role.SCRIPT).values()}
     for name, tree in pages.trees.items():
         try:
-            add_importmap_integrity(tree, modules)
-        except SriError as exc:
+            sri_html.add_importmap_integrity(tree, modules)
+        except sri_html.SriError as exc:
             raise PipelineError(str(exc), path=pages.sources[name], location=exc.line) from None
 
 
@@ -195,10 +192,10 @@ def content_security_policy(pages: PageSet) -> None:
     ctx = pages.ctx
     scripts, styles, attributes = set(), set(), False
     for tree in pages.trees.values():
-        pages.allow_all(cross_origin_sources(tree))  # what the build accepted, the policy allows
-        scripts.update(inline_script_hashes(tree))
-        styles.update(inline_style_hashes(tree))
-        attributes = attributes or has_style_attributes(tree)
+        pages.allow_all(sri_html.cross_origin_sources(tree))  # what the build accepted, the policy allows
+        scripts.update(sri_html.inline_script_hashes(tree))
+        styles.update(sri_html.inline_style_hashes(tree))
+        attributes = attributes or sri_html.has_style_attributes(tree)
     policy = csp.build_policy(script_hashes=scripts, style_hashes=styles, style_attributes=attributes,
                               extra=dict(ctx.config.csp.directives))
     if pages.allowed:
@@ -216,6 +213,8 @@ def content_security_policy(pages: PageSet) -> None:
 
 def _meta_policy(tree: etree._ElementTree, policy: str) -> None:
     """First in <head>, so it applies to everything the page loads."""
+    from lxml import etree
+
     meta = etree.Element("meta")
     meta.set("http-equiv", "Content-Security-Policy")
     meta.set("content", policy)

@@ -11,20 +11,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from lxml import etree
-
 from pipeline.addons.hookspecs import hookimpl
 from pipeline.assets import minify
-from pipeline.assets.rewrite import html
 from pipeline.config.context import Context
 from pipeline.core.errors import ConfigError
+from pipeline.core.lazy import lazy_module
 from pipeline.engine.maps import OutputFile, emit
 from pipeline.engine.pages import PageSet, PageTransform, Phase
 from pipeline.engine.step import Role, Step, StepRun
-from pipeline.pwa.icons import APPLE_TOUCH_ICON, FAVICON, ICON_ENTRIES, render_icons
 from pipeline.pwa.serviceworker import SW_NAME, render_register_script, template_paths
 from pipeline.pwa.webmanifest import build_webmanifest, dumps, validate_webmanifest
 
+# Pillow and lxml load when the PWA files or pages are built, not when a no-op run lists the tasks
+icons = lazy_module("pipeline.pwa.icons")
+html = lazy_module("pipeline.assets.rewrite.html")
 WEBMANIFEST_NAME = "manifest.webmanifest"
 REGISTER_NAME = "sw-register.js"
 
@@ -34,10 +34,11 @@ def build_pwa(run: StepRun) -> list[OutputFile]:
     settings, base = ctx.config.pwa, ctx.config.base
     if settings is None:
         return []
-    icons = render_icons(ctx.pwa_icon.read_bytes(), background=settings.background_color, source_path=ctx.pwa_icon)
-    outputs: dict[str, OutputFile] = {name: emit(ctx.out_dir, name, data, hashed=name != FAVICON)
-                                      for name, data in icons.items()}
-    entries = [{**entry, "src": base + outputs[entry["src"]].path} for entry in ICON_ENTRIES]
+    images = icons.render_icons(ctx.pwa_icon.read_bytes(), background=settings.background_color,
+                                source_path=ctx.pwa_icon)
+    outputs: dict[str, OutputFile] = {name: emit(ctx.out_dir, name, data, hashed=name != icons.FAVICON)
+                                      for name, data in images.items()}
+    entries = [{**entry, "src": base + outputs[entry["src"]].path} for entry in icons.ICON_ENTRIES]
     manifest = build_webmanifest(settings, ctx.config.name, entries)
     problems = validate_webmanifest(manifest, manifest_url=base + WEBMANIFEST_NAME)
     if problems:
@@ -61,6 +62,8 @@ def pwa_settings(ctx: Context) -> dict[str, Any]:
 def link_pwa(pages: PageSet) -> None:
     """Manifest, theme colour, touch icon and the worker registration (external, so SRI and CSP apply);
     anything the author already declared is kept."""
+    from lxml import etree
+
     settings = pages.ctx.config.pwa
     if settings is None:
         return
@@ -79,9 +82,9 @@ def link_pwa(pages: PageSet) -> None:
         if not has("meta[@name='theme-color']"):
             additions.append(("meta", {"name": "theme-color", "content": settings.theme_color}))
         if not has("link[@rel='apple-touch-icon']"):
-            additions.append(("link", {"rel": "apple-touch-icon", "href": pages.url(APPLE_TOUCH_ICON)}))
+            additions.append(("link", {"rel": "apple-touch-icon", "href": pages.url(icons.APPLE_TOUCH_ICON)}))
         if not has("link[contains(concat(' ', normalize-space(@rel), ' '), ' icon ')]"):
-            additions.append(("link", {"rel": "icon", "href": pages.url(FAVICON), "sizes": "48x48"}))
+            additions.append(("link", {"rel": "icon", "href": pages.url(icons.FAVICON), "sizes": "48x48"}))
         additions.append(("script", {"src": pages.url(REGISTER_NAME), "defer": ""}))
         for tag, attributes in additions:
             element = etree.Element(tag, attributes)

@@ -13,13 +13,16 @@ from typing import Any
 from pipeline.assets.linker import first_cycle, link
 from pipeline.assets.minify import MinifyError
 from pipeline.assets.resolve import local_target, resolver
-from pipeline.assets.rewrite import Reference, cssbundle
+from pipeline.assets.rewrite import Reference
 from pipeline.config.context import Context
 from pipeline.core.errors import PipelineError
 from pipeline.core.fs import logical
 from pipeline.core.inputs import read_text
+from pipeline.core.lazy import lazy_module
 from pipeline.engine.maps import OutputFile, emit
 from pipeline.engine.step import StepRun
+
+cssbundle = lazy_module("pipeline.assets.rewrite.cssbundle")  # tinycss2 loads when stylesheets are built
 
 
 def build_text_assets(run: StepRun, rewriter: ModuleType, skip: Callable[[Reference], bool] | None = None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -48,7 +49,7 @@ def test_nested_page_unicode_names_and_base_href(app: Path, vango):
 
     # a.css carries b.css's rules (its @import is bundled); SRI values are of the final bytes.
     a_text = (dist / a_path).read_text()
-    assert "/* css/b.css */\n.b { color: red; }" in a_text and "@import" not in a_text
+    assert ".b{color:red}" in re.sub(r"\s+", "", a_text) and "@import" not in a_text  # bundled (and minified)
     for logical in ("css/a.css", "css/b.css"):
         body = (dist / manifest[logical]["path"]).read_bytes()
         assert manifest[logical]["hash"] == hashlib.sha384(body).hexdigest()
@@ -73,7 +74,7 @@ def test_bare_specifiers_resolve_through_the_authors_import_map(app: Path, vango
     lib = manifest["js/lib.js"]
     assert maps[0]["imports"]["lib"] == "./" + lib["path"]
     assert maps[0]["integrity"]["/" + lib["path"]] == lib["integrity"]
-    assert 'from "lib"' in (dist / manifest["js/uses-lib.js"]["path"]).read_text()  # bare: left to the map
+    assert re.search(r'from\s*"lib"', (dist / manifest["js/uses-lib.js"]["path"]).read_text())  # bare: left to the map
 
 
 def test_modules_can_reference_stylesheets_but_nothing_built_after_them(app: Path, vango):

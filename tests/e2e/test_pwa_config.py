@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from support import snapshot
+from support import snapshot, tags
 
 pytestmark = pytest.mark.e2e
 
@@ -81,4 +81,4 @@ def test_pwa_flag_turns_it_on_with_the_default_icon(app: Path, vango):
     run = vango(app, "build", "--pwa")
     assert run.returncode == 0, run.stderr
     assert (app / "dist" / "sw.js").is_file()
-    assert "rel=\"manifest\"" in (app / "dist" / "index.html").read_text()
+    assert "manifest" in [link.get("rel") for link in tags((app / "dist" / "index.html").read_bytes(), "link")]

@@ -208,8 +208,9 @@ def check_multi_page(run: TutorialRun) -> None:
     for name in pages:
         text = (dist / name).read_text(encoding="utf-8")
         prefix = "../" if "/" in name else ""
-        stylesheet = re.search(r'<link rel="stylesheet" href="([^"]+)" integrity="sha384-[^"]+"', text)
-        assert stylesheet and stylesheet.group(1) == prefix + assets["css/site.css"]["path"], name
+        stylesheets = [link for link in tags(text, "link") if link.get("rel") == "stylesheet"]
+        assert [link["href"] for link in stylesheets] == [prefix + assets["css/site.css"]["path"]], name
+        assert stylesheets[0]["integrity"].startswith("sha384-"), name
         assert prefix + assets["js/nav.js"]["path"] in text, name
         assert (bootstrap in text) == (name in {"index.html", "clock.html"}), name  # the loader: marked pages only
     headers = (dist / "_headers").read_text(encoding="utf-8")
@@ -227,7 +228,8 @@ def check_pwa(run: TutorialRun) -> None:
         assert (dist / assets[name]["path"]).is_file(), name
     assert (dist / "sw.js").is_file() and (dist / "favicon.ico").is_file()
     page = (dist / "index.html").read_text(encoding="utf-8")
-    assert f'<link rel="manifest" href="/{assets["manifest.webmanifest"]["path"]}">' in page
+    manifests = [link.get("href") for link in tags(page, "link") if link.get("rel") == "manifest"]
+    assert manifests == [f'/{assets["manifest.webmanifest"]["path"]}']
     sw = (dist / "sw.js").read_text(encoding="utf-8")
     assert assets["js/update.js"]["path"] in sw and assets["app.wasm"]["path"] in sw  # precached
     assert not any(p.name.startswith("icon.") for p in dist.iterdir())  # the source icon is not published
@@ -251,7 +253,8 @@ def check_addon(run: TutorialRun) -> None:
     script = (dist / record["path"]).read_text(encoding="utf-8")
     assert '"2.0 (tutorial)"' in script
     page = (dist / "index.html").read_text(encoding="utf-8")
-    assert f'<script src="/{record["path"]}" defer integrity="{record["integrity"]}"' in page
+    scripts = [s for s in tags(page, "script") if s.get("src") == f'/{record["path"]}']
+    assert scripts and scripts[0].get("integrity") == record["integrity"] and "defer" in scripts[0]
     (entry,) = tomllib.loads((run.app / "addons.lock").read_text(encoding="utf-8"))["addon"]
     assert (entry["name"], entry["version"]) == ("buildinfo", "0.2.0")
     assert (run.app / "build" / "reports" / "buildinfo.json").is_file()

@@ -79,6 +79,14 @@ def test_measure_uses_precompressed_siblings_and_computes_the_rest(dist: Path) -
     assert js.path.startswith("js/app.") and js.path.endswith(".js")
 
 
+def test_an_image_or_font_without_siblings_is_served_as_it_is(tmp_path: Path) -> None:
+    png, font = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8, b"wOF2" + bytes(500)
+    files = {f.name: f for f in measure_dist(make_dist(tmp_path, {"img/a.png": png, "fonts/f.woff2": font}, set()))}
+    for name, data in (("img/a.png", png), ("fonts/f.woff2", font)):
+        assert (files[name].raw, files[name].gzip, files[name].brotli) == (len(data),) * 3
+        assert files[name].sources == {"gzip": "identity", "brotli": "identity"}
+
+
 def test_measure_bytes_matches_measure_dist_for_computed_sizes(dist: Path) -> None:
     measured = {f.name: f for f in measure_dist(dist)}["js/app.js"]
     alone = measure_bytes("js/app.js", JS)

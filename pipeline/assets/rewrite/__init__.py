@@ -19,6 +19,8 @@ class Reference:
     kind: str = "url"  # e.g. "import", "url", "src", "href"
 
 
+ASSET = "asset"  # an HTML reference that must resolve to a file
+LINK = "link"  # an HTML navigation link: rewritten when it resolves, kept otherwise
 NewUrl = Callable[[Reference], str | None]  # the URL to write instead, or None to keep the reference
 
 

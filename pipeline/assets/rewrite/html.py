@@ -14,10 +14,7 @@ from dataclasses import dataclass, replace
 import lxml.html
 from lxml import etree
 
-from pipeline.assets.rewrite import NewUrl, Reference, css, js, splice
-
-ASSET = "asset"  # must resolve to a file
-LINK = "link"  # rewritten when it resolves, kept otherwise
+from pipeline.assets.rewrite import ASSET, LINK, NewUrl, Reference, css, js, splice
 
 _ASSET_ATTRS: dict[str, tuple[str, ...]] = {
     "script": ("src",), "img": ("src", "srcset"), "source": ("src", "srcset"), "video": ("src", "poster"),

@@ -2,8 +2,10 @@
 
 - ``raw``: the served file's bytes on disk;
 - ``gzip`` / ``brotli``: the precompressed sibling listed under ``encodings`` (what a server sends for
-  ``Accept-Encoding: gzip`` / ``br``) when there is one, else computed in memory with the pipeline's own
-  settings (gzip level 9 without timestamp, brotli quality 11) — the size a compressing server would send.
+  ``Accept-Encoding: gzip`` / ``br``) when there is one; else, for a file of a type servers compress (text,
+  JS, wasm, SVG), computed in memory with the pipeline's own settings (gzip level 9 without timestamp,
+  brotli quality 11), the size a compressing server would send; else (images, fonts, archives: already
+  compressed) the file's own size, which is what any server sends for them ("identity").
 
 The manifest and dist/ must agree (every listed file present, sizes equal): a stale manifest is an error,
 not something to measure around.
@@ -17,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.assets.asset_manifest import MANIFEST_NAME, validate_manifest
-from pipeline.assets.compression import brotli_bytes, gzip_bytes
+from pipeline.assets.compression import brotli_bytes, gzip_bytes, is_compressible
 from pipeline.core.inputs import read_json
 from pipeline.gates.common import GateError
 
@@ -31,7 +33,8 @@ class FileSize:
     raw: int
     gzip: int
     brotli: int
-    sources: dict[str, str] = field(default_factory=dict)  # "gzip"/"brotli" -> "precompressed" | "computed"
+    sources: dict[str, str] = field(default_factory=dict)  # "gzip"/"brotli" -> "precompressed" | "computed" |
+    # "identity" (a type servers send as it is)
 
     def size(self, metric: str) -> int:
         return {"raw": self.raw, "gzip": self.gzip, "brotli": self.brotli}[metric]
@@ -80,6 +83,10 @@ def _measure(dist: Path, manifest_path: Path, name: str, asset: Mapping[str, Any
         if sibling is not None:
             sizes[metric] = _stat(dist, manifest_path, name, sibling["path"], sibling["size"])
             sources[metric] = "precompressed"
+    if len(sizes) < len(ENCODING_METRICS) and not is_compressible(asset["path"]):
+        for metric in ENCODING_METRICS.values():
+            if metric not in sizes:
+                sizes[metric], sources[metric] = raw, "identity"
     if len(sizes) < len(ENCODING_METRICS):
         data = (dist / asset["path"]).read_bytes()
         if "gzip" not in sizes:
