@@ -28,8 +28,8 @@ if TYPE_CHECKING:
 _TRACEPARENT = re.compile(r"^00-(?P<trace>[0-9a-f]{32})-(?P<span>[0-9a-f]{16})-(?P<flags>[0-9a-f]{2})$")
 ROOT_SPAN = "vango run"
 # The span names the pipeline produces: public API from v1.0 on (docs/observability.md lists them).
-SPAN_NAMES = (ROOT_SPAN, "task <name>", "go.list", "go.build", "compress.brotli", "compress.gzip", "html.transform",
-              "sri.hash", "sw.render", "gate.evaluate", "go.test", "bench.pytest", "http.request")
+SPAN_NAMES = (ROOT_SPAN, "task <name>", "go.list", "go.build", "compress.brotli", "compress.gzip", "text.rewrite",
+              "html.transform", "sri.hash", "sw.render", "gate.evaluate", "go.test", "bench.pytest", "http.request")
 
 
 @dataclass(frozen=True)

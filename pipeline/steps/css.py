@@ -10,7 +10,8 @@ from pipeline.core.inputs import read_text
 from pipeline.core.lazy import lazy_module
 from pipeline.engine.maps import OutputFile
 from pipeline.engine.step import Role, Step, StepRun
-from pipeline.steps.text import base_settings, build_text_assets
+from pipeline.steps.text import base_settings, build_text_assets, open_cache
+from pipeline.steps.textcache import digest
 
 css = lazy_module("pipeline.assets.rewrite.css")  # tinycss2 loads when stylesheets are built
 blocked = lazy_module("pipeline.assets.sri.blocked")
@@ -18,13 +19,17 @@ blocked = lazy_module("pipeline.assets.sri.blocked")
 
 def build_css(run: StepRun) -> list[OutputFile]:
     ctx = run.ctx
+    cache = open_cache(run)
     outputs = build_text_assets(run, css, cycles="@import", bundle=True,
-                                minify=minify.css if ctx.config.minify.css else None)
+                                minify=minify.css if ctx.config.minify.css else None, cache=cache)
     if ctx.config.csp.enabled:
         policy = csp.build_policy(extra=dict(ctx.config.csp.directives))
         for path in run.sources:
-            for line, message in blocked.css_findings(read_text(path), policy):
+            text = read_text(path)
+            findings = cache.memo(digest("csp", text, policy), lambda t=text: blocked.css_findings(t, policy))
+            for line, message in findings:
                 ctx.logger.warning("%s:%d: %s", display_path(path), line, message, extra={"event": "csp.blocked"})
+    cache.save()
     return outputs
 
 

@@ -21,21 +21,36 @@ from pipeline.core.inputs import read_text
 from pipeline.core.lazy import lazy_module
 from pipeline.engine.maps import OutputFile, emit
 from pipeline.engine.step import StepRun
+from pipeline.observe import spans
+from pipeline.steps.textcache import TextCache, digest
 
 cssbundle = lazy_module("pipeline.assets.rewrite.cssbundle")  # tinycss2 loads when stylesheets are built
 
 
+def open_cache(run: StepRun) -> TextCache:
+    """The step's per-file cache (see :mod:`pipeline.steps.textcache`); save it when the step is done."""
+    from pipeline.engine.tasks import fingerprint
+
+    ctx = run.ctx
+    return TextCache(ctx.build_dir / "steps" / f"{run.step.name}.json", fingerprint(ctx), ctx.out_dir)
+
+
 def build_text_assets(run: StepRun, rewriter: ModuleType, skip: Callable[[Reference], bool] | None = None,
-                      cycles: str = "", bundle: bool = False,
-                      minify: Callable[[str], str] | None = None) -> list[OutputFile]:
+                      cycles: str = "", bundle: bool = False, minify: Callable[[str], str] | None = None,
+                      cache: TextCache | None = None) -> list[OutputFile]:
     """Rewrite and hash the step's claimed files (all of one kind) against the outputs of the steps before it;
-    ``minify`` (release builds) runs on each file's final text, before it is hashed."""
+    ``minify`` (release builds) runs on each file's final text, before it is hashed. A file whose source and
+    resolved references are those of the last run reuses its final text (``cache``; the caller saves a cache
+    it passes, else it is saved here)."""
     ctx = run.ctx
     web, base = ctx.web_dir, ctx.config.base
     known = run.known()
+    owned = cache is None
+    cache = cache or open_cache(run)
     texts = {logical(p, web): read_text(p) for p in run.sources}
     paths = {logical(p, web): p for p in run.sources}
-    refs = {name: [r for r in rewriter.references(text) if not (skip and skip(r))] for name, text in texts.items()}
+    refs = {name: [r for r in cache.references(text, rewriter.references) if not (skip and skip(r))]
+            for name, text in texts.items()}
     deps = {name: {t for r in rs if (t := local_target(r, name, base)) in texts} for name, rs in refs.items()}
     if cycles:  # a kind whose imports may not form a cycle (stylesheets): name it
         cycle = first_cycle(texts, deps)
@@ -44,20 +59,24 @@ def build_text_assets(run: StepRun, rewriter: ModuleType, skip: Callable[[Refere
             raise PipelineError(f"{cycles} cycle: {' -> '.join(cycle)}; a stylesheet cannot import itself, even "
                                 "through others", path=paths[cycle[0]], location=line)
 
-    def render(name: str, names: dict[str, str], at: str | None = None) -> str:
-        """``name`` with its references rewritten (relative to ``at`` when it is inlined into ``at``); with
-        ``bundle``, its own local ``@import`` rules replaced by the imported rules."""
+    def lookup_in(names: dict[str, str]) -> Callable[[str], str | None]:
         def lookup(target: str) -> str | None:
             if target in names:
                 return names[target]
             return known[target].path if target in known else None
 
+        return lookup
+
+    def render(name: str, names: dict[str, str], at: str | None = None) -> str:
+        """``name`` with its references rewritten (relative to ``at`` when it is inlined into ``at``); with
+        ``bundle``, its own local ``@import`` rules replaced by the imported rules."""
+        lookup = lookup_in(names)
         at = at or name
         new_url = resolver(name, paths[name], lookup, base=base, web_dir=web, skip=skip)
         if at != name:
             new_url = relocated(new_url, name, at, lookup, base)
         text = rewriter.rewrite(texts[name], new_url, refs[name])
-        if not bundle:
+        if not bundle or not deps[name]:  # nothing of this kind to inline
             return text
         replacements = {}
         for source_rule, rule in zip(cssbundle.import_rules(texts[name]), cssbundle.import_rules(text), strict=False):
@@ -67,7 +86,18 @@ def build_text_assets(run: StepRun, rewriter: ModuleType, skip: Callable[[Refere
                 replacements[rule.start] = cssbundle.wrapped(rule, f"/* {target} */\n{inner}")
         return cssbundle.inline(text, replacements)
 
+    settings = [rewriter.__name__, bundle, getattr(minify, "__qualname__", None), base]
+    keys: dict[str, str] = {}
+
     def final(name: str, names: dict[str, str]) -> str:
+        key = None
+        if not (bundle and deps[name]):  # an inlined import's text is not in the key: those are not cached
+            new_url = resolver(name, paths[name], lookup_in(names), base=base, web_dir=web, skip=skip)
+            key = digest(texts[name], [(r.url, r.start, r.end, r.kind, new_url(r)) for r in refs[name]], settings)
+            keys[name] = key
+            cached = cache.text(key)
+            if cached is not None:
+                return cached
         text = render(name, names)
         if minify is None:
             return text
@@ -77,9 +107,17 @@ def build_text_assets(run: StepRun, rewriter: ModuleType, skip: Callable[[Refere
             raise PipelineError(f"{exc}: the release build cannot minify this file (a syntax error?)",
                                 path=paths[name], location=exc.line) from None
 
-    linked = link(texts.keys(), deps, final)
-    return [emit(ctx.out_dir, item.logical, item.data, fp=item.fingerprint, path=item.path)
-            for item in linked.values()]
+    with spans.span("text.rewrite", **{"vango.step": run.step.name, "vango.files": len(texts)}) as measured:
+        linked = link(texts.keys(), deps, final)
+        measured.set(**{"vango.parsed": cache.parsed, "vango.reused": cache.reused})
+    outputs = [emit(ctx.out_dir, item.logical, item.data, fp=item.fingerprint, path=item.path)
+               for item in linked.values()]
+    for item in linked.values():
+        if item.logical in keys:
+            cache.remember_text(keys[item.logical], item.path)
+    if owned:
+        cache.save()
+    return outputs
 
 
 def relocated(new_url: Callable[[Reference], str | None], name: str, at: str, lookup: Callable[[str], str | None],

@@ -4,6 +4,7 @@ change re-runs exactly the tasks that depend on it."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,36 @@ def test_changing_a_stylesheet_reruns_only_what_depends_on_it(app: Path, vango):
     assert "wasm:compile" in run.uptodate()
     started = next(e for e in run.events if e.get("event") == "task.started" and e["task"] == "css")
     assert any(path.endswith("theme.css") for path in started["changed"])
+
+
+def test_an_edit_parses_and_rewrites_only_the_file_that_changed(app: Path, vango):
+    """The css and js steps keep per-file results: the other stylesheets and every module reuse their final
+    text from the last run, and the output is what a clean build gives."""
+    web = app / "web"
+    for i in range(6):
+        (web / "css" / f"extra{i}.css").write_text(f".e{i} {{ background: url(../img/check.svg); margin: {i}px; }}\n")
+    assert vango(app).returncode == 0
+    (web / "css" / "extra3.css").write_text(".e3 { background: url(../img/logo.svg); margin: 30px; }\n")
+
+    run = vango(app, env={"VANGO_LOG_LEVEL": "DEBUG"})  # spans are logged at debug level
+    assert run.returncode == 0, run.stderr
+    rewrites = {e["attributes"]["vango.step"]: e["attributes"] for e in run.events
+                if e.get("event") == "span.finished" and e.get("name") == "text.rewrite"}
+    stylesheets = len(list(web.rglob("*.css")))
+    assert rewrites["css"]["vango.files"] == stylesheets and rewrites["css"]["vango.parsed"] == 1
+    # all but the edited one and app.css, which inlines theme.css (a file that bundles others is always rendered)
+    assert rewrites["css"]["vango.reused"] == stylesheets - 2
+    assert rewrites["js"]["vango.parsed"] == 0 and rewrites["js"]["vango.reused"] == rewrites["js"]["vango.files"]
+    edited = release_files(app / "dist")
+    shutil.rmtree(app / "build")
+    shutil.rmtree(app / "dist")
+    assert vango(app).returncode == 0
+    assert release_files(app / "dist") == edited  # the same files and bytes as a clean build
+
+
+def release_files(dist: Path) -> dict[str, bytes]:
+    assets = json.loads((dist / "asset-manifest.json").read_text(encoding="utf-8"))["assets"]
+    return {a["path"]: (dist / a["path"]).read_bytes() for a in assets.values()}
 
 
 def test_adding_a_go_file_recompiles_the_wasm(app: Path, vango):

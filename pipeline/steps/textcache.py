@@ -1,0 +1,82 @@
+"""Per-file results of a text step (stylesheets, JS modules), remembered between runs, so an edit parses,
+rewrites and minifies the files that changed, not every file the step claims.
+
+doit re-runs a step when any of its files changed; inside the step, this cache keeps three tables in
+``build/steps/<step>.json``:
+
+- ``refs``: a source's references, by the SHA-256 of its text (parsing is most of a step's time);
+- ``texts``: the served path of a file's final text, by a key that names everything the text depends on
+  (the source, what each of its references resolved to, the step's settings); the text is read back from
+  ``build/out``, where the last run wrote it;
+- ``memo``: other pure results by key (the CSP findings of a stylesheet).
+
+Each run keeps only the entries it used, so the file stays the size of the app. The file records the
+pipeline's fingerprint: results of other pipeline code are never reused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pipeline.assets.rewrite import Reference
+from pipeline.core.fs import write_if_changed
+
+VERSION = 1
+
+
+def digest(*parts: Any) -> str:
+    """A key from JSON-able parts."""
+    return hashlib.sha256(json.dumps(parts, separators=(",", ":"), default=str).encode()).hexdigest()
+
+
+class TextCache:
+    def __init__(self, path: Path, fingerprint: str, out_dir: Path) -> None:
+        self.path, self.fingerprint, self.out_dir = path, fingerprint, out_dir
+        self.parsed = self.reused = 0  # this run's misses of ``refs`` and hits of ``texts``, for its span
+        self.old: dict[str, dict[str, Any]] = {"refs": {}, "texts": {}, "memo": {}}
+        self.new: dict[str, dict[str, Any]] = {"refs": {}, "texts": {}, "memo": {}}
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        if isinstance(data, dict) and data.get("version") == VERSION and data.get("fingerprint") == fingerprint:
+            self.old = {table: dict(data.get(table) or {}) for table in self.old}
+
+    def references(self, text: str, parse: Callable[[str], list[Reference]]) -> list[Reference]:
+        key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        found = self.old["refs"].get(key)
+        if found is None:
+            found = [[r.url, r.start, r.end, r.line, r.kind] for r in parse(text)]
+            self.parsed += 1
+        self.new["refs"][key] = found
+        return [Reference(*fields) for fields in found]
+
+    def text(self, key: str) -> str | None:
+        """The final text remembered under ``key``, if the file the last run wrote is still there."""
+        path = self.old["texts"].get(key)
+        if path is None:
+            return None
+        try:
+            text = (self.out_dir / path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        self.reused += 1
+        return text
+
+    def remember_text(self, key: str, path: str) -> None:
+        self.new["texts"][key] = path
+
+    def memo(self, key: str, compute: Callable[[], Any]) -> Any:
+        value = self.old["memo"].get(key)
+        if value is None:
+            value = compute()
+        self.new["memo"][key] = value
+        return value
+
+    def save(self) -> None:
+        body = {"version": VERSION, "fingerprint": self.fingerprint, **self.new}
+        write_if_changed(self.path, json.dumps(body, sort_keys=True, separators=(",", ":")).encode())
