@@ -23,7 +23,7 @@ import pytest
 from conftest import EXAMPLE, build
 
 GOAL = 1.5
-CEILING = 3.0  # the level reached, with room for noise: a regression past it fails
+CEILING = 3.5  # the level reached, with room for noise: a regression past it fails
 
 BARE = '''def task_one():
     return {"actions": ["touch out.txt"], "file_dep": ["dodo.py"], "targets": ["out.txt"]}

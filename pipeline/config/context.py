@@ -238,19 +238,19 @@ class Context:
         """The files of ``root`` (the web or the public folder) that are published (see
         :mod:`pipeline.core.publishing`); the build's own folders inside it never are. A file left out that
         is likely a mistake (a stray ``.wasm``, a copy of ``wasm_exec.js``) is a warning, once per process."""
-        from pipeline.core.fs import files_under, logical
+        return [path for _, path in self.published_names(root)]
+
+    def published_names(self, root: Path) -> list[tuple[str, Path]]:
+        """:meth:`published`, each file with its logical name."""
+        from pipeline.core.fs import walk_files
         from pipeline.core.publishing import verdict
 
-        own = [self.build_dir, self.dist_dir, self.cache_dir]
         rule = self.config.publish
         kept = []
-        for path in files_under(root):
-            if any(path.is_relative_to(folder) for folder in own):
-                continue
-            name = logical(path, root)
+        for name, path in walk_files(root, skip=(self.build_dir, self.dist_dir, self.cache_dir)):
             decided = verdict(name, rule.include, rule.exclude)
             if decided.published:
-                kept.append(path)
+                kept.append((name, path))
                 continue
             shown = display_path(path)
             if decided.warn and shown not in _warned:

@@ -85,17 +85,18 @@ def record_published(build_dir: Path, dist: Path, files: list[str],
     from pipeline.core.fs import write_atomic
 
     state: dict[str, list[object]] = {}
+    root = str(dist)
     for relative in files:
-        path = dist / relative
-        stat = path.stat()
+        path = os.path.join(root, relative)
+        stat = os.stat(path)
         previous = (known or {}).get(relative)
         if previous and previous[0] == stat.st_size and previous[1] == stat.st_mtime_ns:
             digest = previous[2]  # the same file, linked from the previous publish
         else:
-            digest = hashlib.sha384(path.read_bytes()).hexdigest()
+            digest = hashlib.sha384(Path(path).read_bytes()).hexdigest()
         # ctime too: an edit that restores the size and the mtime still changes it (utime cannot set it)
         state[relative] = [stat.st_size, stat.st_mtime_ns, digest, stat.st_ctime_ns]
-    text = json.dumps({"dist": str(dist), "files": state}, sort_keys=True, indent=1)
+    text = json.dumps({"dist": str(dist), "files": state}, sort_keys=True, separators=(",", ":"))
     write_atomic(build_dir / PUBLISHED, text.encode("utf-8"))
 
 
@@ -121,16 +122,17 @@ def drifted(build_dir: Path, dist: Path) -> list[str]:
     if state is None:
         return [""]
     changed = []
+    root = str(dist)
     for relative, entry in sorted(state.items()):
         size, mtime, digest = entry[:3]
         ctime = entry[3] if len(entry) > 3 else None
-        path = dist / relative
+        path = os.path.join(root, relative)  # strings: this runs for every published file on every no-op
         try:
-            stat = path.stat()
+            stat = os.stat(path)
         except OSError:
             changed.append(relative)
             continue
         touched = stat.st_mtime_ns != mtime or (ctime is not None and stat.st_ctime_ns != ctime)
-        if stat.st_size != size or (touched and hashlib.sha384(path.read_bytes()).hexdigest() != digest):
+        if stat.st_size != size or (touched and hashlib.sha384(Path(path).read_bytes()).hexdigest() != digest):
             changed.append(relative)
     return changed

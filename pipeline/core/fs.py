@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -70,24 +71,44 @@ def files_under(root: Path) -> list[Path]:
     Symbolic links are followed only while they stay inside ``root`` (one pointing elsewhere is an error:
     it would publish a file from outside the project); broken links, FIFOs and sockets are skipped.
     """
+    return [path for _, path in walk_files(root)]
+
+
+def walk_files(root: Path, skip: Iterable[Path] = ()) -> list[tuple[str, Path]]:
+    """:func:`files_under` with each file's logical name (its POSIX path below ``root``), sorted by it
+    folder by folder; folders in ``skip`` are not entered. One ``scandir`` per folder: the entries' types
+    come with the listing, so a plain file costs no system call of its own (a 10,000-file app is walked in
+    milliseconds)."""
     if not root.is_dir():
         return []
     real_root = root.resolve()
-    found, seen = [], set()
-    for folder, dirs, names in os.walk(root, followlinks=True):
-        real = Path(folder).resolve()
-        if real in seen:  # a link loop
-            dirs[:] = []
+    skipped = {os.path.realpath(p) for p in skip}
+    found: list[tuple[tuple[str, ...], str, Path]] = []
+    seen: set[str] = set()
+    stack: list[tuple[str, tuple[str, ...]]] = [(str(root), ())]
+    while stack:
+        folder, parts = stack.pop()
+        real = os.path.realpath(folder)
+        if real in seen or real in skipped:  # a link loop, or the build's own folders
             continue
         seen.add(real)
-        dirs[:] = sorted(d for d in dirs if not is_junk(d) and _inside(Path(folder) / d, real_root))
-        for name in [*dirs, *(n for n in names if not is_junk(n))]:
-            _check_name(Path(folder) / name)
-        for name in names:
-            path = Path(folder) / name
-            if not is_junk(name) and _inside(path, real_root) and path.is_file():
-                found.append(path)
-    return sorted(found)
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            name = entry.name
+            if is_junk(name):
+                continue
+            _check_entry(name, folder)
+            if entry.is_symlink():
+                _inside(Path(entry.path), real_root)
+            if entry.is_dir():
+                stack.append((entry.path, (*parts, name)))
+            elif entry.is_file():
+                found.append(((*parts, name), "/".join((*parts, name)), Path(entry.path)))
+    found.sort(key=lambda item: item[0])
+    return [(name, path) for _, name, path in found]
 
 
 _CONTROL = frozenset(chr(c) for c in [*range(0x20), 0x7F])
@@ -96,16 +117,25 @@ _CONTROL = frozenset(chr(c) for c in [*range(0x20), 0x7F])
 def _check_name(path: Path) -> None:
     """A file name must be printable UTF-8: names end up as lines of ``_headers`` and ``nginx.conf``, in the
     service worker and the manifest, where a newline or another control character would inject a rule."""
+    _check_entry(path.name, path.parent)
+
+
+def _check_entry(name: str, folder: str | Path) -> None:
+    if name.isprintable():  # the common case, without the error module
+        try:
+            name.encode("utf-8")
+            return
+        except UnicodeEncodeError:
+            pass
     from pipeline.core.errors import ConfigError
 
-    name = path.name
     try:
         name.encode("utf-8")
     except UnicodeEncodeError:
-        raise ConfigError(f"the file name {name!r} is not valid UTF-8; rename it", path=path.parent) from None
+        raise ConfigError(f"the file name {name!r} is not valid UTF-8; rename it", path=Path(folder)) from None
     if _CONTROL.intersection(name):
         raise ConfigError(f"the file name {name!r} contains a control character (a newline, tab, …); rename it",
-                          path=path.parent)
+                          path=Path(folder))
 
 
 check_name = _check_name  # for walks of their own (the docs folder's)

@@ -29,7 +29,7 @@ class Verdict:
 
 def default_reason(name: str) -> tuple[str, bool] | None:
     """Why the default rule leaves ``name`` (a relative POSIX path) out, and whether that deserves a warning."""
-    parts = PurePosixPath(name).parts
+    parts = name.split("/")
     base = parts[-1]
     if any(p.startswith(".") and p not in ALLOWED_DOT_FOLDERS for p in parts):
         return "a dotfile or dot-folder", False
@@ -45,6 +45,8 @@ def default_reason(name: str) -> tuple[str, bool] | None:
 
 
 def _matches(name: str, patterns: Iterable[str]) -> bool:
+    if not patterns:
+        return False
     base = PurePosixPath(name).name
     return any(fnmatch.fnmatchcase(name, p) or ("/" not in p and fnmatch.fnmatchcase(base, p)) for p in patterns)
 

@@ -57,7 +57,7 @@ def map_path(maps_dir: Path, step: str) -> Path:
 def write_map(maps_dir: Path, step: str, files: Iterable[OutputFile], **extra: Any) -> Path:
     path = map_path(maps_dir, step)
     body = {"step": step, "files": [asdict(f) for f in sorted(files, key=lambda f: f.logical)], **extra}
-    write_if_changed(path, jsonio.dumps(body, indent=1))
+    write_if_changed(path, jsonio.dumps(body, indent=None))  # one line: json's C encoder (indent is pure Python)
     return path
 
 

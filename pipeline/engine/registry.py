@@ -13,7 +13,6 @@ from typing import Any
 from pipeline.addons.manager import AddonConfigError, collect, guarded, order
 from pipeline.config.context import Context
 from pipeline.core.errors import ConfigError, display_path
-from pipeline.core.fs import logical
 from pipeline.engine.maps import map_path
 from pipeline.engine.pages import PageTransform, Phase
 from pipeline.engine.step import READS, Role, Step
@@ -104,8 +103,7 @@ class Registry:
         if len(rest) > 1:
             raise RegistryError(f"only one step can take the unclaimed files: {', '.join(s.name for s in rest)}")
         claimers = [s for s in self.steps if s.claims]
-        for path in ctx.published(ctx.web_dir):
-            name = logical(path, ctx.web_dir)
+        for name, path in ctx.published_names(ctx.web_dir):
             owners = [s for s in claimers if s.claim(name)]
             if len(owners) > 1:
                 raise RegistryError(f"{display_path(path)} is claimed by both the {owners[0].name} "

@@ -133,7 +133,8 @@ def outputs_exist(map_file: Path, out_dir: Path) -> Callable[[], bool]:
         paths = [f["path"] for f in entries.get("files", [])]
         for encodings in (entries.get("encodings") or {}).values():
             paths.extend(e["path"] for e in encodings.values())
-        return all((out_dir / p).is_file() for p in paths)
+        root = str(out_dir)
+        return all(os.path.isfile(os.path.join(root, p)) for p in paths)  # strings: every file, every run
 
     return check
 

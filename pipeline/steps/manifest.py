@@ -12,6 +12,7 @@ from pipeline.assets.unreferenced import size_text, unreferenced
 from pipeline.config.context import Context
 from pipeline.core.errors import PipelineError
 from pipeline.core.fs import files_under, write_if_changed
+from pipeline.core.jsonio import read_json_or_none
 from pipeline.engine.step import APP_ROLES, CONTENT_ROLES, Role, Step, StepResult, StepRun
 
 
@@ -29,7 +30,8 @@ def write_manifest(run: StepRun) -> StepResult:
         for name, by_encoding in found.items():
             encodings.setdefault(name, {}).update(by_encoding)
     manifest = build_manifest(ctx.config, files, encodings)
-    problems = validate_manifest(manifest)
+    target = manifest_path(ctx)
+    problems = validate_manifest(_changed_part(manifest, read_json_or_none(target)))
     if problems:
         raise PipelineError(f"internal error, the asset manifest is invalid: {problems[0]}")
     # References count from the app's own files, not from generated lists of every file (sw.js, _headers).
@@ -39,10 +41,19 @@ def write_manifest(run: StepRun) -> StepResult:
         ctx.logger.warning("%s (%s) is published but nothing in the app references it; if it is not meant to be "
                            "served, leave it out with publish.exclude", record.logical, size_text(record.size),
                            extra={"event": "publish.unreferenced"})
-    target = manifest_path(ctx)
     write_if_changed(target, dumps(manifest))
     _remove_stale(ctx, set(served_files(manifest)))
     return StepResult(written=(target,))
+
+
+def _changed_part(manifest: dict[str, Any], previous: Any) -> dict[str, Any]:
+    """The manifest with only the assets whose entries differ from the last one written (which passed the
+    schema): the schema checks each entry on its own, so that is all that can have become invalid, and a
+    one-file edit of a 10,000-file app checks one entry, not 10,000."""
+    old = previous.get("assets") if isinstance(previous, dict) else None
+    if not isinstance(old, dict):
+        return manifest
+    return {**manifest, "assets": {k: v for k, v in manifest["assets"].items() if old.get(k) != v}}
 
 
 def _remove_stale(ctx: Context, keep: set[str]) -> None:

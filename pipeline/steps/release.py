@@ -46,12 +46,13 @@ def publish_release(run: StepRun) -> StepResult:
     retained = {path: age for path, age in retained.items() if (dist / path).is_file()}
     before = published_state(ctx.build_dir, dist) or {}
     hashes = _hashes(manifest)
+    made: set[str] = set()  # folders of staging made so far
     try:
         for relative in current:
-            if not _keep(dist, staging, relative, before.get(relative), hashes.get(relative)):
+            if not _keep(dist, staging, relative, before.get(relative), hashes.get(relative), made):
                 _copy(ctx.out_dir / relative, staging / relative)
         for relative in retained:
-            if not _keep(dist, staging, relative, before.get(relative), None):
+            if not _keep(dist, staging, relative, before.get(relative), None, made):
                 _copy(dist / relative, staging / relative)
         if retained:
             manifest["retained"] = {path: {"releases_ago": age} for path, age in retained.items()}
@@ -75,23 +76,29 @@ def _hashes(manifest: dict[str, Any]) -> dict[str, str]:
     return found
 
 
-def _keep(dist: Path, staging: Path, relative: str, published: Any, digest: str | None) -> bool:
+def _keep(dist: Path, staging: Path, relative: str, published: Any, digest: str | None,
+          made: set[str] | None = None) -> bool:
     """Hard-link a file of the current dist/ into staging when its bytes are the ones wanted (its hash as
     published, and untouched since: same size and mtime), so an unchanged file keeps its inode and mtime
-    and deploy tools comparing them (rsync's quick check, ``aws s3 sync``) skip it. False: copy it."""
-    old = dist / relative
+    and deploy tools comparing them (rsync's quick check, ``aws s3 sync``) skip it. False: copy it.
+    Runs for every file of every publish: string paths, and each folder of staging made once (``made``)."""
     if not published:
         return False
     size, mtime, published_digest = published[:3]
     ctime = published[3] if len(published) > 3 else None
     if ctime is None or (digest is not None and published_digest != digest):
         return False
+    old, new = os.path.join(dist, relative), os.path.join(staging, relative)
     try:
-        stat = old.stat()
+        stat = os.stat(old)
         if stat.st_size != size or stat.st_mtime_ns != mtime or stat.st_ctime_ns != ctime:
             return False
-        (staging / relative).parent.mkdir(parents=True, exist_ok=True)
-        os.link(old, staging / relative)
+        folder = os.path.dirname(new)
+        if made is None or folder not in made:
+            os.makedirs(folder, exist_ok=True)
+            if made is not None:
+                made.add(folder)
+        os.link(old, new)
     except OSError:  # another file system, or links not supported: copy instead
         return False
     return True

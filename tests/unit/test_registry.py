@@ -105,9 +105,9 @@ def write(root: Path, *names: str) -> None:
 
 def web(folder: Path) -> SimpleNamespace:
     """A context as far as claims need one: the web folder and what of it is published."""
-    from pipeline.core.fs import files_under
+    from pipeline.core.fs import walk_files
 
-    return SimpleNamespace(web_dir=folder, published=files_under)
+    return SimpleNamespace(web_dir=folder, published_names=walk_files)
 
 
 def test_claims_walk_the_web_folder_once_and_rest_goes_to_the_fallback(tmp_path: Path):
