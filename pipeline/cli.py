@@ -159,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return _clean(settings)
 
 
-BUILD_ENTRIES = ("out", "maps", "wasm", "reports", "cache", "dev", "docs", "published.json", "go-inputs.json",
+BUILD_ENTRIES = ("out", "maps", "steps", "wasm", "reports", "cache", "dev", "docs", "published.json", "go-inputs.json",
                  "doit.sqlite3", "doit.sqlite3-journal", "doit.sqlite3-wal", "doit.sqlite3-shm")
 
 
