@@ -22,6 +22,7 @@ from pipeline.config.defaults import field_defaults
 from pipeline.config.sections import ConfigSection
 from pipeline.core.errors import ConfigError
 from pipeline.core.inputs import read_json
+from pipeline.core.validity import validated
 from pipeline.pwa.settings import PwaSettings
 
 CONFIG_NAME = "vango.json"
@@ -125,18 +126,6 @@ def load_config(path: Path, *, force_pwa: bool = False, sections: Iterable[Confi
     return parse_config(data, path, force_pwa=force_pwa, sections=sections, memo=memo)
 
 
-def _validated_before(memo: Path | None, data: Any, document: Mapping[str, Any]) -> Path | None:
-    """The memo file for this exact document and schema (None without a memo folder). JSON Schema validation
-    is a pure function of the two, so a document that passed once passes again: a no-op build need not
-    import jsonschema (a fifth of its time) to find that out."""
-    if memo is None:
-        return None
-    import hashlib
-
-    key = hashlib.sha256(json.dumps([data, document], sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-    return memo / f"{key}.valid"
-
-
 def _pwa(data: dict[str, Any], base: str, path: Path, force: bool) -> PwaSettings | None:
     value = data.get("pwa", False)
     if value is False and not force:
@@ -165,15 +154,9 @@ def parse_config(data: Any, path: Path, *, force_pwa: bool = False, sections: It
     The defaults live in the dataclasses above: a key the file leaves out takes its field's default."""
     sections = tuple(sections)
     document = merged_schema(sections)
-    remembered = _validated_before(memo, data, document)
-    if remembered is None or not remembered.is_file():
-        problems = schema_problems(data, document)
-        if problems:
-            raise ConfigError(problems[0], path=path, more=tuple(problems[1:]))
-        if remembered is not None:
-            from pipeline.core.fs import write_atomic
-
-            write_atomic(remembered, b"")
+    problems = validated(memo, data, document, lambda: schema_problems(data, document))
+    if problems:
+        raise ConfigError(problems[0], path=path, more=tuple(problems[1:]))
     go, sri, csp = data.get("go", {}), data.get("sri", {}), data.get("csp", {})
     plain = {k: data[k] for k in ("name", "web", "public", "entry", "base") if k in data}
     return AppConfig(

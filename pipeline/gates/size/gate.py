@@ -42,7 +42,7 @@ class SizeGate(Gate):
 
         config = size.load_budgets(relative(find_budgets(ctx, options.get("budgets", ""))))
         baseline = options.get("baseline", "")
-        return size.evaluate(config, size.measure_dist(ctx.dist_dir),
+        return size.evaluate(config, size.measure_dist(ctx.dist_dir, memo=ctx.cache_dir / "manifest"),
                              size.load_report(Path(baseline)) if baseline else None, baseline_label=baseline or None)
 
     def table(self, report: Report) -> Any:

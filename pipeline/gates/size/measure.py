@@ -18,9 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.assets.asset_manifest import MANIFEST_NAME, validate_manifest
+from pipeline.assets.asset_manifest import MANIFEST_NAME, SCHEMA_NAME, validate_manifest
 from pipeline.assets.compression import brotli_bytes, gzip_bytes, is_compressible
+from pipeline.config.model import schema
 from pipeline.core.inputs import read_json
+from pipeline.core.validity import validated
 from pipeline.gates.common import GateError
 
 ENCODING_METRICS = {"gzip": "gzip", "br": "brotli"}  # manifest encoding key -> metric
@@ -40,13 +42,15 @@ class FileSize:
         return {"raw": self.raw, "gzip": self.gzip, "brotli": self.brotli}[metric]
 
 
-def measure_dist(dist: Path | str, manifest: Mapping[str, Any] | None = None) -> list[FileSize]:
-    """Every asset of ``dist/``, sorted by logical name. ``manifest`` defaults to ``dist/asset-manifest.json``."""
+def measure_dist(dist: Path | str, manifest: Mapping[str, Any] | None = None,
+                 memo: Path | None = None) -> list[FileSize]:
+    """Every asset of ``dist/``, sorted by logical name. ``manifest`` defaults to ``dist/asset-manifest.json``;
+    ``memo``: a folder remembering manifests that passed the schema (see :mod:`pipeline.core.validity`)."""
     dist = Path(dist)
     manifest_path = dist / MANIFEST_NAME
     if manifest is None:
         manifest = _read_manifest(manifest_path)
-    problems = validate_manifest(manifest)
+    problems = validated(memo, manifest, schema(SCHEMA_NAME), lambda: validate_manifest(manifest))
     if problems:
         raise GateError(f"not a valid asset manifest: {problems[0]}", path=manifest_path)
     return [_measure(dist, manifest_path, name, asset) for name, asset in sorted(manifest["assets"].items())]
