@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import mimetypes
+from functools import cache
 from pathlib import PurePosixPath
 
 _WEB_TYPES = {
@@ -33,10 +34,22 @@ _ENCODED_TYPES = {"gzip": "application/gzip", "br": "application/x-brotli", "bzi
 
 
 def content_type(path: str) -> str:
-    suffix = PurePosixPath(path).suffix.lower()
+    suffixes = PurePosixPath(path).suffixes[-2:]  # what the type depends on: data.tar.gz needs two
+    if len(suffixes) > 1 and suffixes[-1].lower() in _ENCODING_SUFFIXES:
+        return _by_suffixes("".join(suffixes))
+    return _by_suffixes(suffixes[-1] if suffixes else "")
+
+
+_ENCODING_SUFFIXES = frozenset({".gz", ".br", ".bz2", ".xz", ".z", ".tgz"})
+
+
+@cache
+def _by_suffixes(suffixes: str) -> str:
+    """Once per suffix: a release of 10,000 files has a handful of them."""
+    suffix = suffixes[suffixes.rfind("."):].lower() if "." in suffixes else ""
     if suffix in _WEB_TYPES:
         return _WEB_TYPES[suffix]
-    guessed, encoding = mimetypes.guess_type(path, strict=False)
+    guessed, encoding = mimetypes.guess_type("file" + suffixes, strict=False)
     if encoding:
         return _ENCODED_TYPES.get(encoding, "application/octet-stream")
     return guessed or "application/octet-stream"

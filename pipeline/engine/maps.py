@@ -61,12 +61,38 @@ def write_map(maps_dir: Path, step: str, files: Iterable[OutputFile], **extra: A
     return path
 
 
+# Maps read in this process, by path, with the stat they were read at: every later step reads the maps of
+# the steps before it, and a 10,000-file app's maps would otherwise be decoded once per reader.
+_READ: dict[Path, tuple[tuple[int, int, int], dict[str, Any], list[OutputFile] | None]] = {}
+
+
 def read_map(maps_dir: Path, step: str) -> dict[str, Any]:
-    path = map_path(maps_dir, step)
+    """The step's map (read again only when the file changed; treat it as read-only)."""
+    return _read(map_path(maps_dir, step), step)[1]
+
+
+def _read(path: Path, step: str) -> tuple[tuple[int, int, int], dict[str, Any], list[OutputFile] | None]:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        st = path.stat()
+        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+        known = _READ.get(path)
+        if known is not None and known[0] == stamp:
+            return known
+        entry = (stamp, json.loads(path.read_text(encoding="utf-8")), None)
     except (OSError, ValueError) as exc:
         raise PipelineError(f"step output missing or unreadable ({exc}); run the '{step}' task", path=path) from None
+    _READ[path] = entry
+    return entry
+
+
+def _records(maps_dir: Path, step: str) -> list[OutputFile]:
+    """The map's files as records (made once per version of the map)."""
+    path = map_path(maps_dir, step)
+    stamp, body, records = _read(path, step)
+    if records is None:
+        records = [OutputFile(**entry) for entry in body["files"]]
+        _READ[path] = (stamp, body, records)
+    return records
 
 
 def read_files(maps_dir: Path, steps: Iterable[str]) -> dict[str, OutputFile]:
@@ -74,8 +100,7 @@ def read_files(maps_dir: Path, steps: Iterable[str]) -> dict[str, OutputFile]:
     table: dict[str, OutputFile] = {}
     owner: dict[str, str] = {}
     for step in steps:
-        for entry in read_map(maps_dir, step)["files"]:
-            record = OutputFile(**entry)
+        for record in _records(maps_dir, step):
             if record.logical in table:
                 raise PipelineError(
                     f"'{record.logical}' is produced by both the {owner[record.logical]} and the {step} step: "
