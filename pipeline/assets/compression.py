@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Callable
-from pathlib import PurePosixPath
 
 import brotli
 
@@ -19,7 +18,9 @@ Progress = Callable[[int], None]
 
 
 def is_compressible(path: str) -> bool:
-    return PurePosixPath(path).suffix.lower() in COMPRESSIBLE_SUFFIXES
+    name = path.rsplit("/", 1)[-1]
+    dot = name.rfind(".")
+    return dot > 0 and name[dot:].lower() in COMPRESSIBLE_SUFFIXES  # PurePosixPath's suffix, without the object
 
 
 def brotli_bytes(data: bytes, quality: int = 11, progress: Progress | None = None) -> bytes:

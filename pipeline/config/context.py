@@ -279,12 +279,12 @@ class Context:
     def dist_dir(self) -> Path:
         return self.paths.dist_dir
 
-    @property
+    @cached_property
     def out_dir(self) -> Path:
         """The staged output tree that the build steps write into; release copies it into dist/."""
         return self.build_dir / "out"
 
-    @property
+    @cached_property
     def maps_dir(self) -> Path:
         return self.build_dir / "maps"
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import mimetypes
 from functools import cache
-from pathlib import PurePosixPath
 
 _WEB_TYPES = {
     ".wasm": "application/wasm",  # instantiateStreaming refuses anything else
@@ -34,10 +33,19 @@ _ENCODED_TYPES = {"gzip": "application/gzip", "br": "application/x-brotli", "bzi
 
 
 def content_type(path: str) -> str:
-    suffixes = PurePosixPath(path).suffixes[-2:]  # what the type depends on: data.tar.gz needs two
+    suffixes = _suffixes(path)[-2:]  # what the type depends on: data.tar.gz needs two
     if len(suffixes) > 1 and suffixes[-1].lower() in _ENCODING_SUFFIXES:
         return _by_suffixes("".join(suffixes))
     return _by_suffixes(suffixes[-1] if suffixes else "")
+
+
+def _suffixes(path: str) -> list[str]:
+    """``PurePosixPath(path).suffixes`` with string operations (this runs for every file of a release)."""
+    name = path.rsplit("/", 1)[-1]
+    if name.endswith("."):
+        return []
+    parts = name.lstrip(".").split(".")
+    return ["." + part for part in parts[1:]]
 
 
 _ENCODING_SUFFIXES = frozenset({".gz", ".br", ".bz2", ".xz", ".z", ".tgz"})

@@ -5,6 +5,7 @@ tasks wired from their roles. No step names another: ``file_dep``s come from the
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -129,7 +130,7 @@ class Registry:
             "doc": step.doc,
             "actions": [(run_step, [ctx, step, tuple(sources), tuple((s.name, s.role.value) for s in upstream),
                                     self.early_for(step)])],
-            "file_dep": sorted({str(Path(p)) for p in deps}),
+            "file_dep": sorted({os.fspath(p) for p in deps}),
             "task_dep": self.start_order(upstream),
             "targets": [str(target)],
             "uptodate": [settings_changed(ctx, settings)],
