@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -25,6 +26,26 @@ if TYPE_CHECKING:
 _SCRIPT_TYPES = frozenset({"", "module", "text/javascript", "application/javascript", "application/ecmascript",
                            "text/ecmascript"})
 _JSON_TYPES = frozenset({"importmap", "application/json", "application/ld+json", "speculationrules"})
+
+
+@cache
+def versions() -> str:
+    """The minifiers' versions: a task's settings name them, so an upgrade that changes their output
+    re-runs the steps that minify (as the compress step's key names the encoders' versions)."""
+    from importlib import metadata
+
+    found = []
+    for name in ("minify-html", "tdewolff-minify"):
+        try:
+            found.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            found.append(f"{name} missing")
+    return ", ".join(found)
+
+
+def task_settings(enabled: Any) -> dict[str, Any]:
+    """What a minifying step's output depends on: which kinds are on (``enabled``), and the minifiers."""
+    return {"on": enabled, "minifiers": versions()}
 
 
 class MinifyError(ValueError):

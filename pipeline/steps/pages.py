@@ -238,7 +238,7 @@ def page_inputs(ctx: Context) -> list[Path]:
 def page_settings(ctx: Context) -> dict[str, Any]:
     config = ctx.config
     return {"base": config.base, "entry": config.entry, "sri": config.sri, "csp": config.csp,
-            "minify": config.minify}
+            "minify": minify.task_settings(config.minify)}
 
 
 STEP = Step("pages", Role.PAGE, "Rewrite HTML pages to hashed names, insert the wasm loader, add SRI", build_pages,

@@ -56,7 +56,8 @@ def pwa_inputs(ctx: Context) -> list[Path]:
 
 
 def pwa_settings(ctx: Context) -> dict[str, Any]:
-    return {"name": ctx.config.name, "base": ctx.config.base, "pwa": ctx.config.pwa, "minify": ctx.config.minify.js}
+    return {"name": ctx.config.name, "base": ctx.config.base, "pwa": ctx.config.pwa,
+            "minify": minify.task_settings(ctx.config.minify.js)}
 
 
 def link_pwa(pages: PageSet) -> None:

@@ -50,7 +50,8 @@ def sw_inputs(ctx: Context) -> list[Path]:
 
 
 def sw_settings(ctx: Context) -> dict[str, Any]:
-    return {"base": ctx.config.base, "entry": ctx.config.entry, "pwa": ctx.config.pwa, "minify": ctx.config.minify.js}
+    return {"base": ctx.config.base, "entry": ctx.config.entry, "pwa": ctx.config.pwa,
+            "minify": minify.task_settings(ctx.config.minify.js)}
 
 
 STEP = Step("sw", Role.AGGREGATE, "Render sw.js: precache every file with integrity, offline shell, updates",

@@ -11,7 +11,8 @@ from types import ModuleType
 from typing import Any
 
 from pipeline.assets.linker import first_cycle, link
-from pipeline.assets.minify import MinifyError
+from pipeline.assets.minify import MinifyError, task_settings
+from pipeline.assets.minify import versions as minifiers
 from pipeline.assets.resolve import local_target, resolver
 from pipeline.assets.rewrite import Reference
 from pipeline.config.context import Context
@@ -86,7 +87,7 @@ def build_text_assets(run: StepRun, rewriter: ModuleType, skip: Callable[[Refere
                 replacements[rule.start] = cssbundle.wrapped(rule, f"/* {target} */\n{inner}")
         return cssbundle.inline(text, replacements)
 
-    settings = [rewriter.__name__, bundle, getattr(minify, "__qualname__", None), base]
+    settings = [rewriter.__name__, bundle, getattr(minify, "__qualname__", None), minifiers(), base]
     keys: dict[str, str] = {}
 
     def final(name: str, names: dict[str, str]) -> str:
@@ -147,4 +148,4 @@ def relocated(new_url: Callable[[Reference], str | None], name: str, at: str, lo
 
 
 def base_settings(ctx: Context) -> dict[str, Any]:
-    return {"base": ctx.config.base, "minify": ctx.config.minify}
+    return {"base": ctx.config.base, "minify": task_settings(ctx.config.minify)}

@@ -103,7 +103,7 @@ def go_settings(ctx: Context) -> dict[str, Any]:
 
 def runtime_settings(ctx: Context) -> dict[str, Any]:
     return {**go_settings(ctx), "name": ctx.config.name, "sri": ctx.config.sri.algorithms,
-            "minify": ctx.config.minify.js}
+            "minify": minify.task_settings(ctx.config.minify.js)}
 
 
 def runtime_inputs(ctx: Context) -> list[Path]:

@@ -1,5 +1,6 @@
 """A no-op build imports only what it needs: not jsonschema (vango.json's validation is remembered per exact
-document and schema), not Jinja2 (nothing to render), not the gates' reports. A changed vango.json is
+document and schema), not Jinja2 (nothing to render), not the gates' reports, not the parsers, Pillow or the
+minifiers (the steps load them lazily). A changed vango.json is
 validated again, and a bad one still fails with its one-line error."""
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from doit.doit_cmd import DoitMain
 from pipeline.config.context import Settings
 from pipeline.engine.loader import namespace
 code = DoitMain(ModuleTaskLoader(namespace(Settings.from_environment()))).run(["run", "release"])
-heavy = sorted(m for m in ("jsonschema", "jinja2", "pipeline.gates.bench.report", "pipeline.gates.size.report")
+heavy = sorted(m for m in ("jsonschema", "jinja2", "pipeline.gates.bench.report", "pipeline.gates.size.report",
+                           "lxml", "PIL", "tinycss2", "tree_sitter", "minify", "minify_html")
                if m in sys.modules)
 print(code, ",".join(heavy))
 """

@@ -27,3 +27,14 @@ def test_a_library_upgrade_is_a_miss(monkeypatch: pytest.MonkeyPatch):
     assert producer_key("br", 11, "abc") != brotli_key and producer_key("gzip", 9, "abc") == gzip_key
     monkeypatch.setattr(zlib, "ZLIB_RUNTIME_VERSION", zlib.ZLIB_RUNTIME_VERSION + "-next")
     assert producer_key("gzip", 9, "abc") != gzip_key
+
+
+def test_the_pipeline_fingerprint_is_remembered_under_the_stat_of_its_files(tmp_path):
+    from pipeline.engine.tasks import pipeline_fingerprint
+
+    computed = pipeline_fingerprint.__wrapped__(None)
+    assert pipeline_fingerprint.__wrapped__(tmp_path) == computed  # computed, then remembered
+    (memo,) = tmp_path.glob("pipeline-*")
+    assert memo.read_text() == computed
+    memo.write_text("remembered")  # a second run reads the memo instead of the files
+    assert pipeline_fingerprint.__wrapped__(tmp_path) == "remembered"

@@ -99,3 +99,16 @@ def test_output_is_deterministic():
     assert minify.js("let a = 1; export { a };") == minify.js("let a = 1; export { a };")
     digest = hashlib.sha256(minify.html(PAGE)).hexdigest()
     assert hashlib.sha256(minify.html(PAGE)).hexdigest() == digest
+
+
+def test_the_minifiers_versions_are_in_the_task_settings(monkeypatch: pytest.MonkeyPatch):
+    from importlib import metadata
+
+    before = minify.task_settings(True)
+    assert "minify-html " in before["minifiers"] and "tdewolff-minify " in before["minifiers"]
+    minify.versions.cache_clear()
+    monkeypatch.setattr(metadata, "version", lambda name: "99.0")  # an upgrade re-runs what minifies
+    try:
+        assert minify.task_settings(True) != before
+    finally:
+        minify.versions.cache_clear()
