@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
 from pipeline.config.model import AppConfig, schema
-from pipeline.core import jsonio
 from pipeline.core.mediatypes import content_type
 from pipeline.engine.maps import OutputFile
 
@@ -44,4 +44,22 @@ def served_files(manifest: Mapping[str, Any]) -> list[str]:
 
 
 def dumps(manifest: Mapping[str, Any]) -> bytes:
-    return jsonio.dumps(manifest)
+    """Sorted-key JSON with one asset (and one retained file) per line: as readable and diffable as an
+    indented document, but each line comes from the C encoder, so a 15,000-entry manifest of a large app
+    is written in milliseconds rather than the half second the pure-Python indenting encoder takes."""
+    lines = []
+    for key in sorted(manifest):
+        value = manifest[key]
+        if key in PER_LINE and isinstance(value, Mapping) and value:
+            entries = ",\n".join(f"    {_compact(name)}: {_compact(value[name])}" for name in sorted(value))
+            lines.append(f"  {_compact(key)}: {{\n{entries}\n  }}")
+        else:
+            lines.append(f"  {_compact(key)}: {_compact(value)}")
+    return ("{\n" + ",\n".join(lines) + "\n}\n").encode("utf-8")
+
+
+PER_LINE = frozenset({"assets", "retained"})
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(", ", ": "))

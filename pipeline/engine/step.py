@@ -16,9 +16,11 @@ step (release) swaps the result into dist/. ``after=`` makes a step also read a 
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -121,9 +123,22 @@ class Step:
         return f"{self.name}:{self.subtask}" if self.subtask else self.name
 
     def claim(self, logical: str) -> bool:
+        """Whether the step claims the file (case-insensitively; a pattern without ``/`` matches the name)."""
         lowered = logical.lower()
-        name = lowered.rsplit("/", 1)[-1]
-        return any(fnmatch.fnmatchcase(lowered if "/" in p else name, p.lower()) for p in self.claims)
+        paths, names = _claim_matchers(self.claims)
+        return bool((paths is not None and paths.match(lowered))
+                    or (names is not None and names.match(lowered.rsplit("/", 1)[-1])))
+
+
+@lru_cache(maxsize=256)
+def _claim_matchers(claims: tuple[str, ...]) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+    """One compiled alternation for the patterns on paths and one for those on names: claims are asked of
+    every file of the web folder for every claiming step, 30,000 questions in a 10,000-file app."""
+
+    def combined(patterns: list[str]) -> re.Pattern[str] | None:
+        return re.compile("|".join(fnmatch.translate(p.lower()) for p in patterns)) if patterns else None
+
+    return combined([p for p in claims if "/" in p]), combined([p for p in claims if "/" not in p])
 
 
 @dataclass(frozen=True)

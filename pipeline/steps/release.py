@@ -49,6 +49,8 @@ def publish_release(run: StepRun) -> StepResult:
     made: set[str] = set()  # folders of staging made so far
     try:
         for relative in current:
+            if relative == MANIFEST_NAME:  # written below: this release's, never the last one's
+                continue
             if not _keep(dist, staging, relative, before.get(relative), hashes.get(relative), made):
                 _copy(ctx.out_dir / relative, staging / relative)
         for relative in retained:
@@ -56,7 +58,9 @@ def publish_release(run: StepRun) -> StepResult:
                 _copy(dist / relative, staging / relative)
         if retained:
             manifest["retained"] = {path: {"releases_ago": age} for path, age in retained.items()}
-        write_atomic(staging / MANIFEST_NAME, dumps(manifest))
+            write_atomic(staging / MANIFEST_NAME, dumps(manifest))
+        else:  # the index step's bytes as they are
+            _copy(manifest_path(ctx), staging / MANIFEST_NAME)
         swap_into_place(staging, dist)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -143,3 +143,13 @@ def test_dumps_is_stable_sorted_utf8_json(built: dict) -> None:
     json.loads(data, object_pairs_hook=lambda pairs: orders.append([k for k, _ in pairs]) or dict(pairs))
     assert len(orders) > 5
     assert all(keys == sorted(keys) for keys in orders)  # every object, at every depth
+
+
+def test_dumps_writes_one_asset_per_line(built: dict) -> None:
+    built["retained"] = {"old.1234.css": {"releases_ago": 1}}
+    lines = manifest.dumps(built).decode().splitlines()
+    for name, asset in built["assets"].items():
+        (line,) = [line for line in lines if line.lstrip().startswith(json.dumps(name) + ":")]
+        assert json.loads(line.strip().rstrip(",").split(": ", 1)[1]) == asset
+    assert '    "old.1234.css": {"releases_ago": 1}' in lines
+    assert lines[0] == "{" and lines[-1] == "}"
