@@ -21,8 +21,12 @@ Render = Callable[[str, Mapping[str, str]], str]
 class Linked:
     logical: str
     path: str
-    data: bytes
+    data: bytes | None  # None: a file the last run wrote, reused as it is (see ``link``'s ``reuse``)
     fingerprint: Fingerprint
+
+
+# reuse(logical, names) -> the file the last run made from the same inputs, or None to render it
+Reuse = Callable[[str, Mapping[str, str]], Linked | None]
 
 
 def components(nodes: Collection[str], deps: Mapping[str, Collection[str]]) -> Iterator[list[str]]:
@@ -96,8 +100,10 @@ def first_cycle(nodes: Collection[str], deps: Mapping[str, Collection[str]]) -> 
     return None
 
 
-def link(nodes: Collection[str], deps: Mapping[str, Collection[str]], render: Render) -> dict[str, Linked]:
-    """Render and name every node, dependencies first."""
+def link(nodes: Collection[str], deps: Mapping[str, Collection[str]], render: Render,
+         reuse: Reuse | None = None) -> dict[str, Linked]:
+    """Render and name every node, dependencies first; a node outside a cycle that ``reuse`` knows (its
+    source and the names it references are those of a file already written) is neither rendered nor hashed."""
     names: dict[str, str] = {}
     linked: dict[str, Linked] = {}
     for group in components(nodes, deps):
@@ -109,6 +115,11 @@ def link(nodes: Collection[str], deps: Mapping[str, Collection[str]], render: Re
             for n in group:
                 names[n] = hashed_name(n, fingerprint(f"{group_hash.hex}:{n}".encode()).short)
         for n in group:
+            found = reuse(n, names) if reuse is not None and not cyclic else None
+            if found is not None:
+                names[n] = found.path
+                linked[n] = found
+                continue
             data = render(n, names).encode("utf-8")
             fp = fingerprint(data)
             if not cyclic:

@@ -18,10 +18,14 @@ def unreferenced(files: Mapping[str, Any], read: Callable[[str], str], threshold
     large = [r for r in files.values() if r.size > threshold and not r.path.endswith(TEXT_SUFFIXES)]
     if not large:
         return []
-    texts = "\n".join(read(r.path) for r in files.values() if r.path.endswith(TEXT_SUFFIXES))
-    return sorted((r for r in large if not any(needle in texts for needle in
-                                                 (r.path, r.logical, PurePosixPath(r.logical).name))),
-                  key=lambda r: r.logical)
+    needles = {r.logical: (r.path, r.logical, PurePosixPath(r.logical).name) for r in large}
+    for record in files.values():  # until every large file is found: its loader usually comes first
+        if not needles:
+            break
+        if record.path.endswith(TEXT_SUFFIXES):
+            text = read(record.path)
+            needles = {name: found for name, found in needles.items() if not any(n in text for n in found)}
+    return sorted((r for r in large if r.logical in needles), key=lambda r: r.logical)
 
 
 def size_text(size: int) -> str:

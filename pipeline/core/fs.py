@@ -76,14 +76,19 @@ def files_under(root: Path) -> list[Path]:
 
 def walk_files(root: Path, skip: Iterable[Path] = ()) -> list[tuple[str, Path]]:
     """:func:`files_under` with each file's logical name (its POSIX path below ``root``), sorted by it
-    folder by folder; folders in ``skip`` are not entered. One ``scandir`` per folder: the entries' types
-    come with the listing, so a plain file costs no system call of its own (a 10,000-file app is walked in
-    milliseconds)."""
+    folder by folder; folders in ``skip`` are not entered."""
+    return [(name, Path(path)) for name, path in walk_names(root, skip)]
+
+
+def walk_names(root: Path, skip: Iterable[Path] = ()) -> list[tuple[str, str]]:
+    """:func:`walk_files` with each path as a string, for callers that touch every file of a large tree.
+    One ``scandir`` per folder: the entries' types come with the listing, so a plain file costs no system
+    call of its own (a 10,000-file app is walked in milliseconds)."""
     if not root.is_dir():
         return []
     real_root = root.resolve()
     skipped = {os.path.realpath(p) for p in skip}
-    found: list[tuple[tuple[str, ...], str, Path]] = []
+    found: list[tuple[tuple[str, ...], str, str]] = []
     seen: set[str] = set()
     stack: list[tuple[str, tuple[str, ...]]] = [(str(root), ())]
     while stack:
@@ -106,7 +111,7 @@ def walk_files(root: Path, skip: Iterable[Path] = ()) -> list[tuple[str, Path]]:
             if entry.is_dir():
                 stack.append((entry.path, (*parts, name)))
             elif entry.is_file():
-                found.append(((*parts, name), "/".join((*parts, name)), Path(entry.path)))
+                found.append(((*parts, name), "/".join((*parts, name)), entry.path))
     found.sort(key=lambda item: item[0])
     return [(name, path) for _, name, path in found]
 
@@ -151,5 +156,10 @@ def _inside(path: Path, real_root: Path) -> bool:
 
 
 def logical(path: Path, root: Path) -> str:
-    """POSIX path of ``path`` relative to ``root``: the name that references and the manifest use."""
+    """POSIX path of ``path`` relative to ``root``: the name that references and the manifest use (by string
+    when ``path`` is spelled below ``root``, as every walked file is: this runs for every file of a step)."""
+    text, prefix = os.fspath(path), os.fspath(root).rstrip(os.sep) + os.sep
+    if text.startswith(prefix) and len(text) > len(prefix):
+        rest = text[len(prefix):]
+        return rest if os.sep == "/" else rest.replace(os.sep, "/")
     return path.relative_to(root).as_posix()

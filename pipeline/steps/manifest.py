@@ -11,7 +11,7 @@ from pipeline.assets.asset_manifest import MANIFEST_NAME, build_manifest, dumps,
 from pipeline.assets.unreferenced import size_text, unreferenced
 from pipeline.config.context import Context
 from pipeline.core.errors import PipelineError
-from pipeline.core.fs import walk_files, write_if_changed
+from pipeline.core.fs import walk_names, write_if_changed
 from pipeline.core.jsonio import read_json_or_none
 from pipeline.engine.step import APP_ROLES, CONTENT_ROLES, Role, Step, StepResult, StepRun
 
@@ -58,9 +58,9 @@ def _changed_part(manifest: dict[str, Any], previous: Any) -> dict[str, Any]:
 
 def _remove_stale(ctx: Context, keep: set[str]) -> None:
     """Drop outputs of earlier builds from build/out, so it holds exactly the next release."""
-    for name, path in walk_files(ctx.out_dir):
+    for name, path in walk_names(ctx.out_dir):
         if name not in keep:
-            path.unlink()
+            os.unlink(path)
     for folder, dirs, names in os.walk(ctx.out_dir, topdown=False):
         if folder != str(ctx.out_dir) and not dirs and not names:
             os.rmdir(folder)

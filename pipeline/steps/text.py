@@ -10,7 +10,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-from pipeline.assets.linker import first_cycle, link
+from pipeline.assets.linker import Linked, first_cycle, link
 from pipeline.assets.minify import MinifyError, task_settings
 from pipeline.assets.minify import versions as minifiers
 from pipeline.assets.resolve import local_target, resolver
@@ -90,12 +90,23 @@ def build_text_assets(run: StepRun, rewriter: ModuleType, skip: Callable[[Refere
     settings = [rewriter.__name__, bundle, getattr(minify, "__qualname__", None), minifiers(), base]
     keys: dict[str, str] = {}
 
+    def key_of(name: str, names: dict[str, str]) -> str | None:
+        """Everything the final text depends on; None when it also holds inlined imports (not cached)."""
+        if bundle and deps[name]:
+            return None
+        new_url = resolver(name, paths[name], lookup_in(names), base=base, web_dir=web, skip=skip)
+        key = digest(texts[name], [(r.url, r.start, r.end, r.kind, new_url(r)) for r in refs[name]], settings)
+        keys[name] = key
+        return key
+
+    def reuse(name: str, names: dict[str, str]) -> Linked | None:
+        key = key_of(name, names)
+        found = cache.written(key) if key is not None else None
+        return Linked(name, found[0], None, found[1]) if found is not None else None
+
     def final(name: str, names: dict[str, str]) -> str:
-        key = None
-        if not (bundle and deps[name]):  # an inlined import's text is not in the key: those are not cached
-            new_url = resolver(name, paths[name], lookup_in(names), base=base, web_dir=web, skip=skip)
-            key = digest(texts[name], [(r.url, r.start, r.end, r.kind, new_url(r)) for r in refs[name]], settings)
-            keys[name] = key
+        key = key_of(name, names)
+        if key is not None:
             cached = cache.text(key)
             if cached is not None:
                 return cached
@@ -109,13 +120,14 @@ def build_text_assets(run: StepRun, rewriter: ModuleType, skip: Callable[[Refere
                                 path=paths[name], location=exc.line) from None
 
     with spans.span("text.rewrite", **{"vango.step": run.step.name, "vango.files": len(texts)}) as measured:
-        linked = link(texts.keys(), deps, final)
+        linked = link(texts.keys(), deps, final, reuse)
         measured.set(**{"vango.parsed": cache.parsed, "vango.reused": cache.reused})
-    outputs = [emit(ctx.out_dir, item.logical, item.data, fp=item.fingerprint, path=item.path)
+    outputs = [OutputFile.from_fingerprint(item.logical, item.path, item.fingerprint) if item.data is None
+               else emit(ctx.out_dir, item.logical, item.data, fp=item.fingerprint, path=item.path)
                for item in linked.values()]
     for item in linked.values():
-        if item.logical in keys:
-            cache.remember_text(keys[item.logical], item.path)
+        if item.logical in keys and item.data is not None:
+            cache.remember_text(keys[item.logical], item.path, item.fingerprint)
     if owned:
         cache.save()
     return outputs

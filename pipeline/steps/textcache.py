@@ -5,9 +5,10 @@ doit re-runs a step when any of its files changed; inside the step, this cache k
 ``build/steps/<step>.json``:
 
 - ``refs``: a source's references, by the SHA-256 of its text (parsing is most of a step's time);
-- ``texts``: the served path of a file's final text, by a key that names everything the text depends on
-  (the source, what each of its references resolved to, the step's settings); the text is read back from
-  ``build/out``, where the last run wrote it;
+- ``texts``: the served path, SHA-384 and size of a file's final text, by a key that names everything the
+  text depends on (the source, what each of its references resolved to, the step's settings). While that
+  file is still in ``build/out`` with that size, the step takes the record as it is: it neither renders,
+  reads, hashes nor writes the file; a file in an import cycle reads its text back from there;
 - ``memo``: other pure results by key (the CSP findings of a stylesheet).
 
 Each run keeps only the entries it used, so the file stays the size of the app. The file records the
@@ -18,14 +19,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from pipeline.assets.rewrite import Reference
 from pipeline.core.fs import write_if_changed
+from pipeline.core.hashing import Fingerprint
 
-VERSION = 1
+VERSION = 2  # 2: texts hold [path, sha384 hex, size]
 
 
 def digest(*parts: Any) -> str:
@@ -57,18 +60,35 @@ class TextCache:
 
     def text(self, key: str) -> str | None:
         """The final text remembered under ``key``, if the file the last run wrote is still there."""
-        path = self.old["texts"].get(key)
-        if path is None:
+        entry = self.old["texts"].get(key)
+        if entry is None:
             return None
         try:
-            text = (self.out_dir / path).read_text(encoding="utf-8")
+            text = (self.out_dir / entry[0]).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             return None
         self.reused += 1
+        self.new["texts"][key] = entry
         return text
 
-    def remember_text(self, key: str, path: str) -> None:
-        self.new["texts"][key] = path
+    def written(self, key: str) -> tuple[str, Fingerprint] | None:
+        """The served path and fingerprint of the final text remembered under ``key``, if the file the last
+        run wrote is still in build/out with its size (one ``stat``, no read)."""
+        entry = self.old["texts"].get(key)
+        if entry is None:
+            return None
+        path, hex_digest, size = entry
+        try:
+            if os.stat(os.path.join(self.out_dir, path)).st_size != size:
+                return None
+        except OSError:
+            return None
+        self.reused += 1
+        self.new["texts"][key] = entry
+        return path, Fingerprint(bytes.fromhex(hex_digest), size)
+
+    def remember_text(self, key: str, path: str, fp: Fingerprint) -> None:
+        self.new["texts"][key] = [path, fp.hex, fp.size]
 
     def memo(self, key: str, compute: Callable[[], Any]) -> Any:
         value = self.old["memo"].get(key)
