@@ -238,16 +238,17 @@ class Context:
         """The files of ``root`` (the web or the public folder) that are published (see
         :mod:`pipeline.core.publishing`); the build's own folders inside it never are. A file left out that
         is likely a mistake (a stray ``.wasm``, a copy of ``wasm_exec.js``) is a warning, once per process."""
-        return [path for _, path in self.published_names(root)]
+        return [Path(path) for _, path in self.published_names(root)]
 
-    def published_names(self, root: Path) -> list[tuple[str, Path]]:
-        """:meth:`published`, each file with its logical name."""
-        from pipeline.core.fs import walk_files
+    def published_names(self, root: Path) -> list[tuple[str, str]]:
+        """:meth:`published`, each file with its logical name, its path as a string (every run lists the
+        whole web folder, and most runs build none of it)."""
+        from pipeline.core.fs import walk_names
         from pipeline.core.publishing import verdict
 
         rule = self.config.publish
         kept = []
-        for name, path in walk_files(root, skip=(self.build_dir, self.dist_dir, self.cache_dir)):
+        for name, path in walk_names(root, skip=(self.build_dir, self.dist_dir, self.cache_dir)):
             decided = verdict(name, rule.include, rule.exclude)
             if decided.published:
                 kept.append((name, path))
@@ -318,8 +319,9 @@ class Context:
                 raise ConfigError(f"dist folder {dist} would contain {name}; choose another VANGO_DIST_DIR")
         from pipeline.core.dirswap import published_state
 
-        ours = published_state(self.build_dir, dist) is not None  # published from here before: repairable
-        if dist.is_dir() and any(dist.iterdir()) and not (dist / "asset-manifest.json").is_file() and not ours:
+        # Published from here before (read only when it matters: the record lists every file): repairable.
+        if (dist.is_dir() and not (dist / "asset-manifest.json").is_file() and any(dist.iterdir())
+                and published_state(self.build_dir, dist) is None):
             raise ConfigError(f"dist folder {dist} exists and was not made by the pipeline (no asset-manifest.json); "
                               "publishing would replace it: empty it or choose another folder")
         # dist/ (and build/) inside the web or public folder are fine: what is published never includes them

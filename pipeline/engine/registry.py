@@ -97,9 +97,9 @@ class Registry:
             return ()
         return tuple(s for s in self.steps if s.early is not None and step.role in READS[s.role])
 
-    def claimed(self, ctx: Context) -> dict[str, list[Path]]:
-        """Web-folder files by claiming step (one walk); a file two steps claim is an error."""
-        claims: dict[str, list[Path]] = {s.task_name: [] for s in self.steps if s.claims or s.claims_rest}
+    def claimed(self, ctx: Context) -> dict[str, list[str]]:
+        """Web-folder files (paths as strings) by claiming step (one walk); a file two steps claim is an error."""
+        claims: dict[str, list[str]] = {s.task_name: [] for s in self.steps if s.claims or s.claims_rest}
         rest = [s for s in self.steps if s.claims_rest]
         if len(rest) > 1:
             raise RegistryError(f"only one step can take the unclaimed files: {', '.join(s.name for s in rest)}")
@@ -119,7 +119,7 @@ class Registry:
     def target(self, ctx: Context, step: Step) -> Path:
         return step.target(ctx) if step.target is not None else map_path(ctx.maps_dir, step.name)
 
-    def task(self, ctx: Context, step: Step, sources: list[Path], prepared: list[str]) -> dict[str, Any]:
+    def task(self, ctx: Context, step: Step, sources: list[str], prepared: list[str]) -> dict[str, Any]:
         upstream = self.upstream(step)
         target = self.target(ctx, step)
         debug = ctx.settings.debug

@@ -67,14 +67,15 @@ def _in_task(ctx: Context, task: Any, body: Callable[[Context], Iterable[Path | 
     return {"written": sorted({str(p) for p in written}), "spans": list(recorded)}
 
 
-def run_step(ctx: Context, step: Step, sources: tuple[Path, ...], upstream: tuple[tuple[str, str], ...],
+def run_step(ctx: Context, step: Step, sources: tuple[str, ...], upstream: tuple[tuple[str, str], ...],
              early: tuple[Step, ...], task: Any) -> dict[str, Any] | TaskFailed:
     """The action of every step's task: build, record the outputs in the step's map, give the encode steps
-    their head start on them (``early``), report what was written."""
+    their head start on them (``early``), report what was written. ``sources`` are the claimed files' paths
+    as strings (the registry lists them on every run); the step sees them as paths."""
     from pipeline.addons.manager import guarded
 
     def body(task_ctx: Context) -> list[Path]:
-        run = StepRun(task_ctx, step, sources, upstream)
+        run = StepRun(task_ctx, step, tuple(Path(s) for s in sources), upstream)
         result = guarded(step.owner, ctx.settings.debug, step.build, run)
         if not isinstance(result, StepResult):
             result = StepResult(files=tuple(result or ()))
@@ -133,10 +134,27 @@ def outputs_exist(map_file: Path, out_dir: Path) -> Callable[[], bool]:
         paths = [f["path"] for f in entries.get("files", [])]
         for encodings in (entries.get("encodings") or {}).values():
             paths.extend(e["path"] for e in encodings.values())
-        root = str(out_dir)
-        return all(os.path.isfile(os.path.join(root, p)) for p in paths)  # strings: every file, every run
+        return all_present(str(out_dir), paths)
 
     return check
+
+
+def all_present(root: str, paths: Iterable[str]) -> bool:
+    """Whether every relative POSIX path names a file below ``root``: one ``scandir`` per folder, whose entries
+    carry their type, rather than a ``stat`` per file (this runs for every output of every step, every run)."""
+    by_folder: dict[str, set[str]] = {}
+    for path in paths:
+        folder, _, name = path.rpartition("/")
+        by_folder.setdefault(folder, set()).add(name)
+    for folder, names in by_folder.items():
+        try:
+            with os.scandir(os.path.join(root, folder) if folder else root) as entries:
+                present = {e.name for e in entries if e.name in names and e.is_file()}
+        except OSError:
+            return False
+        if len(present) != len(names):
+            return False
+    return True
 
 
 FINGERPRINTED = (".py", ".j2", ".json")

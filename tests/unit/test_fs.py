@@ -121,3 +121,17 @@ def test_files_under_missing_or_file_root(tmp_path: Path) -> None:
 
 def test_logical_is_posix_relative(tmp_path: Path) -> None:
     assert fs.logical(tmp_path / "css" / "app.css", tmp_path) == "css/app.css"
+
+
+def test_all_present_lists_each_folder_once(tmp_path: Path):
+    from pipeline.engine.tasks import all_present
+
+    (tmp_path / "css").mkdir()
+    (tmp_path / "css" / "a.1.css").write_text("a")
+    (tmp_path / "index.html").write_text("x")
+    (tmp_path / "css" / "dir.css").mkdir()  # a folder where a file should be
+    assert all_present(str(tmp_path), ["index.html", "css/a.1.css"])
+    assert all_present(str(tmp_path), [])
+    assert not all_present(str(tmp_path), ["css/a.1.css", "css/gone.css"])
+    assert not all_present(str(tmp_path), ["css/dir.css"])
+    assert not all_present(str(tmp_path), ["img/x.png"])

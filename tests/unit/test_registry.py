@@ -105,15 +105,15 @@ def write(root: Path, *names: str) -> None:
 
 def web(folder: Path) -> SimpleNamespace:
     """A context as far as claims need one: the web folder and what of it is published."""
-    from pipeline.core.fs import walk_files
+    from pipeline.core.fs import walk_names
 
-    return SimpleNamespace(web_dir=folder, published_names=walk_files)
+    return SimpleNamespace(web_dir=folder, published_names=walk_names)
 
 
 def test_claims_walk_the_web_folder_once_and_rest_goes_to_the_fallback(tmp_path: Path):
     write(tmp_path, "index.html", "css/app.css", "js/app.mjs", "img/logo.svg", "CSS/UPPER.CSS")
     claims = Registry.of(base_steps()).claimed(web(tmp_path))
-    shown = {name: sorted(p.relative_to(tmp_path).as_posix() for p in paths) for name, paths in claims.items()}
+    shown = {name: sorted(Path(p).relative_to(tmp_path).as_posix() for p in paths) for name, paths in claims.items()}
     assert shown == {"static": ["img/logo.svg"], "css": ["CSS/UPPER.CSS", "css/app.css"], "js": ["js/app.mjs"],
                      "pages": ["index.html"]}
 
