@@ -19,7 +19,9 @@ def unreferenced(files: Mapping[str, Any], read: Callable[[str], str], threshold
     if not large:
         return []
     needles = {r.logical: (r.path, r.logical, PurePosixPath(r.logical).name) for r in large}
-    for record in files.values():  # until every large file is found: its loader usually comes first
+    # Until every large file is found, latest steps first: pages and loaders, which link the rest, come
+    # after the stylesheets and modules in the steps' order.
+    for record in reversed(list(files.values())):
         if not needles:
             break
         if record.path.endswith(TEXT_SUFFIXES):
