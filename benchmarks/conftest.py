@@ -15,6 +15,15 @@ PEERS = Path(__file__).resolve().parent / "peers"  # package.json of the npm too
 SIZES = (100, 1000)
 
 
+def installed_env(**extra: str) -> dict[str, str]:
+    """The environment of a timed run, as an installed pipeline runs: with bytecode. pip compiles an
+    installed package's modules at install and an editable install writes them on first import, unless
+    PYTHONDONTWRITEBYTECODE forbids it; then every run would compile the pipeline from source (doit, the
+    peer it is timed against, was compiled by pip), which no user's run does."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return {**env, **extra}
+
+
 def generate_app(root: Path, assets: int) -> Path:
     """``assets`` web files: a quarter stylesheets (each using an image), a quarter JS modules (chained
     imports), half images, and one page referencing every stylesheet and module; the Go code is the
