@@ -125,7 +125,7 @@ class Step:
     def claim(self, logical: str) -> bool:
         """Whether the step claims the file (case-insensitively; a pattern without ``/`` matches the name)."""
         lowered = logical.lower()
-        paths, names = _claim_matchers(self.claims)
+        paths, names = _claim_matchers(tuple(self.claims))  # an addon may pass a list
         return bool((paths is not None and paths.match(lowered))
                     or (names is not None and names.match(lowered.rsplit("/", 1)[-1])))
 

@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import prometheus_client
 from prometheus_client import (
     CollectorRegistry,
     Counter,
@@ -134,6 +135,13 @@ class RunMetrics:
             self.push()
         return target
 
+    def exposed(self) -> CollectorRegistry:
+        """Every series of the run in one registry (what is pushed): the run's gauges and the artifacts'."""
+        registry = CollectorRegistry(auto_describe=False)
+        for collector in (self.registry, self.artifact):
+            registry.register(collector)
+        return registry
+
     def _artifact_text(self) -> bytes:
         """The ``vango_artifact_size_bytes`` lines of the published manifest. They change only when dist/
         does, so they are kept under the manifest's stat (``ARTIFACT_MEMO``) and a no-op run of a
@@ -142,7 +150,11 @@ class RunMetrics:
             stat = os.stat(self.manifest)
         except OSError:
             return b""
-        key = f"{__version__} {stat.st_size} {stat.st_mtime_ns} {stat.st_ino}".encode()
+        # The manifest's stat (ctime too: a new file can reuse an inode and an mtime), and what formats the
+        # lines: this module and prometheus-client (an edit or an upgrade is a new key).
+        code = [os.stat(path).st_mtime_ns for path in (__file__, prometheus_client.__file__)]
+        key = (f"{__version__} {code} {stat.st_size} {stat.st_mtime_ns} {stat.st_ctime_ns} "
+               f"{stat.st_ino}").encode()
         memo = self.reports_dir / ARTIFACT_MEMO
         try:
             head, _, text = memo.read_bytes().partition(b"\n")
@@ -175,12 +187,9 @@ class RunMetrics:
     def push(self) -> None:
         """Push to the gateway under job ``vango_build`` and the app's name; a gateway that is down costs at most
         :data:`PUSH_TIMEOUT_S` and one warning, never the build."""
-        registry = self.registry
         if not self.build_failed:
             self._artifacts()
-            registry = CollectorRegistry(auto_describe=False)
-            for collector in (self.registry, self.artifact):
-                registry.register(collector)
+        registry = self.exposed() if not self.build_failed else self.registry
         try:
             push_to_gateway(self.push_gateway, job=PUSH_JOB, registry=registry, grouping_key={"app": self.app},
                             timeout=PUSH_TIMEOUT_S)

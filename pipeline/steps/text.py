@@ -95,7 +95,10 @@ def build_text_assets(run: StepRun, rewriter: ModuleType, skip: Callable[[Refere
         if bundle and deps[name]:
             return None
         new_url = resolver(name, paths[name], lookup_in(names), base=base, web_dir=web, skip=skip)
-        key = digest(texts[name], [(r.url, r.start, r.end, r.kind, new_url(r)) for r in refs[name]], settings)
+        # The name too: two files with the same text and references have the same final bytes but not the
+        # same served path.
+        key = digest(name, texts[name], [(r.url, r.start, r.end, r.kind, new_url(r)) for r in refs[name]],
+                     settings)
         keys[name] = key
         return key
 

@@ -5,10 +5,11 @@ doit re-runs a step when any of its files changed; inside the step, this cache k
 ``build/steps/<step>.json``:
 
 - ``refs``: a source's references, by the SHA-256 of its text (parsing is most of a step's time);
-- ``texts``: the served path, SHA-384 and size of a file's final text, by a key that names everything the
-  text depends on (the source, what each of its references resolved to, the step's settings). While that
-  file is still in ``build/out`` with that size, the step takes the record as it is: it neither renders,
-  reads, hashes nor writes the file; a file in an import cycle reads its text back from there;
+- ``texts``: the served path, SHA-384, size and mtime of a file's final text, by a key that names the file
+  and everything its text depends on (the source, what each of its references resolved to, the step's
+  settings). While that file is still in ``build/out`` with that size and mtime, the step takes the record
+  as it is: it neither renders, reads, hashes nor writes the file; a file in an import cycle reads its text
+  back from there (and checks it against the SHA-384);
 - ``memo``: other pure results by key (the CSP findings of a stylesheet).
 
 Each run keeps only the entries it used, so the file stays the size of the app. The file records the
@@ -28,7 +29,7 @@ from pipeline.assets.rewrite import Reference
 from pipeline.core.fs import write_if_changed
 from pipeline.core.hashing import Fingerprint
 
-VERSION = 2  # 2: texts hold [path, sha384 hex, size]
+VERSION = 3  # 3: texts hold [path, sha384 hex, size, mtime_ns] by a key that names the file
 
 
 def digest(*parts: Any) -> str:
@@ -59,12 +60,15 @@ class TextCache:
         return [Reference(*fields) for fields in found]
 
     def text(self, key: str) -> str | None:
-        """The final text remembered under ``key``, if the file the last run wrote is still there."""
+        """The final text remembered under ``key``, if the file the last run wrote is still there as written."""
         entry = self.old["texts"].get(key)
         if entry is None:
             return None
         try:
-            text = (self.out_dir / entry[0]).read_text(encoding="utf-8")
+            data = (self.out_dir / entry[0]).read_bytes()
+            if hashlib.sha384(data).hexdigest() != entry[1]:
+                return None
+            text = data.decode("utf-8")
         except (OSError, UnicodeDecodeError):
             return None
         self.reused += 1
@@ -73,22 +77,28 @@ class TextCache:
 
     def written(self, key: str) -> tuple[str, Fingerprint] | None:
         """The served path and fingerprint of the final text remembered under ``key``, if the file the last
-        run wrote is still in build/out with its size (one ``stat``, no read)."""
+        run wrote is still in build/out, untouched: the same size and mtime (one ``stat``, no read)."""
         entry = self.old["texts"].get(key)
         if entry is None:
             return None
-        path, hex_digest, size = entry
+        path, hex_digest, size, mtime = entry
         try:
-            if os.stat(os.path.join(self.out_dir, path)).st_size != size:
-                return None
+            stat = os.stat(os.path.join(self.out_dir, path))
         except OSError:
+            return None
+        if stat.st_size != size or stat.st_mtime_ns != mtime:
             return None
         self.reused += 1
         self.new["texts"][key] = entry
         return path, Fingerprint(bytes.fromhex(hex_digest), size)
 
     def remember_text(self, key: str, path: str, fp: Fingerprint) -> None:
-        self.new["texts"][key] = [path, fp.hex, fp.size]
+        """Remember the file this run wrote (or found already written) at ``path`` in build/out."""
+        try:
+            mtime = os.stat(os.path.join(self.out_dir, path)).st_mtime_ns
+        except OSError:
+            return
+        self.new["texts"][key] = [path, fp.hex, fp.size, mtime]
 
     def memo(self, key: str, compute: Callable[[], Any]) -> Any:
         value = self.old["memo"].get(key)

@@ -71,6 +71,38 @@ def test_an_edit_parses_and_rewrites_only_the_file_that_changed(app: Path, vango
     assert release_files(app / "dist") == edited  # the same files and bytes as a clean build
 
 
+def test_files_with_the_same_text_keep_their_own_names_on_a_rebuild(app: Path, vango):
+    """The per-file cache names the file in its key: two copies of one stylesheet are the same bytes but
+    two served files, on the run that reuses them as on the first."""
+    web = app / "web"
+    for folder in ("a", "b"):
+        (web / "css" / folder).mkdir()
+        (web / "css" / folder / "reset.css").write_text("* { box-sizing: border-box; }\n")
+    assert vango(app).returncode == 0
+    (web / "css" / "extra.css").write_text(".x { margin: 1px; }\n")  # the css step runs again, reusing both
+
+    run = vango(app)
+    assert run.returncode == 0, run.stderr
+    assets = json.loads((app / "dist" / "asset-manifest.json").read_text(encoding="utf-8"))["assets"]
+    paths = {name: assets[name]["path"] for name in ("css/a/reset.css", "css/b/reset.css")}
+    assert paths["css/a/reset.css"].startswith("css/a/reset.") and paths["css/b/reset.css"].startswith("css/b/")
+    assert all((app / "dist" / path).is_file() for path in paths.values())
+
+
+def test_an_output_edited_in_build_out_is_not_reused(app: Path, vango):
+    """A final file the cache would reuse, changed behind the pipeline's back, is rendered again."""
+    assert vango(app).returncode == 0
+    assets = json.loads((app / "dist" / "asset-manifest.json").read_text(encoding="utf-8"))["assets"]
+    module = assets["js/format.js"]
+    (app / "build" / "out" / module["path"]).write_text("tampered")
+    (app / "web" / "css" / "extra.css").write_text(".x { margin: 1px; }\n")  # css and js run again
+
+    assert vango(app).returncode == 0
+    served = (app / "dist" / module["path"]).read_bytes()
+    assert served != b"tampered" and json.loads((app / "dist" / "asset-manifest.json").read_text(
+        encoding="utf-8"))["assets"]["js/format.js"]["hash"] == module["hash"]
+
+
 def release_files(dist: Path) -> dict[str, bytes]:
     assets = json.loads((dist / "asset-manifest.json").read_text(encoding="utf-8"))["assets"]
     return {a["path"]: (dist / a["path"]).read_bytes() for a in assets.values()}

@@ -163,3 +163,10 @@ def test_only_content_steps_give_the_encode_steps_a_head_start():
     registry = Registry.of(steps)
     assert [s.name for s in registry.early_for(registry.step("pages"))] == ["compress"]
     assert registry.early_for(registry.step("manifest")) == ()
+
+
+def test_claims_match_like_shell_globs_case_insensitively_whatever_sequence_holds_them():
+    listed = step("tw", Role.STYLESHEET, claims=["styles/*.CSS", "*.pcss", "x[!0-9].css"])  # an addon's list
+    assert listed.claim("styles/deep/a.css") and listed.claim("STYLES/b.css")  # `*` crosses folders
+    assert listed.claim("any/where/theme.PCSS")  # no `/`: the file's name, in any folder
+    assert listed.claim("xa.css") and not listed.claim("x1.css") and not listed.claim("other/a.css")
