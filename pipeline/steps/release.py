@@ -47,15 +47,18 @@ def publish_release(run: StepRun) -> StepResult:
     before = published_state(ctx.build_dir, dist) or {}
     hashes = _hashes(manifest)
     made: set[str] = set()  # folders of staging made so far
+    copied = [MANIFEST_NAME]  # what this publish wrote anew (a hard-linked file is the one already served)
     try:
         for relative in current:
             if relative == MANIFEST_NAME:  # written below: this release's, never the last one's
                 continue
             if not _keep(dist, staging, relative, before.get(relative), hashes.get(relative), made):
                 _copy(ctx.out_dir / relative, staging / relative)
+                copied.append(relative)
         for relative in retained:
             if not _keep(dist, staging, relative, before.get(relative), None, made):
                 _copy(dist / relative, staging / relative)
+                copied.append(relative)
         if retained:
             manifest["retained"] = {path: {"releases_ago": age} for path, age in retained.items()}
             write_atomic(staging / MANIFEST_NAME, dumps(manifest))
@@ -66,7 +69,7 @@ def publish_release(run: StepRun) -> StepResult:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     record_published(ctx.build_dir, dist, [*current, *retained], known=before)
-    return StepResult(written=tuple(dist / relative for relative in current))
+    return StepResult(written=tuple(dist / relative for relative in copied))
 
 
 def _hashes(manifest: dict[str, Any]) -> dict[str, str]:
