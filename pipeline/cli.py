@@ -37,7 +37,8 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--log-format", choices=log.FORMATS, help="human (default) or json, one object per line")
         p.add_argument("--debug", action="store_true", help="show the traceback of a failing addon")
 
-    build = sub.add_parser("build", help="build the app into dist/ (runs doit's 'release' task)")
+    # No abbreviations: a task's own option (gate:size --why) must never be read as a prefix of one of ours.
+    build = sub.add_parser("build", help="build the app into dist/ (runs doit's 'release' task)", allow_abbrev=False)
     common(build)
     build.add_argument("-n", "--process", type=int, metavar="N", help="run up to N tasks in parallel")
     build.add_argument("-a", "--always", action="store_true", help="run every task even if up to date")
@@ -45,7 +46,8 @@ def _parser() -> argparse.ArgumentParser:
                        "enable it (needs pwa.icon)")
     build.add_argument("--push-gateway", metavar="URL", help="also push the run's metrics to this Prometheus "
                        "Pushgateway (or VANGO_PUSH_GATEWAY)")
-    build.add_argument("tasks", nargs="*", help="tasks to run instead of 'release' (see 'vango list')")
+    build.add_argument("tasks", nargs="*", help="tasks to run instead of 'release' (see 'vango list'), each followed "
+                       "by its own options (vango build gate:size --why)")
 
     dev = sub.add_parser("dev", help="watch, rebuild (dev profile) and serve with live reload and DevTools events")
     common(dev)
@@ -129,8 +131,36 @@ def settings_from(args: argparse.Namespace, **extra: object) -> Settings:
         push_gateway=getattr(args, "push_gateway", None), **extra)
 
 
+def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line; for ``build``, options after a task name that are not vango's belong to that task
+    and go to doit with it, in their order (``vango build gate:size --baseline base.json --why``)."""
+    parser = _parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args, unknown = parser.parse_known_args(argv)
+    if not unknown:
+        return args
+    if args.command != "build" or not args.tasks or argv.index(unknown[0]) < argv.index(args.tasks[0]):
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    args.tasks = _in_order(argv[argv.index(args.tasks[0]):], args.tasks, unknown)
+    return args
+
+
+def _in_order(tokens: list[str], tasks: list[str], unknown: list[str]) -> list[str]:
+    """The task names and the task options among ``tokens``, as they were written (vango's own options and
+    their values left out): argparse returns the two kinds apart."""
+    kept, t, u = [], 0, 0
+    for token in tokens:
+        if u < len(unknown) and token == unknown[u]:
+            kept.append(token)
+            u += 1
+        elif t < len(tasks) and token == tasks[t]:
+            kept.append(token)
+            t += 1
+    return kept
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = parse(argv)
     settings = settings_from(args, profile=DEV if args.command == "dev" else None)
     log.setup(settings.log_format, settings.log_level, run=settings.run_id)
     if args.command == "build":
