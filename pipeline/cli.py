@@ -190,7 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 BUILD_ENTRIES = ("out", "maps", "steps", "wasm", "reports", "cache", "dev", "docs", "published.json", "go-inputs.json",
-                 "doit.sqlite3", "doit.sqlite3-journal", "doit.sqlite3-wal", "doit.sqlite3-shm")
+                 "claims.json", "doit.sqlite3", "doit.sqlite3-journal", "doit.sqlite3-wal", "doit.sqlite3-shm")
 
 
 def _clean(settings: Settings) -> int:

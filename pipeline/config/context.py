@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
@@ -24,6 +24,7 @@ from pipeline.core.errors import ConfigError, display_path
 
 if TYPE_CHECKING:
     from pipeline.addons.manager import AddonSet
+    from pipeline.core.fs import WalkRecord
 
 _default_app: Path | None = None
 _warned: set[str] = set()  # files left out of publishing that were already reported in this process
@@ -240,27 +241,36 @@ class Context:
         is likely a mistake (a stray ``.wasm``, a copy of ``wasm_exec.js``) is a warning, once per process."""
         return [Path(path) for _, path in self.published_names(root)]
 
-    def published_names(self, root: Path) -> list[tuple[str, str]]:
+    def published_names(self, root: Path, record: WalkRecord | None = None) -> list[tuple[str, str]]:
         """:meth:`published`, each file with its logical name, its path as a string (every run lists the
-        whole web folder, and most runs build none of it)."""
+        whole web folder, and most runs build none of it). ``record`` gets what the walk looked at and the
+        files left out (see :meth:`report_left_out`)."""
         from pipeline.core.fs import walk_names
         from pipeline.core.publishing import verdict
 
         rule = self.config.publish
         kept = []
-        for name, path in walk_names(root, skip=(self.build_dir, self.dist_dir, self.cache_dir)):
+        for name, path in walk_names(root, skip=(self.build_dir, self.dist_dir, self.cache_dir), record=record):
             decided = verdict(name, rule.include, rule.exclude)
             if decided.published:
                 kept.append((name, path))
                 continue
-            shown = display_path(path)
-            if decided.warn and shown not in _warned:
+            left_out = (display_path(path), decided.reason, decided.warn)
+            if record is not None:
+                record.left_out.append(left_out)
+            self.report_left_out([left_out])
+        return kept
+
+    def report_left_out(self, files: Iterable[tuple[str, str, bool]]) -> None:
+        """Say why each file (shown path, reason, whether it is likely a mistake) is not published: a warning
+        for a likely mistake, once per process, else a debug line."""
+        for shown, reason, warn in files:
+            if warn and shown not in _warned:
                 _warned.add(shown)
                 self.logger.warning("%s is not published: %s; list it in publish.include to publish it anyway",
-                                    shown, decided.reason, extra={"event": "publish.left_out"})
+                                    shown, reason, extra={"event": "publish.left_out"})
             else:
-                self.logger.debug("%s is not published: %s", shown, decided.reason)
-        return kept
+                self.logger.debug("%s is not published: %s", shown, reason)
 
     @cached_property
     def pwa_icon(self) -> Path | None:

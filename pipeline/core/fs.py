@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -80,7 +81,18 @@ def walk_files(root: Path, skip: Iterable[Path] = ()) -> list[tuple[str, Path]]:
     return [(name, Path(path)) for name, path in walk_names(root, skip)]
 
 
-def walk_names(root: Path, skip: Iterable[Path] = ()) -> list[tuple[str, str]]:
+@dataclass
+class WalkRecord:
+    """What a walk looked at, for a caller that remembers its result: every folder listed with its mtime
+    (taken before the listing, so a later change always shows), and whether a symbolic link was met (a
+    link's target can change without any listed folder changing)."""
+
+    folders: dict[str, int] = field(default_factory=dict)
+    links: bool = False
+    left_out: list[tuple[str, str, bool]] = field(default_factory=list)  # filled by Context.published_names
+
+
+def walk_names(root: Path, skip: Iterable[Path] = (), record: WalkRecord | None = None) -> list[tuple[str, str]]:
     """:func:`walk_files` with each path as a string, for callers that touch every file of a large tree.
     One ``scandir`` per folder: the entries' types come with the listing, so a plain file costs no system
     call of its own (a 10,000-file app is walked in milliseconds)."""
@@ -98,6 +110,8 @@ def walk_names(root: Path, skip: Iterable[Path] = ()) -> list[tuple[str, str]]:
             continue
         seen.add(real)
         try:
+            if record is not None:
+                record.folders[folder] = os.stat(folder).st_mtime_ns
             entries = list(os.scandir(folder))
         except OSError:
             continue
@@ -108,6 +122,8 @@ def walk_names(root: Path, skip: Iterable[Path] = ()) -> list[tuple[str, str]]:
             _check_entry(name, folder)
             if entry.is_symlink():
                 _inside(Path(entry.path), real_root)
+                if record is not None:
+                    record.links = True
             if entry.is_dir():
                 stack.append((entry.path, (*parts, name)))
             elif entry.is_file():

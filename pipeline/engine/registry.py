@@ -17,7 +17,7 @@ from pipeline.core.errors import ConfigError, display_path
 from pipeline.engine.maps import map_path
 from pipeline.engine.pages import PageTransform, Phase
 from pipeline.engine.step import READS, Role, Step
-from pipeline.engine.tasks import outputs_exist, run_gate, run_step, settings_changed
+from pipeline.engine.tasks import fingerprint, outputs_exist, run_gate, run_step, settings_changed
 from pipeline.gates.protocol import Gate
 
 
@@ -98,13 +98,36 @@ class Registry:
         return tuple(s for s in self.steps if s.early is not None and step.role in READS[s.role])
 
     def claimed(self, ctx: Context) -> dict[str, list[str]]:
-        """Web-folder files (paths as strings) by claiming step (one walk); a file two steps claim is an error."""
+        """Web-folder files (paths as strings) by claiming step (one walk, or none while the folders are
+        unchanged: :mod:`pipeline.engine.claimsmemo`); a file two steps claim is an error."""
+        from pipeline.core.fs import WalkRecord
+        from pipeline.engine import claimsmemo
+
+        memo = ctx.build_dir / claimsmemo.NAME
+        key = claimsmemo.memo_key(
+            steps=[(s.task_name, s.owner, s.claims, s.claims_rest) for s in self.steps],
+            publish=[ctx.config.publish.include, ctx.config.publish.exclude], web=ctx.web_dir,
+            skip=[ctx.build_dir, ctx.dist_dir, ctx.cache_dir], pipeline=fingerprint(ctx))
+        found = claimsmemo.recall(memo, key)
+        if found is not None:
+            claims, left_out = found
+            ctx.logger.debug("the web folder's listing is unchanged: its claims are those of %s", memo,
+                             extra={"event": "claims.remembered"})
+            ctx.report_left_out(left_out)
+            return claims
+        record = WalkRecord()
+        claims = self.claim_all(ctx.published_names(ctx.web_dir, record))
+        claimsmemo.remember(memo, key, claims, record)
+        return claims
+
+    def claim_all(self, files: list[tuple[str, str]]) -> dict[str, list[str]]:
+        """Files (logical name, path) by claiming step; a file two steps claim is an error."""
         claims: dict[str, list[str]] = {s.task_name: [] for s in self.steps if s.claims or s.claims_rest}
         rest = [s for s in self.steps if s.claims_rest]
         if len(rest) > 1:
             raise RegistryError(f"only one step can take the unclaimed files: {', '.join(s.name for s in rest)}")
         claimers = [s for s in self.steps if s.claims]
-        for name, path in ctx.published_names(ctx.web_dir):
+        for name, path in files:
             owners = [s for s in claimers if s.claim(name)]
             if len(owners) > 1:
                 raise RegistryError(f"{display_path(path)} is claimed by both the {owners[0].name} "

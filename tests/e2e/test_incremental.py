@@ -103,6 +103,36 @@ def test_an_output_edited_in_build_out_is_not_reused(app: Path, vango):
         encoding="utf-8"))["assets"]["js/format.js"]["hash"] == module["hash"]
 
 
+def aged(root: Path) -> None:
+    """Every folder's mtime an hour ago, as an app's folders are between edits (the claims memo never
+    trusts a folder changed in the last two seconds)."""
+    import os
+    import time
+
+    past = time.time_ns() - 3600 * 1_000_000_000
+    for folder in [root, *(p for p in root.rglob("*") if p.is_dir())]:
+        os.utime(folder, ns=(past, past))
+
+
+def test_an_unchanged_web_folder_is_not_walked_and_a_new_file_still_is_built(app: Path, vango):
+    web = app / "web"
+    (web / "stray.wasm").write_bytes(b"\0asm")  # left out, with a warning on every run
+    aged(web)
+    assert vango(app).returncode == 0
+    debug = {"VANGO_LOG_LEVEL": "DEBUG"}
+    again = vango(app, env=debug)
+    assert again.returncode == 0 and again.executed() == set()
+    events = [e.get("event") for e in again.events]
+    assert "claims.remembered" in events and "publish.left_out" in events  # the warning, replayed
+
+    (web / "css" / "later.css").write_text(".later { margin: 3px; }\n")  # its folder changes
+    run = vango(app, env=debug)
+    assert run.returncode == 0, run.stderr
+    assert "claims.remembered" not in [e.get("event") for e in run.events]
+    assets = json.loads((app / "dist" / "asset-manifest.json").read_text(encoding="utf-8"))["assets"]
+    assert "css/later.css" in assets
+
+
 def release_files(dist: Path) -> dict[str, bytes]:
     assets = json.loads((dist / "asset-manifest.json").read_text(encoding="utf-8"))["assets"]
     return {a["path"]: (dist / a["path"]).read_bytes() for a in assets.values()}

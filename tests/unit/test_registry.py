@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
@@ -103,16 +102,16 @@ def write(root: Path, *names: str) -> None:
         (root / name).write_text("x")
 
 
-def web(folder: Path) -> SimpleNamespace:
-    """A context as far as claims need one: the web folder and what of it is published."""
+def listing(folder: Path) -> list[tuple[str, str]]:
+    """The web folder's files as the registry claims them (logical name, path)."""
     from pipeline.core.fs import walk_names
 
-    return SimpleNamespace(web_dir=folder, published_names=walk_names)
+    return walk_names(folder)
 
 
 def test_claims_walk_the_web_folder_once_and_rest_goes_to_the_fallback(tmp_path: Path):
     write(tmp_path, "index.html", "css/app.css", "js/app.mjs", "img/logo.svg", "CSS/UPPER.CSS")
-    claims = Registry.of(base_steps()).claimed(web(tmp_path))
+    claims = Registry.of(base_steps()).claim_all(listing(tmp_path))
     shown = {name: sorted(Path(p).relative_to(tmp_path).as_posix() for p in paths) for name, paths in claims.items()}
     assert shown == {"static": ["img/logo.svg"], "css": ["CSS/UPPER.CSS", "css/app.css"], "js": ["js/app.mjs"],
                      "pages": ["index.html"]}
@@ -123,7 +122,7 @@ def test_two_steps_claiming_one_file_is_reported(tmp_path: Path):
     registry = Registry.of([*base_steps(), step("tailwind", Role.STYLESHEET, claims=("css/*.css",), owner="tw")])
     with pytest.raises(RegistryError, match=r"css/app.css is claimed by both the css \(test\) and the tailwind "
                                             r"\(tw\) steps"):
-        registry.claimed(web(tmp_path))
+        registry.claim_all(listing(tmp_path))
 
 
 def test_every_role_reads_only_earlier_roles():

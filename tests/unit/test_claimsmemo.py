@@ -1,0 +1,65 @@
+"""pipeline.engine.claimsmemo: the claims are remembered while no folder listed changed, and never when a
+folder changed too recently to trust its mtime or the walk met a link."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from pipeline.core.fs import WalkRecord, walk_names
+from pipeline.engine import claimsmemo
+
+HOUR_NS = 3600 * 1_000_000_000
+
+
+def aged(root: Path) -> None:
+    """Every folder's mtime an hour ago, as an app's folders are between edits."""
+    past = time.time_ns() - HOUR_NS
+    for folder in [root, *(p for p in root.rglob("*") if p.is_dir())]:
+        os.utime(folder, ns=(past, past))
+
+
+def walked(root: Path) -> WalkRecord:
+    record = WalkRecord()
+    walk_names(root, record=record)
+    return record
+
+
+def test_claims_come_back_until_a_folder_changes(tmp_path: Path):
+    web, memo = tmp_path / "web", tmp_path / "claims.json"
+    (web / "css").mkdir(parents=True)
+    (web / "css" / "a.css").write_text("a")
+    aged(web)
+    record = walked(web)
+    assert set(record.folders) == {str(web), str(web / "css")} and not record.links
+    record.left_out.append(("web/.env", "a dotfile or dot-folder", False))
+    claims = {"css": [str(web / "css" / "a.css")]}
+    assert claimsmemo.remember(memo, "k", claims, record)
+    assert claimsmemo.recall(memo, "k") == (claims, [("web/.env", "a dotfile or dot-folder", False)])
+    assert claimsmemo.recall(memo, "other key") is None
+
+    (web / "css" / "b.css").write_text("b")  # the folder's mtime moves on
+    assert claimsmemo.recall(memo, "k") is None
+
+
+def test_a_folder_changed_just_now_or_a_link_is_never_remembered(tmp_path: Path):
+    web, memo = tmp_path / "web", tmp_path / "claims.json"
+    web.mkdir()
+    (web / "index.html").write_text("x")
+    assert not claimsmemo.remember(memo, "k", {}, walked(web))  # changed within the last two seconds
+    assert not memo.exists()
+
+    (web / "link.css").symlink_to(web / "index.html")
+    aged(web)
+    record = walked(web)
+    assert record.links
+    assert not claimsmemo.remember(memo, "k", {}, record)
+    assert claimsmemo.recall(memo, "k") is None
+
+
+def test_a_damaged_memo_is_ignored(tmp_path: Path):
+    memo = tmp_path / "claims.json"
+    for body in ("not json", "[]", '{"key": "k"}', '{"key": "k", "folders": {"/nowhere/at/all": 1}}'):
+        memo.write_text(body)
+        assert claimsmemo.recall(memo, "k") is None
