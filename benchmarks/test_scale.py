@@ -6,8 +6,8 @@ assets and the example, in one run:
   the same edit at 1,000 (goal: at most 2x);
 - the peak memory of those builds (goal: at most 150 MB at 50,000 assets).
 
-Measured here: a no-op 2.2x to 2.5x, an edit 0.18 to 0.21 of a clean build and about 5x the edit at 1,000,
-and 160 MB at 10,000 (docs/performance.md). None of these goals is met yet. The assertions guard the level
+Measured here: a no-op 1.7x to 2.1x, an edit 0.18 to 0.2 of a clean build and 4.3x to 4.8x the edit at
+1,000, and 160 MB at 10,000 (docs/performance.md). None of these goals is met yet. The assertions guard the level
 reached, with room for this machine's noise; ``extra_info`` records the goals and the seconds.
 """
 
