@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,14 +82,25 @@ def walk_files(root: Path, skip: Iterable[Path] = ()) -> list[tuple[str, Path]]:
     return [(name, Path(path)) for name, path in walk_names(root, skip)]
 
 
+def folder_state(folder: str) -> list[int]:
+    """What changes whenever a folder's listing may have: its mtime, and its ctime, inode and device (a tool
+    that restores mtimes, ``tar x`` or ``rsync -a``, still changes the ctime; a folder swapped for another,
+    or a mount, changes the inode or the device)."""
+    stat = os.stat(folder)
+    return [stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, stat.st_dev]
+
+
 @dataclass
 class WalkRecord:
-    """What a walk looked at, for a caller that remembers its result: every folder listed with its mtime
-    (taken before the listing, so a later change always shows), and whether a symbolic link was met (a
-    link's target can change without any listed folder changing)."""
+    """What a walk looked at, for a caller that remembers its result: every folder listed with its
+    :func:`folder_state` (taken before the listing, so a later change always shows), when the walk started,
+    whether a symbolic link was met (a link's target can change without any listed folder changing), and
+    whether a folder could not be listed (it may become readable without changing)."""
 
-    folders: dict[str, int] = field(default_factory=dict)
+    folders: dict[str, list[int]] = field(default_factory=dict)
     links: bool = False
+    complete: bool = True
+    started_ns: int = field(default_factory=time.time_ns)
     left_out: list[tuple[str, str, bool]] = field(default_factory=list)  # filled by Context.published_names
 
 
@@ -111,9 +123,11 @@ def walk_names(root: Path, skip: Iterable[Path] = (), record: WalkRecord | None 
         seen.add(real)
         try:
             if record is not None:
-                record.folders[folder] = os.stat(folder).st_mtime_ns
+                record.folders[folder] = folder_state(folder)
             entries = list(os.scandir(folder))
         except OSError:
+            if record is not None:
+                record.complete = False
             continue
         for entry in entries:
             name = entry.name

@@ -6,20 +6,20 @@ folder's). So ``build/claims.json`` keeps the claims with the mtime of every fol
 key of the rest, and a run whose folders all have those mtimes takes the claims from it instead of walking
 and matching every file (a 10,000-file app's no-op is a tenth of a second faster).
 
-Two cases are never remembered, like git's "racy" index entries: a folder changed within the last two
-seconds (its next change could keep the same coarse mtime), and a walk that met a symbolic link (a link's
-target can change while no folder listed does).
+Each folder's ctime, inode and device are compared too (:func:`pipeline.core.fs.folder_state`): a tool that
+restores mtimes still changes the ctime. Never remembered, like git's "racy" index entries: a folder changed
+within two seconds of the walk's start (its next change could keep the same coarse mtime), a walk that met a
+symbolic link (a link's target can change while no folder listed does), one that could not list a folder,
+and one that did not list the web folder itself (it was gone).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import time
 from pathlib import Path
 from typing import Any
 
-from pipeline.core.fs import WalkRecord, write_atomic
+from pipeline.core.fs import WalkRecord, folder_state, write_atomic
 
 NAME = "claims.json"
 RACY_NS = 2_000_000_000
@@ -43,18 +43,22 @@ def recall(path: Path, key: str) -> tuple[Claims, LeftOut] | None:
     if not isinstance(data, dict) or data.get("key") != key:
         return None
     try:
-        for folder, mtime in data["folders"].items():
-            if os.stat(folder).st_mtime_ns != mtime:
+        folders = data["folders"]
+        if not folders:
+            return None
+        for folder, state in folders.items():
+            if folder_state(folder) != state:
                 return None
         return data["claims"], [(str(s), str(r), bool(w)) for s, r, w in data["left_out"]]
     except (OSError, KeyError, TypeError, ValueError, AttributeError):
         return None
 
 
-def remember(path: Path, key: str, claims: Claims, record: WalkRecord, now_ns: int | None = None) -> bool:
-    """Keep this walk's claims for the next run, unless it cannot be trusted then; True when kept."""
-    now = time.time_ns() if now_ns is None else now_ns
-    if record.links or any(now - mtime < RACY_NS for mtime in record.folders.values()):
+def remember(path: Path, key: str, root: Path, claims: Claims, record: WalkRecord) -> bool:
+    """Keep the claims of this walk of ``root`` for the next run, unless it cannot be trusted then; True
+    when kept."""
+    racy = any(record.started_ns - state[0] < RACY_NS for state in record.folders.values())
+    if racy or record.links or not record.complete or str(root) not in record.folders:
         path.unlink(missing_ok=True)
         return False
     body = {"key": key, "folders": record.folders, "claims": claims, "left_out": record.left_out}

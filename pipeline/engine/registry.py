@@ -117,7 +117,7 @@ class Registry:
             return claims
         record = WalkRecord()
         claims = self.claim_all(ctx.published_names(ctx.web_dir, record))
-        claimsmemo.remember(memo, key, claims, record)
+        claimsmemo.remember(memo, key, ctx.web_dir, claims, record)
         return claims
 
     def claim_all(self, files: list[tuple[str, str]]) -> dict[str, list[str]]:

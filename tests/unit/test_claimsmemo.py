@@ -35,7 +35,7 @@ def test_claims_come_back_until_a_folder_changes(tmp_path: Path):
     assert set(record.folders) == {str(web), str(web / "css")} and not record.links
     record.left_out.append(("web/.env", "a dotfile or dot-folder", False))
     claims = {"css": [str(web / "css" / "a.css")]}
-    assert claimsmemo.remember(memo, "k", claims, record)
+    assert claimsmemo.remember(memo, "k", web, claims, record)
     assert claimsmemo.recall(memo, "k") == (claims, [("web/.env", "a dotfile or dot-folder", False)])
     assert claimsmemo.recall(memo, "other key") is None
 
@@ -43,23 +43,51 @@ def test_claims_come_back_until_a_folder_changes(tmp_path: Path):
     assert claimsmemo.recall(memo, "k") is None
 
 
+def test_a_folder_whose_mtime_was_put_back_is_still_seen_to_change(tmp_path: Path):
+    """``tar x``, ``rsync -a`` and ``cp -a`` restore a folder's mtime after adding to it: its ctime moves."""
+    web, memo = tmp_path / "web", tmp_path / "claims.json"
+    web.mkdir()
+    (web / "index.html").write_text("x")
+    aged(web)
+    mtime = web.stat().st_mtime_ns
+    assert claimsmemo.remember(memo, "k", web, {}, walked(web))
+    (web / "extra.css").write_text("y")
+    os.utime(web, ns=(mtime, mtime))
+    assert web.stat().st_mtime_ns == mtime
+    assert claimsmemo.recall(memo, "k") is None
+
+
 def test_a_folder_changed_just_now_or_a_link_is_never_remembered(tmp_path: Path):
     web, memo = tmp_path / "web", tmp_path / "claims.json"
     web.mkdir()
     (web / "index.html").write_text("x")
-    assert not claimsmemo.remember(memo, "k", {}, walked(web))  # changed within the last two seconds
+    assert not claimsmemo.remember(memo, "k", web, {}, walked(web))  # changed within two seconds of the walk
     assert not memo.exists()
 
     (web / "link.css").symlink_to(web / "index.html")
     aged(web)
     record = walked(web)
     assert record.links
-    assert not claimsmemo.remember(memo, "k", {}, record)
+    assert not claimsmemo.remember(memo, "k", web, {}, record)
     assert claimsmemo.recall(memo, "k") is None
+
+
+def test_a_walk_that_missed_a_folder_or_the_web_folder_is_never_remembered(tmp_path: Path):
+    web, memo = tmp_path / "web", tmp_path / "claims.json"
+    (web / "css").mkdir(parents=True)
+    aged(web)
+    unreadable = walked(web)
+    unreadable.complete = False  # a folder scandir could not list (root ignores permissions, so set here)
+    assert not claimsmemo.remember(memo, "k", web, {}, unreadable)
+    gone = walked(tmp_path / "missing")  # the web folder vanished between the checks and the walk
+    assert gone.folders == {}
+    assert not claimsmemo.remember(memo, "k", tmp_path / "missing", {"css": []}, gone)
+    assert not memo.exists()
 
 
 def test_a_damaged_memo_is_ignored(tmp_path: Path):
     memo = tmp_path / "claims.json"
-    for body in ("not json", "[]", '{"key": "k"}', '{"key": "k", "folders": {"/nowhere/at/all": 1}}'):
+    for body in ("not json", "[]", '{"key": "k"}', '{"key": "k", "folders": {"/nowhere/at/all": [1, 1, 1, 1]}}',
+                 '{"key": "k", "folders": {}, "claims": {}, "left_out": []}'):
         memo.write_text(body)
         assert claimsmemo.recall(memo, "k") is None
