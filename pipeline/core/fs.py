@@ -82,18 +82,19 @@ def walk_files(root: Path, skip: Iterable[Path] = ()) -> list[tuple[str, Path]]:
     return [(name, Path(path)) for name, path in walk_names(root, skip)]
 
 
-def folder_state(folder: str) -> list[int]:
-    """What changes whenever a folder's listing may have: its mtime, and its ctime, inode and device (a tool
-    that restores mtimes, ``tar x`` or ``rsync -a``, still changes the ctime; a folder swapped for another,
-    or a mount, changes the inode or the device)."""
-    stat = os.stat(folder)
-    return [stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, stat.st_dev]
+def stat_stamp(path: str | os.PathLike[str]) -> list[int]:
+    """What changes whenever a file's bytes or a folder's listing may have, for memos kept under the stat of
+    their inputs: the mtime and size, and the ctime, inode and device (a tool that restores mtimes, ``tar x``
+    or ``rsync -a``, still changes the ctime; a file or folder swapped for another, or a mount, changes the
+    inode or the device)."""
+    stat = os.stat(path)
+    return [stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, stat.st_dev, stat.st_size]
 
 
 @dataclass
 class WalkRecord:
     """What a walk looked at, for a caller that remembers its result: every folder listed with its
-    :func:`folder_state` (taken before the listing, so a later change always shows), when the walk started,
+    :func:`stat_stamp` (taken before the listing, so a later change always shows), when the walk started,
     whether a symbolic link was met (a link's target can change without any listed folder changing), and
     whether a folder could not be listed (it may become readable without changing)."""
 
@@ -123,7 +124,7 @@ def walk_names(root: Path, skip: Iterable[Path] = (), record: WalkRecord | None 
         seen.add(real)
         try:
             if record is not None:
-                record.folders[folder] = folder_state(folder)
+                record.folders[folder] = stat_stamp(folder)
             entries = list(os.scandir(folder))
         except OSError:
             if record is not None:

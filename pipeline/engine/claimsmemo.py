@@ -6,7 +6,7 @@ folder's). So ``build/claims.json`` keeps the claims with the mtime of every fol
 key of the rest, and a run whose folders all have those mtimes takes the claims from it instead of walking
 and matching every file (a 10,000-file app's no-op is a tenth of a second faster).
 
-Each folder's ctime, inode and device are compared too (:func:`pipeline.core.fs.folder_state`): a tool that
+Each folder's ctime, inode and device are compared too (:func:`pipeline.core.fs.stat_stamp`): a tool that
 restores mtimes still changes the ctime. Never remembered, like git's "racy" index entries: a folder changed
 within two seconds of the walk's start (its next change could keep the same coarse mtime), a walk that met a
 symbolic link (a link's target can change while no folder listed does), one that could not list a folder,
@@ -19,11 +19,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pipeline.core.fs import WalkRecord, folder_state, write_atomic
+from pipeline.core.fs import WalkRecord, stat_stamp, write_atomic
 
 NAME = "claims.json"
 RACY_NS = 2_000_000_000
-VERSION = 1
+VERSION = 2  # 2: stat_stamp's five values per folder
 
 Claims = dict[str, list[str]]
 LeftOut = list[tuple[str, str, bool]]
@@ -47,7 +47,7 @@ def recall(path: Path, key: str) -> tuple[Claims, LeftOut] | None:
         if not folders:
             return None
         for folder, state in folders.items():
-            if folder_state(folder) != state:
+            if stat_stamp(folder) != state:
                 return None
         return data["claims"], [(str(s), str(r), bool(w)) for s, r, w in data["left_out"]]
     except (OSError, KeyError, TypeError, ValueError, AttributeError):

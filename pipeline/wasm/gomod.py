@@ -51,12 +51,11 @@ def go_inputs(toolchain: Toolchain, main_dir: Path, tags: tuple[str, ...] = (), 
 
 
 def _stats(files: list[Path]) -> dict[str, list[int]]:
-    """mtime and size of each file, mtime of each folder they are in (an OSError: not there any more)."""
-    found: dict[str, list[int]] = {}
-    for path in [*files, *sorted({f.parent for f in files})]:
-        stat = path.stat()
-        found[str(path)] = [stat.st_mtime_ns, stat.st_size if path.is_file() else 0]
-    return found
+    """The stat stamp of each file and of each folder they are in (an OSError: not there any more); the
+    ctime in it notices an edit whose tool put the mtime back."""
+    from pipeline.core.fs import stat_stamp
+
+    return {str(path): stat_stamp(path) for path in [*files, *sorted({f.parent for f in files})]}
 
 
 def _remembered(memo: Path, key: list[object]) -> list[Path] | None:

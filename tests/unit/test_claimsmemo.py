@@ -91,3 +91,21 @@ def test_a_damaged_memo_is_ignored(tmp_path: Path):
                  '{"key": "k", "folders": {}, "claims": {}, "left_out": []}'):
         memo.write_text(body)
         assert claimsmemo.recall(memo, "k") is None
+
+
+def test_the_go_inputs_memo_notices_an_edit_whose_mtime_was_put_back(tmp_path: Path):
+    """The same stat stamp guards ``build/go-inputs.json``: a same-size edit with its mtime restored still
+    changes the file's ctime, so ``go list`` is asked again."""
+    from pipeline.wasm import gomod
+
+    main, memo = tmp_path / "main.go", tmp_path / "build" / "go-inputs.json"
+    main.write_text("package main\n")
+    (tmp_path / "go.mod").write_text("module x\n")
+    files = [main, tmp_path / "go.mod"]
+    memo.parent.mkdir()  # before the stamps: making it changes the folder they are in
+    gomod._remember(memo, ["key"], files)
+    assert gomod._remembered(memo, ["key"]) == files
+    stat = main.stat()
+    main.write_text("package mian\n")  # same size
+    os.utime(main, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert gomod._remembered(memo, ["key"]) is None
