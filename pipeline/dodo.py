@@ -16,7 +16,7 @@ from typing import Any
 
 def tasks(default_app: str | os.PathLike[str] | None = None, **overrides: Any) -> dict[str, Any]:
     """The dodo namespace for the app (``VANGO_APP`` wins over ``default_app``), settings from the environment."""
-    from pipeline.config.context import Settings, set_default_app
+    from pipeline.config.settings import Settings, set_default_app
     from pipeline.engine.loader import namespace
 
     if default_app is not None:

@@ -20,12 +20,12 @@ from typing import Any
 
 from pipeline.config.defaults import field_defaults
 from pipeline.config.sections import ConfigSection
+from pipeline.config.settings import CONFIG_NAME  # noqa: F401  (one name for the file)
 from pipeline.core.errors import ConfigError
 from pipeline.core.inputs import read_json
 from pipeline.core.validity import validated
 from pipeline.pwa.settings import PwaSettings
 
-CONFIG_NAME = "vango.json"
 ICON_DEFAULT = "icon.png"  # the PWA icon source when pwa.icon is not set: web/icon.png, then icon.png
 
 

@@ -87,7 +87,11 @@ def stat_stamp(path: str | os.PathLike[str]) -> list[int]:
     their inputs: the mtime and size, and the ctime, inode and device (a tool that restores mtimes, ``tar x``
     or ``rsync -a``, still changes the ctime; a file or folder swapped for another, or a mount, changes the
     inode or the device)."""
-    stat = os.stat(path)
+    return stamp_of(os.stat(path))
+
+
+def stamp_of(stat: os.stat_result) -> list[int]:
+    """:func:`stat_stamp` of a stat result already at hand."""
     return [stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, stat.st_dev, stat.st_size]
 
 

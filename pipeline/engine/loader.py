@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any, NoReturn
+from functools import partial
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from pipeline.config.context import Context, Settings
+from pipeline.config.settings import Settings
 from pipeline.core.errors import PipelineError
 from pipeline.observe import log, spans
+
+if TYPE_CHECKING:
+    from pipeline.config.context import Context
 
 
 def stop(exc: PipelineError) -> NoReturn:
@@ -24,46 +28,61 @@ def stop(exc: PipelineError) -> NoReturn:
     raise SystemExit(exc.exit_code) from None
 
 
-def doit_config(settings: Settings) -> dict[str, Any]:
-    from pipeline.engine.reporter import VangoReporter
-
-    paths = settings.paths()
-    return {
-        "backend": "sqlite3",
-        "dep_file": str(paths.db_path),
-        "default_tasks": ["release"],
-        "reporter": VangoReporter,
-        "subtasks": True,  # `doit list` shows wasm:compile and wasm:runtime
-        "minversion": "0.36.0",
-    }
-
-
 class Session:
-    """One run's context, registry and task creators, loaded once; a load error is kept and reported when
-    doit asks for a task (so importing a dodo file never fails, and ``doit watch`` can wait for a fix)."""
+    """One run's context, registry and tasks, loaded once; a load error is kept and reported when doit asks
+    for a task (so importing a dodo file never fails, and ``doit watch`` can wait for a fix). Every task is
+    generated while loading, so that with ``remember`` the task list is kept in ``build/plan.json`` with
+    everything its loading looked at (:mod:`pipeline.engine.plan`)."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, *, remember: bool = False):
         self.settings = settings
         self.ctx: Context | None = None
         self.registry: Any = None
         self.error: PipelineError | None = None
         self._creators: dict[str, Any] = {}
+        self.tasks: dict[str, dict[str, Any] | list[dict[str, Any]]] = {}  # by basename, as the creators gave them
         self.started_ns = time.time_ns()  # the run's root span starts when its tasks start loading
         self.load_spans: list[dict[str, Any]] = []  # spans finished while tasks load (go list), replayed by the run
-        self._load()
+        self._load(remember)
 
-    def _load(self) -> None:
+    def _load(self, remember: bool) -> None:
+        from pipeline.config.context import Context
+        from pipeline.engine import plan
         from pipeline.engine.registry import Registry
 
         log.setup(self.settings.log_format, self.settings.log_level, run=self.settings.run_id)
+        recorder = plan.Recorder(self.settings) if remember else None
         try:
-            self.ctx = Context.load(self.settings)
-            self.registry = Registry.from_addons(self.ctx)
-            self._creators = self.registry.creators(self.ctx)
+            with recorder or _nothing():
+                self.ctx = Context.load(self.settings)
+                self.registry = Registry.from_addons(self.ctx)
+                self._creators = self.registry.creators(self.ctx)
+                for basename, creator in self._creators.items():
+                    self.tasks[basename] = self._generate(creator)
+                if recorder is not None:
+                    recorder.note_app(self.ctx)
         except PipelineError as exc:
             self.error = exc  # reported when doit asks for a task; doit's database then lives in memory only
+            self.tasks = {}
             return
         self.ctx.build_dir.mkdir(parents=True, exist_ok=True)
+        if recorder is not None:
+            plan.remember(self, recorder)
+
+    def _generate(self, creator: Callable[[], Any]) -> dict[str, Any] | list[dict[str, Any]]:
+        # The spans of loading (go list) belong to the run, under its root span; loading inside a running
+        # run (the action of a remembered task, pipeline.engine.plan) leaves that run as it is.
+        outer = spans.current_run() is not None
+        if not outer:
+            spans.begin_run(self.settings.trace())
+        with spans.recording() as finished:
+            try:
+                result = creator()
+                return result if isinstance(result, dict) else list(result or [])
+            finally:
+                self.load_spans.extend(finished)
+                if not outer:
+                    spans.end_run()
 
     def basenames(self) -> list[str]:
         return list(self._creators) if self.error is None else ["release"]
@@ -81,52 +100,72 @@ class Session:
                               push_gateway="" if self.settings.profile == "dev" else self.settings.push_gateway)
         stop(exc)
 
-    def creator(self, basename: str) -> Any:
+    def generated(self, basename: str) -> Any:
+        """What doit gets from the ``task_<basename>`` creator (a dict, or a generator of dicts)."""
         if self.error is not None:
             self.fail(self.error)
-        creator = self._creators[basename]
+        result = self.tasks[basename]
+        return result if isinstance(result, dict) else (t for t in result)
 
-        def recorded() -> Any:
-            # The spans of loading (go list) belong to the run, under its root span.
-            spans.begin_run(self.settings.trace())
-            with spans.recording() as finished:
-                try:
-                    result = creator()
-                    return result if isinstance(result, dict) else list(result or [])
-                finally:
-                    self.load_spans.extend(finished)
-                    spans.end_run()
+    def subscribe(self) -> list[Callable[[], None]]:
+        """Attach the run's subscribers (the reporter calls this when the run starts); their detachers."""
+        from pipeline.observe import run_subscribers
 
-        recorded.__doc__ = creator.__doc__
-        return recorded
+        return run_subscribers.attach(self.ctx) if self.ctx is not None else []
 
 
-def namespace(settings: Settings) -> dict[str, Any]:
+class _nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def namespace(settings: Settings, *, remembered: bool = True) -> dict[str, Any]:
     """A dodo namespace: ``DOIT_CONFIG`` and one zero-argument ``task_<basename>`` function per basename the
-    registry declares (the context and the addons are loaded now: doit collects the names before calling any)."""
-    session = Session(settings)
+    registry declares (the context and the addons are loaded now: doit collects the names before calling any).
+    With ``remembered``, a run whose task list is in ``build/plan.json`` and still valid, and whose tasks
+    are all up to date, takes it from there and loads nothing of the pipeline (:mod:`pipeline.engine.plan`)."""
+    if remembered:
+        from pipeline.engine import plan
 
-    def bind(basename: str) -> Callable[[], Any]:
-        def task_creator() -> Any:
-            creator = session.creator(basename)
-            try:
-                result = creator()  # evaluated there, so bad input is reported cleanly
-                if isinstance(result, dict):
-                    return result
-                tasks = result
-            except PipelineError as exc:
-                session.fail(exc)
-            return (t for t in tasks)
+        planned = plan.recall(settings)
+        if planned is not None:
+            return planned
+    session = Session(settings, remember=remembered)
 
-        task_creator.__name__ = f"task_{basename}"
-        task_creator.__doc__ = getattr(session._creators.get(basename), "__doc__", None)
-        return task_creator
+    names = {f"task_{name}": task_function(name, partial(session.generated, name),
+                                           getattr(session._creators.get(name), "__doc__", None))
+             for name in session.basenames()}
+    return {"DOIT_CONFIG": doit_config(settings, session), "VANGO_SESSION": session, **names}
 
-    names = {f"task_{name}": bind(name) for name in session.basenames()}
-    config = doit_config(settings)
-    if session.error is not None:
+
+def task_function(basename: str, produce: Callable[[], Any], doc: str | None) -> Callable[[], Any]:
+    """doit's ``task_<basename>`` creator. A lambda, on one line: doit reads every creator's source to order
+    them by line, and a lambda's is that line (a nested ``def`` is tokenized whole, once per basename)."""
+    creator = lambda: produce()  # noqa: E731
+    creator.__name__ = f"task_{basename}"
+    creator.__doc__ = doc
+    return creator
+
+
+def doit_config(settings: Settings, session: Any) -> dict[str, Any]:
+    """doit's settings of a run; its reporter knows the session (its subscribers) and takes the build folder."""
+    from pipeline.engine.reporter import VangoReporter
+
+    paths = settings.paths()
+    config: dict[str, Any] = {
+        "backend": "sqlite3",
+        "dep_file": str(paths.db_path),
+        "default_tasks": ["release"],
+        "reporter": VangoReporter,
+        "subtasks": True,  # `doit list` shows wasm:compile and wasm:runtime
+        "minversion": "0.36.0",
+    }
+    if getattr(session, "error", None) is not None:
         config["dep_file"] = ":memory:"  # a run that fails on configuration creates no build/ and no database
     else:  # one run at a time executes in a build folder (listing tasks needs no lock)
-        config["reporter"] = type("VangoReporter", (config["reporter"],), {"lock_dir": session.ctx.build_dir,
-                                                                            "session": session})
-    return {"DOIT_CONFIG": config, "VANGO_SESSION": session, **names}
+        config["reporter"] = type("VangoReporter", (VangoReporter,), {"lock_dir": paths.build_dir,
+                                                                      "session": session})
+    return config

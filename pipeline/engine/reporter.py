@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pipeline.config.context import Settings
+from pipeline.config.settings import Settings
 from pipeline.core import runlock
 from pipeline.core.errors import PipelineError, combine_exit_codes
 from pipeline.observe import events, log, spans
@@ -62,8 +62,8 @@ class VangoReporter:
         self._executed: list[str] = []
         self._detach: list[Any] = []
         log.setup()  # also subscribes the event log (pipeline.observe.eventlog)
-        self.ctx = self.session.ctx if self.session is not None else None
-        settings = self.ctx.settings if self.ctx is not None else self.settings or Settings.from_environment()
+        settings = (self.session.settings if self.session is not None
+                    else self.settings or Settings.from_environment())
         self.trace = settings.trace()
 
     @staticmethod
@@ -80,11 +80,9 @@ class VangoReporter:
                 raise SystemExit(exc.exit_code) from None
         self._run_start = time.perf_counter()
         spans.begin_run(self.trace)
-        if self.ctx is not None:
-            from pipeline.observe import run_subscribers
-
+        if self.session is not None:
             try:
-                self._detach = run_subscribers.attach(self.ctx)
+                self._detach = self.session.subscribe()
             except PipelineError as exc:  # an addon's vango_event_subscribers: its one line, exit 2
                 for line in exc.lines():
                     log.get_logger().error("%s", line)

@@ -7,11 +7,8 @@ the error's exit code; an exception in an addon's code becomes ``addon <name>: <
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 from collections.abc import Callable, Iterable
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +16,8 @@ from doit.exceptions import TaskFailed
 from doit.tools import config_changed
 
 from pipeline.core.errors import PipelineError
+from pipeline.engine.checks import all_present, outputs_exist  # noqa: F401  (the steps' checks live there)
+from pipeline.engine.fingerprint import pipeline_fingerprint
 from pipeline.engine.maps import OutputFile, write_map
 from pipeline.engine.step import Step, StepResult, StepRun
 from pipeline.observe import log
@@ -121,80 +120,6 @@ def run_gate(ctx: Context, gate: Gate, task: Any, **options: Any) -> dict[str, A
         return [written]
 
     return _in_task(ctx, task, body)
-
-
-def outputs_exist(map_file: Path, out_dir: Path) -> Callable[[], bool]:
-    """doit ``uptodate`` check: a step is stale if a file its map lists went missing from build/out."""
-
-    def check() -> bool:
-        try:
-            entries = json.loads(map_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return False
-        paths = [f["path"] for f in entries.get("files", [])]
-        for encodings in (entries.get("encodings") or {}).values():
-            paths.extend(e["path"] for e in encodings.values())
-        return all_present(str(out_dir), paths)
-
-    return check
-
-
-def all_present(root: str, paths: Iterable[str]) -> bool:
-    """Whether every relative POSIX path names a file below ``root``: one ``scandir`` per folder, whose entries
-    carry their type, rather than a ``stat`` per file (this runs for every output of every step, every run)."""
-    by_folder: dict[str, set[str]] = {}
-    for path in paths:
-        folder, _, name = path.rpartition("/")
-        by_folder.setdefault(folder, set()).add(name)
-    for folder, names in by_folder.items():
-        try:
-            with os.scandir(os.path.join(root, folder) if folder else root) as entries:
-                present = {e.name for e in entries if e.name in names and e.is_file()}
-        except OSError:
-            return False
-        if len(present) != len(names):
-            return False
-    return True
-
-
-FINGERPRINTED = (".py", ".j2", ".json")
-
-
-@cache
-def pipeline_fingerprint(memo_dir: Path | None = None) -> str:
-    """Hash of the pipeline's own code, templates and schemas: upgrading the pipeline re-runs the tasks,
-    so no output made by older code survives. With ``memo_dir``, the hash is remembered under the stat of
-    every file it covers, so a run whose pipeline is unchanged reads none of them (once per install)."""
-    root = Path(__file__).resolve().parent.parent
-    found = []
-    for folder, dirs, names in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-        found.extend(os.path.join(folder, n) for n in names if n.endswith(FINGERPRINTED))
-    found.sort()
-    memo = None
-    if memo_dir is not None:
-        listing = hashlib.sha256()
-        for path in found:
-            st = os.stat(path)
-            listing.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-        memo = memo_dir / f"pipeline-{listing.hexdigest()[:32]}"
-        try:
-            return memo.read_text(encoding="ascii").strip()
-        except OSError:
-            pass
-    digest = hashlib.sha256()
-    for path in found:
-        relative = Path(path).relative_to(root).as_posix()
-        digest.update(relative.encode() + b"\0" + Path(path).read_bytes() + b"\0")
-    value = digest.hexdigest()[:16]
-    if memo is not None:
-        from pipeline.core.fs import write_atomic
-
-        write_atomic(memo, value.encode("ascii"))
-        for older in memo.parent.glob("pipeline-*"):  # an edited or upgraded pipeline's: never read again
-            if older != memo:
-                older.unlink(missing_ok=True)
-    return value
 
 
 def fingerprint(ctx: Context) -> str:

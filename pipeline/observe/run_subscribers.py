@@ -25,8 +25,12 @@ def attach(ctx: Context) -> list[Callable[[], None]]:
 
     # The addons' first: a hook that fails (exit 2) leaves nothing subscribed.
     theirs = [subscriber for _, subscriber in collect(ctx.addons, "vango_event_subscribers", ctx=ctx)]
-    return [events.subscribe(progress.spinner), tracing.attach(), events.subscribe(run_metrics(ctx, go_version)),
-            *(events.subscribe(subscriber) for subscriber in theirs)]
+    return [*attach_own(run_metrics(ctx, go_version)), *(events.subscribe(subscriber) for subscriber in theirs)]
+
+
+def attach_own(metrics: RunMetrics) -> list[Callable[[], None]]:
+    """The pipeline's own subscribers (also those of a run whose tasks come from ``build/plan.json``)."""
+    return [events.subscribe(progress.spinner), tracing.attach(), events.subscribe(metrics)]
 
 
 def run_metrics(ctx: Context, go_version: Callable[[], str]) -> RunMetrics:

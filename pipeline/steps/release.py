@@ -22,7 +22,6 @@ from pipeline.assets.serverconf import retained_files
 from pipeline.config.context import Context
 from pipeline.core.dirswap import (
     clear_stale_staging,
-    drifted,
     published_state,
     record_published,
     staging_dir,
@@ -112,18 +111,10 @@ def _keep(dist: Path, staging: Path, relative: str, published: Any, digest: str 
 
 
 def dist_intact(ctx: Context) -> Callable[[], bool]:
-    """doit ``uptodate`` check: dist/ still holds what the last publish put there; a file deleted or edited
-    by hand (or a deleted manifest) republishes it."""
+    """doit ``uptodate`` check: dist/ still holds what the last publish put there."""
+    from pipeline.engine.checks import dist_intact as intact
 
-    def check() -> bool:
-        changed = drifted(ctx.build_dir, ctx.dist_dir)
-        if changed and changed != [""]:
-            shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
-            ctx.logger.warning("dist/ changed since it was published (%s): publishing it again", shown,
-                               extra={"event": "release.drift", "fields": {"files": changed}})
-        return not changed
-
-    return check
+    return intact(ctx.build_dir, ctx.dist_dir, ctx.logger)
 
 
 def _copy(source: Path, destination: Path) -> None:

@@ -1,0 +1,500 @@
+"""The task list, remembered between runs in ``build/plan.json``, so that a no-op run loads nothing of the
+pipeline: no config, no addons, no registry, no steps; doit only checks the remembered tasks.
+
+A full load records what it looked at (:class:`Recorder`): every file it opened, every folder it listed,
+every path whose existence or type it asked about (a missing one too), with :func:`pipeline.core.fs.stamp_of`
+of each, taken when it looked. The plan keeps the tasks (names, dependencies, targets, up-to-date checks,
+documentation, task options: no actions) under a key of everything else they follow from: the settings
+(not the run id), the Go and Vango environment variables, the interpreter and ``sys.path`` (installing or
+upgrading a package changes a folder there), doit's version and the listing of the pipeline's own code.
+
+A run uses the plan only when the key matches, every stamp does, and every task the plan lists (but the
+gates, which always run) is up to date by doit's own check against its database; otherwise it loads in
+full, as before, and remembers again. An action of a remembered task (``doit -a``, a gate) loads the
+pipeline then and runs the real task, after checking it is the one remembered (:func:`run_planned`).
+
+Never remembered, so such a run loads in full every time: a load that installed addons take part in (their
+hooks may read anything), that ran a program, that logged a warning (it would not be repeated), that
+looked at a file changed within two seconds of the load's start (git's "racy" rule), or whose tasks hold
+something a plan cannot describe. ``build/``, ``dist/`` and the cache are never stamped: what is kept
+there is checked by the tasks themselves (the outputs of every step, dist/ against its publish record), and
+for a folder that holds them only its existence counts (a publish renames dist/ in it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pipeline.config.settings import Settings
+from pipeline.core.fs import stamp_of
+from pipeline.observe import log
+
+if TYPE_CHECKING:
+    from pipeline.config.context import Context
+    from pipeline.engine.loader import Session
+
+NAME = "plan.json"
+VERSION = 1
+RACY_NS = 2_000_000_000
+ENV_PREFIXES = ("VANGO_", "GO", "CGO_")
+ENV_NAMES = ("PATH", "PYTHONPATH")
+VOLATILE = ("run_id", "trace_seed", "traceparent", "push_gateway", "log_format", "log_level")  # per run
+TASK_KEYS = {"name", "doc", "actions", "file_dep", "task_dep", "targets", "uptodate", "clean", "verbosity",
+             "params"}
+PARAM_TYPES = {"str": str, "int": int, "bool": bool, "float": float, "list": list}
+WEAK = "folder"  # the stamp of a folder that holds build/, dist/ or the cache: only that it is one
+
+_REAL_STAT = os.stat
+_REAL_LSTAT = os.lstat
+_recording: Recorder | None = None
+_hooked = False
+
+
+def plan_path(settings: Settings) -> Path:
+    return settings.paths().build_dir / NAME
+
+
+def key_of(settings: Settings) -> dict[str, Any]:
+    """Everything the task list follows from besides the files its loading looked at."""
+    import doit
+
+    from pipeline.config import settings as settings_module
+    from pipeline.engine.fingerprint import listing_digest
+
+    env = {k: v for k, v in os.environ.items()
+           if (k.startswith(ENV_PREFIXES) and k != "VANGO_RUN_ID") or k in ENV_NAMES}
+    fields = {f.name: getattr(settings, f.name) for f in dataclasses.fields(settings) if f.name not in VOLATILE}
+    return json.loads(json.dumps({
+        "version": VERSION, "settings": fields, "paths": dataclasses.astuple(settings.paths()),
+        "default_app": settings_module._default_app, "cwd": os.getcwd(), "env": env,
+        "python": [sys.prefix, sys.base_prefix, sys.version, site_dirs()], "doit": doit.__version__,
+        "code": listing_digest(),
+    }, sort_keys=True, default=str))
+
+
+def site_dirs() -> list[str]:
+    """The folders installed packages live in (not the script's folder or the working directory, which
+    differ between ``doit`` and ``python -m doit`` and hold no packages of the run's)."""
+    return [p for p in sys.path if p.endswith(("site-packages", "dist-packages"))]
+
+
+class Recorder:
+    """What a full load looks at, while it is active (``with``): the files it opens, the folders it lists,
+    the paths it stats, each with its stamp then; and anything that means the load cannot be remembered."""
+
+    def __init__(self, settings: Settings):
+        paths = settings.paths()
+        self.settings = settings
+        self.skip = tuple(os.path.join(str(p), "") for p in (paths.build_dir, paths.dist_dir, paths.cache_dir))
+        self.holders = {str(p) for p in _ancestors(paths.build_dir, paths.dist_dir, paths.cache_dir)}
+        self.started_ns = time.time_ns()
+        self.seen: dict[str, tuple[bool, Any]] = {}  # path -> (followed links, stamp or None)
+        self.unsafe = ""  # why this load cannot be remembered
+        self.app: dict[str, Any] = {}
+        self._warnings = _Counter()
+
+    # ---------------------------------------------------------------- recording
+
+    def __enter__(self) -> Recorder:
+        global _recording
+        _install_hook()
+        _recording = self
+        os.stat, os.lstat = _stat, _lstat  # type: ignore[assignment]
+        logging.getLogger(log.LOGGER_NAME).addHandler(self._warnings)
+        for folder in site_dirs():  # installing, upgrading or removing a package changes its listing
+            self.look(folder, listed=True)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        global _recording
+        os.stat, os.lstat = _REAL_STAT, _REAL_LSTAT  # type: ignore[assignment]
+        _recording = None
+        logging.getLogger(log.LOGGER_NAME).removeHandler(self._warnings)
+        if self._warnings.count and not self.unsafe:
+            self.unsafe = "a warning was logged while loading"
+
+    def note(self, path: Any, follow: bool, result: os.stat_result | None) -> None:
+        name = _name(path)
+        if name is None or name in self.seen or name.startswith(self.skip) or name.rstrip(os.sep) + os.sep in self.skip:
+            return
+        if result is None:
+            self.seen[name] = (follow, None)
+        elif name in self.holders:
+            self.seen[name] = (follow, WEAK)
+        else:
+            self.seen[name] = (follow, stamp_of(result))
+
+    def look(self, path: Any, listed: bool = False) -> None:
+        """A path opened or listed: stamp it now (a listed folder holding build/ is stamped in full)."""
+        name = _name(path)
+        if name is None or name in self.seen or name.startswith(self.skip):
+            return
+        try:
+            result: os.stat_result | None = _REAL_STAT(name)
+        except OSError:
+            result = None
+        if listed and result is not None:
+            self.seen[name] = (True, stamp_of(result))
+        else:
+            self.note(name, True, result)
+
+    def note_app(self, ctx: Context) -> None:
+        """What the run's own subscribers need of the app (its metrics), found while still recording."""
+        try:
+            go_version = str(ctx.toolchain().version)
+        except Exception:  # no Go found: the metric says so, as a full run's does
+            go_version = "unknown"
+        builtin = ctx.addons is None or all(a.kind != "installed" for a in ctx.addons.addons)
+        if not builtin and not self.unsafe:
+            self.unsafe = "installed addons take part in loading"
+        self.app = {"name": ctx.config.name, "go_version": go_version, "reports": str(ctx.reports_dir),
+                    "manifest": str(ctx.dist_dir / "asset-manifest.json")}
+
+    # ---------------------------------------------------------------- the plan
+
+    def stamps(self) -> list[list[Any]]:
+        racy = [p for p, (_, s) in self.seen.items()
+                if isinstance(s, list) and self.started_ns - s[0] < RACY_NS]
+        if racy and not self.unsafe:
+            self.unsafe = f"{racy[0]} changed less than two seconds before loading"
+        return [[path, follow, stamp] for path, (follow, stamp) in sorted(self.seen.items())]
+
+
+class _Counter(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
+def _ancestors(*paths: Path) -> set[Path]:
+    found: set[Path] = set()
+    for path in paths:
+        found.update(path.parents)
+    return found
+
+
+def _name(path: Any) -> str | None:
+    if isinstance(path, int) or path is None:
+        return None
+    try:
+        name = os.fsdecode(os.fspath(path))
+    except TypeError:
+        return None
+    return os.path.abspath(name)
+
+
+def _stat(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+    return _observed(_REAL_STAT, True, path, args, kwargs)
+
+
+def _lstat(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+    return _observed(_REAL_LSTAT, False, path, args, kwargs)
+
+
+def _observed(real: Callable[..., os.stat_result], follow: bool, path: Any, args: tuple[Any, ...],
+              kwargs: dict[str, Any]) -> os.stat_result:
+    recorder = _recording
+    if recorder is None or args or kwargs.get("dir_fd") is not None:
+        return real(path, *args, **kwargs)
+    follow = follow and kwargs.get("follow_symlinks", True)
+    try:
+        result = real(path, *args, **kwargs)
+    except FileNotFoundError:
+        recorder.note(path, follow, None)
+        raise
+    except OSError:
+        raise
+    recorder.note(path, follow, result)
+    return result
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    recorder = _recording
+    if recorder is None:
+        return
+    if event == "open":
+        recorder.look(args[0])
+    elif event in ("os.listdir", "os.scandir"):
+        recorder.look(args[0] if args and args[0] is not None else ".", listed=True)
+    elif event in ("subprocess.Popen", "os.system", "os.posix_spawn", "os.exec", "os.fork", "os.spawn") and \
+            not recorder.unsafe:
+        recorder.unsafe = "a program ran while loading"
+
+
+def _install_hook() -> None:
+    global _hooked
+    if not _hooked:  # an audit hook stays for the life of the process; it does nothing while not recording
+        sys.addaudithook(_audit)
+        _hooked = True
+
+
+# -------------------------------------------------------------------- remembering
+
+
+def remember(session: Session, recorder: Recorder) -> bool:
+    """Keep the session's task list for the next run, unless it cannot be trusted then; True when kept."""
+    from pipeline.core.fs import write_atomic
+
+    path = plan_path(session.settings)
+    stamps = recorder.stamps()
+    try:
+        tasks = {basename: _described(generated) for basename, generated in session.tasks.items()}
+    except _Undescribable as exc:
+        recorder.unsafe = recorder.unsafe or str(exc)
+    if recorder.unsafe:
+        path.unlink(missing_ok=True)
+        session.ctx.logger.debug("the task list is not remembered: %s", recorder.unsafe,
+                                 extra={"event": "plan.skipped"})
+        return False
+    docs = {basename: getattr(creator, "__doc__", None) for basename, creator in session._creators.items()}
+    data = {"key": key_of(session.settings), "stamps": stamps, "tasks": tasks, "docs": docs, "app": recorder.app}
+    write_atomic(path, json.dumps(data, separators=(",", ":")).encode())
+    return True
+
+
+class _Undescribable(Exception):
+    pass
+
+
+def _described(generated: dict[str, Any] | list[dict[str, Any]]) -> dict[str, Any] | list[dict[str, Any]]:
+    if isinstance(generated, dict):
+        return _task(generated)
+    return [_task(t) for t in generated]
+
+
+def _task(task: dict[str, Any]) -> dict[str, Any]:
+    from doit.tools import config_changed
+
+    unknown = set(task) - TASK_KEYS
+    if unknown:
+        raise _Undescribable(f"a task has {sorted(unknown)[0]!r}")
+    out: dict[str, Any] = {k: task[k] for k in ("name", "doc", "verbosity") if k in task}
+    out["file_dep"] = sorted(os.fspath(p) for p in task.get("file_dep", []))
+    out["task_dep"] = list(task.get("task_dep", []))
+    out["targets"] = [os.fspath(p) for p in task.get("targets", [])]
+    clean = task.get("clean", False)
+    if not isinstance(clean, bool):
+        raise _Undescribable("a task cleans with its own action")
+    if clean:
+        out["clean"] = True
+    checks: list[Any] = []
+    for check in task.get("uptodate", []):
+        if isinstance(check, bool) or check is None:
+            checks.append(check)
+        elif isinstance(check, config_changed) and isinstance(check.config, str) and check.encoder is None:
+            checks.append({"config": check.config})
+        elif getattr(check, "plan", None) is not None:
+            checks.append({"check": check.plan})
+        else:
+            raise _Undescribable("a task has an up-to-date check a plan cannot describe")
+    out["uptodate"] = checks
+    params = []
+    for param in task.get("params", []) or []:
+        kind = param.get("type", str)
+        names = [n for n, t in PARAM_TYPES.items() if t is kind]
+        if not names or not all(isinstance(v, str | int | bool | float | list | type(None)) for k, v in param.items()
+                                if k != "type"):
+            raise _Undescribable("a task option a plan cannot describe")
+        params.append({**{k: v for k, v in param.items() if k != "type"}, "type": names[0]})
+    if params:
+        out["params"] = params
+    return out
+
+
+# -------------------------------------------------------------------- recalling
+
+
+def recall(settings: Settings) -> dict[str, Any] | None:
+    """The dodo namespace of the remembered task list, when it is still the one a full load would make and
+    all its tasks (but the gates) are up to date; else None (the caller loads in full)."""
+    path = plan_path(settings)
+    try:
+        data = json.loads(path.read_bytes())
+        if not isinstance(data, dict) or data.get("key") != key_of(settings):
+            return None
+        for name, follow, stamp in data["stamps"]:
+            if not _unchanged(name, follow, stamp):
+                return None
+        tasks: dict[str, Any] = data["tasks"]
+        docs: dict[str, Any] = data["docs"]
+        app: dict[str, Any] = data["app"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    quiet = logging.getLogger(f"{log.LOGGER_NAME}.plan.check")
+    quiet.disabled = True
+    if not _all_up_to_date(settings, tasks, quiet):
+        return None
+    return _namespace(settings, tasks, docs, app)
+
+
+def _unchanged(name: str, follow: bool, stamp: Any) -> bool:
+    try:
+        now = (_REAL_STAT if follow else _REAL_LSTAT)(name)
+    except OSError:
+        return stamp is None
+    if stamp is None:
+        return False
+    if stamp == WEAK:
+        import stat
+
+        return stat.S_ISDIR(now.st_mode)
+    return stamp_of(now) == stamp
+
+
+def _dicts(tasks: dict[str, Any], settings: Settings, logger: Any) -> dict[str, Any]:
+    """doit task dicts by basename, their actions those of :func:`run_planned`."""
+    made: dict[str, Any] = {}
+    for basename, described in tasks.items():
+        if isinstance(described, dict):
+            made[basename] = _stub(basename, described, settings, logger)
+        else:
+            made[basename] = [_stub(basename, t, settings, logger) for t in described]
+    return made
+
+
+def _stub(basename: str, described: dict[str, Any], settings: Settings, logger: Any) -> dict[str, Any]:
+    from doit.tools import config_changed
+
+    from pipeline.engine.checks import rebuild
+
+    task = {k: v for k, v in described.items() if k not in ("uptodate", "params")}
+    full = f"{basename}:{described['name']}" if "name" in described else basename
+    task["actions"] = [(run_planned, [settings, full])]
+    checks: list[Any] = []
+    for check in described["uptodate"]:
+        if isinstance(check, dict) and "config" in check:
+            checks.append(config_changed(check["config"]))
+        elif isinstance(check, dict):
+            checks.append(rebuild(check["check"], logger))
+        else:
+            checks.append(check)
+    task["uptodate"] = checks
+    if "params" in described:
+        task["params"] = [{**p, "type": PARAM_TYPES[p["type"]]} for p in described["params"]]
+    return task
+
+
+def _all_up_to_date(settings: Settings, tasks: dict[str, Any], logger: Any) -> bool:
+    """doit's own verdict, against its database, for every remembered task but those that always run."""
+    from doit.dependency import Dependency, MD5Checker, SqliteDB
+    from doit.task import dict_to_task
+
+    db = settings.paths().db_path
+    if not db.is_file():
+        return False
+    objects = {}
+    for basename, made in _dicts(tasks, settings, logger).items():
+        for task in [made] if isinstance(made, dict) else made:
+            task = dict(task, name=f"{basename}:{task['name']}" if "name" in task else basename)
+            objects[task["name"]] = dict_to_task(task)
+    checked = [t for t in objects.values() if False not in [u for u, *_ in t.uptodate]]
+    import sqlite3
+
+    try:
+        dependency = Dependency(SqliteDB, str(db), checker_cls=MD5Checker)
+    except sqlite3.Error:
+        return False
+    try:
+        return all(dependency.get_status(task, objects).status == "up-to-date" for task in checked)
+    except (sqlite3.Error, OSError, ValueError):  # another run writing it, say: doit's own check decides
+        return False
+    finally:
+        dependency.close()
+
+
+class Planned:
+    """The session of a run whose tasks come from the plan: what the reporter asks of a session."""
+
+    ctx = None
+    error = None
+
+    def __init__(self, settings: Settings, app: dict[str, Any]):
+        self.settings = settings
+        self.app = app
+        self.started_ns = time.time_ns()
+        self.load_spans: list[dict[str, Any]] = []
+
+    def subscribe(self) -> list[Callable[[], None]]:
+        from pipeline.observe.metrics import RunMetrics
+        from pipeline.observe.run_subscribers import attach_own
+
+        logger = log.get_logger()
+        version = self.app["go_version"]
+        metrics = RunMetrics(Path(self.app["reports"]), Path(self.app["manifest"]), app=self.app["name"],
+                             go_version=lambda: version, push_gateway=self.settings.push_gateway,
+                             warn=lambda line: logger.warning("%s", line, extra={"event": "metrics.push_failed"}))
+        return attach_own(metrics)
+
+
+def _namespace(settings: Settings, tasks: dict[str, Any], docs: dict[str, Any], app: dict[str, Any]) -> dict[str, Any]:
+    from pipeline.engine.loader import doit_config, task_function
+
+    logger = log.get_logger()
+    made = _dicts(tasks, settings, logger)
+
+    session = Planned(settings, app)
+    return {"DOIT_CONFIG": doit_config(settings, session),
+            **{f"task_{b}": task_function(b, partial(_generated, made[b]), docs.get(b)) for b in made}}
+
+
+def _generated(made: dict[str, Any] | list[dict[str, Any]]) -> Any:
+    return made if isinstance(made, dict) else (t for t in made)
+
+
+# -------------------------------------------------------------------- running a remembered task
+
+_sessions: dict[Settings, Session] = {}
+
+
+def run_planned(settings: Settings, name: str, task: Any) -> Any:
+    """The action of a remembered task: load the pipeline (once per process), find the real task, check it is
+    the one remembered, and run its actions as doit would."""
+    from doit.action import create_action
+    from doit.exceptions import TaskError
+
+    from pipeline.engine.loader import Session
+
+    session = _sessions.get(settings)
+    if session is None:
+        session = _sessions[settings] = Session(settings)
+    if session.error is not None:
+        from pipeline.engine.tasks import PipelineFailed
+
+        return PipelineFailed(str(session.error), session.error.exit_code)
+    real = _find(session, name)
+    same = real is not None and (sorted(os.fspath(p) for p in real.get("file_dep", [])) == sorted(task.file_dep)
+                                 and [os.fspath(p) for p in real.get("targets", [])] == list(task.targets))
+    if not same:
+        plan_path(settings).unlink(missing_ok=True)
+        return TaskError(f"the task list changed while {name} was checked: run the build again")
+    values: dict[str, Any] = {}
+    for spec in real["actions"]:
+        action = create_action(spec, task, "actions")
+        failure = action.execute()
+        if failure is not None:
+            return failure
+        values.update(action.values or {})
+    return values
+
+
+def _find(session: Session, name: str) -> dict[str, Any] | None:
+    basename, _, sub = name.partition(":")
+    generated = session.tasks.get(basename)
+    if isinstance(generated, dict):
+        return generated if not sub else None
+    for task in generated or []:
+        if task.get("name") == sub:
+            return task
+    return None
