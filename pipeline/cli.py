@@ -13,10 +13,14 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline import __version__
-from pipeline.config.context import DEV, Context, Settings
+from pipeline.config.settings import DEV, Settings
 from pipeline.observe import log
+
+if TYPE_CHECKING:
+    from pipeline.config.context import Context
 
 
 class _Parser(argparse.ArgumentParser):
@@ -113,6 +117,8 @@ def _context(settings: Settings) -> Context | None:
     from pipeline.core.errors import PipelineError
 
     try:
+        from pipeline.config.context import Context
+
         return Context.load(settings)
     except PipelineError:
         return None
@@ -190,7 +196,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 BUILD_ENTRIES = ("out", "maps", "steps", "wasm", "reports", "cache", "dev", "docs", "published.json", "go-inputs.json",
-                 "claims.json", "doit.sqlite3", "doit.sqlite3-journal", "doit.sqlite3-wal", "doit.sqlite3-shm")
+                 "claims.json", "plan.json", "doit.sqlite3", "doit.sqlite3-journal", "doit.sqlite3-wal",
+                 "doit.sqlite3-shm")
 
 
 def _clean(settings: Settings) -> int:

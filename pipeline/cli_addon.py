@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from pipeline.config.context import Settings
+from pipeline.config.settings import Settings
 from pipeline.core.errors import PipelineError
 from pipeline.observe import log
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.config.context import Settings
+from pipeline.config.settings import Settings
 from pipeline.core.errors import PipelineError
 from pipeline.dev.watch import RELOAD, BuildResult, DevSession, Publisher
 from pipeline.docs import config as docs_config

@@ -1,24 +1,24 @@
-"""The task list, remembered between runs in ``build/plan.json``, so that a no-op run loads nothing of the
-pipeline: no config, no addons, no registry, no steps; doit only checks the remembered tasks.
+"""The task list, remembered between runs in ``build/plan.json``, so that a no-op run loads nothing of the pipeline: no
+config, no addons, no registry, no steps; doit only checks the remembered tasks.
 
-A full load records what it looked at (:class:`Recorder`): every file it opened, every folder it listed,
-every path whose existence or type it asked about (a missing one too), with :func:`pipeline.core.fs.stamp_of`
-of each, taken when it looked. The plan keeps the tasks (names, dependencies, targets, up-to-date checks,
-documentation, task options: no actions) under a key of everything else they follow from: the settings
-(not the run id), the Go and Vango environment variables, the interpreter and ``sys.path`` (installing or
-upgrading a package changes a folder there), doit's version and the listing of the pipeline's own code.
+A full load records what it looked at (:class:`Recorder`): every file it opened, every folder it listed, every path
+whose existence or type it asked about (a missing one too), with :func:`pipeline.core.fs.stamp_of` of each, taken
+when it looked. The plan keeps the tasks (names, dependencies, targets, up-to-date checks, documentation, task
+options: no actions) under a key of everything else they follow from: the settings (not the run id or the logging),
+the Go environment variables, ``PATH`` and ``PYTHONPATH``, the interpreter and ``sys.path`` (installing or upgrading
+a package changes a folder there), doit's version and the listing of the pipeline's own code.
 
-A run uses the plan only when the key matches, every stamp does, and every task the plan lists (but the
-gates, which always run) is up to date by doit's own check against its database; otherwise it loads in
-full, as before, and remembers again. An action of a remembered task (``doit -a``, a gate) loads the
-pipeline then and runs the real task, after checking it is the one remembered (:func:`run_planned`).
+A run uses the plan only when the key matches, every stamp does, and every task the plan lists (but the gates, which
+always run) is up to date by doit's own check against its database; otherwise it loads in full, as before, and
+remembers again. An action of a remembered task (``doit -a``, a gate) loads the pipeline then and runs the real
+task, after checking it is the one remembered (:func:`run_planned`).
 
-Never remembered, so such a run loads in full every time: a load that installed addons take part in (their
-hooks may read anything), that ran a program, that logged a warning (it would not be repeated), that
-looked at a file changed within two seconds of the load's start (git's "racy" rule), or whose tasks hold
-something a plan cannot describe. ``build/``, ``dist/`` and the cache are never stamped: what is kept
-there is checked by the tasks themselves (the outputs of every step, dist/ against its publish record), and
-for a folder that holds them only its existence counts (a publish renames dist/ in it).
+Never remembered, so such a run loads in full every time: a load that installed addons take part in (their hooks may
+read anything), that ran a program, that logged a warning (it would not be repeated), that looked at a file changed
+within two seconds of the load's start (git's "racy" rule), or whose tasks hold something a plan cannot describe.
+``build/``, ``dist/`` and the cache are never stamped: what is kept there is checked by the tasks themselves (the
+outputs of every step, dist/ against its publish record), and for a folder that holds them only its existence counts
+(a publish renames dist/ in it).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 NAME = "plan.json"
 VERSION = 1
 RACY_NS = 2_000_000_000
-ENV_PREFIXES = ("VANGO_", "GO", "CGO_")
+ENV_PREFIXES = ("GO", "CGO_")  # the VANGO_ variables are in the settings
 ENV_NAMES = ("PATH", "PYTHONPATH")
 VOLATILE = ("run_id", "trace_seed", "traceparent", "push_gateway", "log_format", "log_level")  # per run
 TASK_KEYS = {"name", "doc", "actions", "file_dep", "task_dep", "targets", "uptodate", "clean", "verbosity",
@@ -70,8 +70,7 @@ def key_of(settings: Settings) -> dict[str, Any]:
     from pipeline.config import settings as settings_module
     from pipeline.engine.fingerprint import listing_digest
 
-    env = {k: v for k, v in os.environ.items()
-           if (k.startswith(ENV_PREFIXES) and k != "VANGO_RUN_ID") or k in ENV_NAMES}
+    env = {k: v for k, v in os.environ.items() if k.startswith(ENV_PREFIXES) or k in ENV_NAMES}
     fields = {f.name: getattr(settings, f.name) for f in dataclasses.fields(settings) if f.name not in VOLATILE}
     return json.loads(json.dumps({
         "version": VERSION, "settings": fields, "paths": dataclasses.astuple(settings.paths()),
@@ -431,6 +430,8 @@ class Planned:
         from pipeline.observe.run_subscribers import attach_own
 
         logger = log.get_logger()
+        logger.debug("the task list is that of %s: nothing of the pipeline was loaded", plan_path(self.settings),
+                     extra={"event": "plan.remembered"})
         version = self.app["go_version"]
         metrics = RunMetrics(Path(self.app["reports"]), Path(self.app["manifest"]), app=self.app["name"],
                              go_version=lambda: version, push_gateway=self.settings.push_gateway,

@@ -13,7 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from support import EXAMPLE, IGNORED, REPO, LoggedProcess, contents, run_pipeline, tags
+from support import EXAMPLE, IGNORED, REPO, LoggedProcess, aged, contents, run_pipeline, tags
 
 pytestmark = pytest.mark.e2e
 
@@ -98,6 +98,14 @@ def test_the_addon_builds_injects_and_is_protected(addon_app: Path, shared_cache
     # A no-op rebuild stays a no-op with the addon installed.
     again = vango(addon_app, "build", cache=shared_cache)
     assert again.returncode == 0 and not again.executed(), again.executed()
+    # An installed addon's hooks may read anything: that app's task list is never remembered (build/plan.json).
+    aged(addon_app)
+    for _ in range(2):
+        quiet = vango(addon_app, "build", cache=shared_cache, env={"VANGO_LOG_LEVEL": "DEBUG"})
+        assert quiet.returncode == 0 and not quiet.executed()
+    skipped = [e["msg"] for e in quiet.events if e.get("event") == "plan.skipped"]
+    assert skipped and "installed addons" in skipped[0]
+    assert not (addon_app / "build" / "plan.json").exists()
 
 
 def test_addon_config_section_is_validated_and_typed(addon_app: Path, shared_cache: Path):

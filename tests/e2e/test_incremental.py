@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from support import snapshot
+from support import aged, snapshot
 
 pytestmark = pytest.mark.e2e
 ALL_TASKS = {"static", "css", "js", "public", "wasm:compile", "wasm:runtime", "pwa", "pages", "sw", "deploy",
@@ -101,17 +101,6 @@ def test_an_output_edited_in_build_out_is_not_reused(app: Path, vango):
     served = (app / "dist" / module["path"]).read_bytes()
     assert served != b"tampered" and json.loads((app / "dist" / "asset-manifest.json").read_text(
         encoding="utf-8"))["assets"]["js/format.js"]["hash"] == module["hash"]
-
-
-def aged(root: Path) -> None:
-    """Every folder's mtime an hour ago, as an app's folders are between edits (the claims memo never
-    trusts a folder changed in the last two seconds)."""
-    import os
-    import time
-
-    past = time.time_ns() - 3600 * 1_000_000_000
-    for folder in [root, *(p for p in root.rglob("*") if p.is_dir())]:
-        os.utime(folder, ns=(past, past))
 
 
 def test_an_unchanged_web_folder_is_not_walked_and_a_new_file_still_is_built(app: Path, vango):

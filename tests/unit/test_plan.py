@@ -1,0 +1,101 @@
+"""What a full load is recorded as looking at (:class:`pipeline.engine.plan.Recorder`), and which tasks a plan
+can describe."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from doit.tools import config_changed
+
+from pipeline.config.settings import Settings
+from pipeline.engine import plan
+from pipeline.engine.checks import outputs_exist
+from pipeline.observe import log
+
+
+def recorder(tmp_path: Path) -> plan.Recorder:
+    app = tmp_path / "app"
+    (app / "web").mkdir(parents=True, exist_ok=True)
+    return plan.Recorder(Settings(app=app, build=app / "build", dist=app / "dist", cache=app / "build" / "cache"))
+
+
+def test_files_opened_folders_listed_and_paths_asked_about_are_stamped(tmp_path: Path):
+    rec = recorder(tmp_path)
+    app = tmp_path / "app"
+    (app / "vango.json").write_text("{}")
+    (app / "build").mkdir()
+    (app / "build" / "claims.json").write_text("{}")
+    with rec:
+        (app / "vango.json").read_text()
+        os.listdir(app / "web")
+        assert not (app / "budgets.toml").exists()
+        assert app.is_dir()
+        (app / "build" / "claims.json").read_text()  # build/ is the tasks' own business
+        os.stat(app / "build")
+    assert os.stat is plan._REAL_STAT  # put back
+    seen = rec.seen
+    assert seen[str(app / "vango.json")][1][-1] == 2  # the full stamp: its size is the last value
+    assert isinstance(seen[str(app / "web")][1], list)
+    assert seen[str(app / "budgets.toml")] == (True, None)  # missing: its appearing changes the plan
+    assert seen[str(app)] == (True, plan.WEAK)  # it holds build/ and dist/: only that it is a folder
+    assert not any(name.startswith(str(app / "build")) for name in seen)
+
+
+def test_a_program_or_a_warning_while_loading_means_the_load_is_not_remembered(tmp_path: Path):
+    rec = recorder(tmp_path)
+    with rec:
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+    assert rec.unsafe == "a program ran while loading"
+
+    rec = recorder(tmp_path)
+    with rec:
+        log.get_logger("test").warning("something to say again next time")
+    assert rec.unsafe == "a warning was logged while loading"
+
+
+def test_a_file_changed_just_before_loading_is_racy(tmp_path: Path):
+    rec = recorder(tmp_path)
+    fresh = tmp_path / "app" / "vango.json"
+    fresh.write_text("{}")
+    with rec:
+        fresh.read_text()
+    rec.stamps()
+    assert rec.unsafe.endswith("changed less than two seconds before loading")
+
+
+def test_stamps_are_compared_as_taken(tmp_path: Path):
+    path = tmp_path / "file"
+    path.write_text("one")
+    stamp = plan.stamp_of(os.stat(path))
+    assert plan._unchanged(str(path), True, stamp)
+    path.write_text("two!")
+    assert not plan._unchanged(str(path), True, stamp)
+    assert plan._unchanged(str(tmp_path / "missing"), True, None)
+    assert not plan._unchanged(str(path), True, None)
+    assert plan._unchanged(str(tmp_path), True, plan.WEAK) and not plan._unchanged(str(path), True, plan.WEAK)
+
+
+def test_a_task_is_described_without_its_actions_and_rebuilt_with_its_checks(tmp_path: Path):
+    task = {"name": "compile", "doc": "d", "actions": [(print, [])], "file_dep": [tmp_path / "a"],
+            "task_dep": ["x"], "targets": [tmp_path / "t"], "verbosity": 2, "clean": True,
+            "uptodate": [outputs_exist(tmp_path / "m.json", tmp_path), config_changed("settings"), False],
+            "params": [{"name": "why", "long": "why", "type": bool, "default": False}]}
+    described = plan._task(task)
+    assert "actions" not in described and described["file_dep"] == [str(tmp_path / "a")]
+    assert described["uptodate"] == [{"check": ["outputs", str(tmp_path / "m.json"), str(tmp_path)]},
+                                     {"config": "settings"}, False]
+    stub = plan._stub("wasm", described, Settings(), log.get_logger())
+    assert stub["actions"][0][1][1] == "wasm:compile" and stub["params"][0]["type"] is bool
+    assert isinstance(stub["uptodate"][1], config_changed) and stub["uptodate"][1].config == "settings"
+    assert callable(stub["uptodate"][0]) and not stub["uptodate"][0]()  # no map there: stale
+
+
+@pytest.mark.parametrize("extra", [{"setup": ["other"]}, {"uptodate": [lambda: True]}, {"clean": [print]},
+                                   {"params": [{"name": "p", "type": Path, "default": None}]}])
+def test_a_task_a_plan_cannot_describe_is_refused(extra: dict[str, object]):
+    with pytest.raises(plan._Undescribable):
+        plan._task({"name": "x", "actions": [], **extra})
