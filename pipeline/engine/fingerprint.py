@@ -27,11 +27,12 @@ def code_files() -> list[str]:
 
 
 def listing_digest(found: list[str] | None = None) -> str:
-    """A hash of the path, size and mtime of every covered file: it changes whenever the code may have."""
+    """A hash of the path, size, mtime, ctime and inode of every covered file: it changes whenever the code may
+    have (a tool that puts mtimes back still changes the ctime)."""
     listing = hashlib.sha256()
     for path in code_files() if found is None else found:
         st = os.stat(path)
-        listing.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        listing.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}\n".encode())
     return listing.hexdigest()[:32]
 
 

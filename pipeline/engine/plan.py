@@ -8,17 +8,19 @@ options: no actions) under a key of everything else they follow from: the settin
 the Go environment variables, ``PATH`` and ``PYTHONPATH``, the interpreter and ``sys.path`` (installing or upgrading
 a package changes a folder there), doit's version and the listing of the pipeline's own code.
 
-A run uses the plan only when the key matches, every stamp does, and every task the plan lists (but the gates, which
-always run) is up to date by doit's own check against its database; otherwise it loads in full, as before, and
-remembers again. An action of a remembered task (``doit -a``, a gate) loads the pipeline then and runs the real
-task, after checking it is the one remembered (:func:`run_planned`).
+A run uses the plan when the key matches and every stamp does; otherwise it loads in full, as before, and remembers
+again. doit then checks the remembered tasks against its database as it would the real ones (the bytes of the
+web folder's files, say, are its business, not the plan's). An action of a remembered task that must run (an edit,
+a gate, ``doit -a``) loads the pipeline then, once per process, and runs the real task, after checking it is the
+one remembered (:func:`run_planned`).
 
 Never remembered, so such a run loads in full every time: a load that installed addons take part in (their hooks may
 read anything), that ran a program, that logged a warning (it would not be repeated), that looked at a file changed
 within two seconds of the load's start (git's "racy" rule), or whose tasks hold something a plan cannot describe.
 ``build/``, ``dist/`` and the cache are never stamped: what is kept there is checked by the tasks themselves (the
-outputs of every step, dist/ against its publish record), and for a folder that holds them only its existence counts
-(a publish renames dist/ in it).
+outputs of every step, dist/ against its publish record). A folder in the app that holds them is stamped by its
+listing without them, since a publish renames dist/ in it; one above the app, only as being a folder. Only a
+process's first load is remembered: a later one would not see what the first cached (the Go toolchain, say).
 """
 
 from __future__ import annotations
@@ -51,12 +53,13 @@ VOLATILE = ("run_id", "trace_seed", "traceparent", "push_gateway", "log_format",
 TASK_KEYS = {"name", "doc", "actions", "file_dep", "task_dep", "targets", "uptodate", "clean", "verbosity",
              "params"}
 PARAM_TYPES = {"str": str, "int": int, "bool": bool, "float": float, "list": list}
-WEAK = "folder"  # the stamp of a folder that holds build/, dist/ or the cache: only that it is one
+WEAK = "folder"  # the stamp of a folder above the app that holds build/, dist/ or the cache: only that it is one
 
 _REAL_STAT = os.stat
 _REAL_LSTAT = os.lstat
 _recording: Recorder | None = None
 _hooked = False
+_loads = 0  # loads recorded in this process
 
 
 def plan_path(settings: Settings) -> Path:
@@ -88,18 +91,30 @@ def site_dirs() -> list[str]:
 
 class Recorder:
     """What a full load looks at, while it is active (``with``): the files it opens, the folders it lists,
-    the paths it stats, each with its stamp then; and anything that means the load cannot be remembered."""
+    the paths it stats, each with its stamp then; and anything that means the load cannot be remembered.
+
+    A folder that holds build/, dist/ or the cache is stamped by its listing without them (and without a
+    publish's staging folders), since a publish renames dist/ in it; above the app, only as being a folder."""
 
     def __init__(self, settings: Settings):
+        global _loads
         paths = settings.paths()
         self.settings = settings
+        self.key = key_of(settings)  # before loading: the code and environment the load runs with
         self.skip = tuple(os.path.join(str(p), "") for p in (paths.build_dir, paths.dist_dir, paths.cache_dir))
-        self.holders = {str(p) for p in _ancestors(paths.build_dir, paths.dist_dir, paths.cache_dir)}
+        holders = _ancestors(paths.build_dir, paths.dist_dir, paths.cache_dir)
+        inside = {p for p in holders if p == paths.app_dir or paths.app_dir in p.parents}
+        self.listed_holders = {str(p): _hidden(p, paths) for p in inside}
+        self.outer_holders = {str(p) for p in holders - inside}
         self.started_ns = time.time_ns()
-        self.seen: dict[str, tuple[bool, Any]] = {}  # path -> (followed links, stamp or None)
+        self.seen: dict[tuple[str, bool], Any] = {}  # (path, links followed) -> stamp (None: missing)
         self.unsafe = ""  # why this load cannot be remembered
         self.app: dict[str, Any] = {}
         self._warnings = _Counter()
+        self._busy = False
+        _loads += 1
+        if _loads > 1:  # what earlier loads cached (the toolchain, the fingerprint, warnings given) is not seen
+            self.unsafe = "not the first load of this process"
 
     # ---------------------------------------------------------------- recording
 
@@ -108,9 +123,12 @@ class Recorder:
         _install_hook()
         _recording = self
         os.stat, os.lstat = _stat, _lstat  # type: ignore[assignment]
-        logging.getLogger(log.LOGGER_NAME).addHandler(self._warnings)
+        logger = logging.getLogger(log.LOGGER_NAME)
+        logger.addHandler(self._warnings)
+        if not logger.isEnabledFor(logging.WARNING) and not self.unsafe:
+            self.unsafe = "warnings are not shown at this log level"
         for folder in site_dirs():  # installing, upgrading or removing a package changes its listing
-            self.look(folder, listed=True)
+            self.look(folder)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -122,29 +140,36 @@ class Recorder:
             self.unsafe = "a warning was logged while loading"
 
     def note(self, path: Any, follow: bool, result: os.stat_result | None) -> None:
+        """A path stat'd (``result``): keep its stamp as it was then."""
         name = _name(path)
-        if name is None or name in self.seen or name.startswith(self.skip) or name.rstrip(os.sep) + os.sep in self.skip:
+        if name is None or self._busy or (name, follow) in self.seen or name.startswith(self.skip) \
+                or name + os.sep in self.skip:
             return
-        if result is None:
-            self.seen[name] = (follow, None)
-        elif name in self.holders:
-            self.seen[name] = (follow, WEAK)
-        else:
-            self.seen[name] = (follow, stamp_of(result))
+        self._busy = True
+        try:
+            self.seen[name, follow] = self._stamp(name, result)
+        finally:
+            self._busy = False
 
-    def look(self, path: Any, listed: bool = False) -> None:
-        """A path opened or listed: stamp it now (a listed folder holding build/ is stamped in full)."""
+    def _stamp(self, name: str, result: os.stat_result | None) -> Any:
+        if result is None:
+            return None
+        if name in self.listed_holders:
+            return _listing(name, self.listed_holders[name])
+        if name in self.outer_holders:
+            return WEAK
+        return stamp_of(result)
+
+    def look(self, path: Any) -> None:
+        """A path opened or listed: stamp it now (a folder's stamp changes with its listing)."""
         name = _name(path)
-        if name is None or name in self.seen or name.startswith(self.skip):
+        if name is None or self._busy or (name, True) in self.seen:
             return
         try:
             result: os.stat_result | None = _REAL_STAT(name)
         except OSError:
             result = None
-        if listed and result is not None:
-            self.seen[name] = (True, stamp_of(result))
-        else:
-            self.note(name, True, result)
+        self.note(name, True, result)
 
     def note_app(self, ctx: Context) -> None:
         """What the run's own subscribers need of the app (its metrics), found while still recording."""
@@ -161,11 +186,29 @@ class Recorder:
     # ---------------------------------------------------------------- the plan
 
     def stamps(self) -> list[list[Any]]:
-        racy = [p for p, (_, s) in self.seen.items()
-                if isinstance(s, list) and self.started_ns - s[0] < RACY_NS]
+        racy = [p for (p, _), s in self.seen.items() if isinstance(s, list) and self.started_ns - s[0] < RACY_NS]
         if racy and not self.unsafe:
             self.unsafe = f"{racy[0]} changed less than two seconds before loading"
-        return [[path, follow, stamp] for path, (follow, stamp) in sorted(self.seen.items())]
+        return [[path, follow, stamp] for (path, follow), stamp in sorted(self.seen.items())]
+
+
+def _hidden(folder: Path, paths: Any) -> list[str]:
+    """What a listing of ``folder`` leaves out: the build, dist and cache folders in it, and a publish's."""
+    names = [p.name for p in (paths.build_dir, paths.dist_dir, paths.cache_dir) if p.parent == folder]
+    if paths.dist_dir.parent == folder:
+        names += [f".{paths.dist_dir.name}.staging-", f".{paths.dist_dir.name}.old-"]  # prefixes (dirswap)
+    return names
+
+
+def _listing(folder: str, hidden: list[str]) -> dict[str, str]:
+    import hashlib
+
+    try:
+        names = sorted(n for n in os.listdir(folder) if not any(n == h or (h.endswith("-") and n.startswith(h))
+                                                                 for h in hidden))
+    except OSError:
+        names = []
+    return {"names": hashlib.sha256("\0".join(names).encode()).hexdigest(), "hidden": hidden}
 
 
 class _Counter(logging.Handler):
@@ -221,12 +264,12 @@ def _observed(real: Callable[..., os.stat_result], follow: bool, path: Any, args
 
 def _audit(event: str, args: tuple[Any, ...]) -> None:
     recorder = _recording
-    if recorder is None:
+    if recorder is None or recorder._busy:
         return
     if event == "open":
         recorder.look(args[0])
     elif event in ("os.listdir", "os.scandir"):
-        recorder.look(args[0] if args and args[0] is not None else ".", listed=True)
+        recorder.look(args[0] if args and args[0] is not None else ".")
     elif event in ("subprocess.Popen", "os.system", "os.posix_spawn", "os.exec", "os.fork", "os.spawn") and \
             not recorder.unsafe:
         recorder.unsafe = "a program ran while loading"
@@ -258,7 +301,7 @@ def remember(session: Session, recorder: Recorder) -> bool:
                                  extra={"event": "plan.skipped"})
         return False
     docs = {basename: getattr(creator, "__doc__", None) for basename, creator in session._creators.items()}
-    data = {"key": key_of(session.settings), "stamps": stamps, "tasks": tasks, "docs": docs, "app": recorder.app}
+    data = {"key": recorder.key, "stamps": stamps, "tasks": tasks, "docs": docs, "app": recorder.app}
     write_atomic(path, json.dumps(data, separators=(",", ":")).encode())
     return True
 
@@ -331,10 +374,6 @@ def recall(settings: Settings) -> dict[str, Any] | None:
         app: dict[str, Any] = data["app"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    quiet = logging.getLogger(f"{log.LOGGER_NAME}.plan.check")
-    quiet.disabled = True
-    if not _all_up_to_date(settings, tasks, quiet):
-        return None
     return _namespace(settings, tasks, docs, app)
 
 
@@ -349,6 +388,8 @@ def _unchanged(name: str, follow: bool, stamp: Any) -> bool:
         import stat
 
         return stat.S_ISDIR(now.st_mode)
+    if isinstance(stamp, dict):
+        return _listing(name, stamp["hidden"]) == stamp
     return stamp_of(now) == stamp
 
 
@@ -370,7 +411,7 @@ def _stub(basename: str, described: dict[str, Any], settings: Settings, logger: 
 
     task = {k: v for k, v in described.items() if k not in ("uptodate", "params")}
     full = f"{basename}:{described['name']}" if "name" in described else basename
-    task["actions"] = [(run_planned, [settings, full])]
+    task["actions"] = [(run_planned, [settings, full, described])]
     checks: list[Any] = []
     for check in described["uptodate"]:
         if isinstance(check, dict) and "config" in check:
@@ -383,34 +424,6 @@ def _stub(basename: str, described: dict[str, Any], settings: Settings, logger: 
     if "params" in described:
         task["params"] = [{**p, "type": PARAM_TYPES[p["type"]]} for p in described["params"]]
     return task
-
-
-def _all_up_to_date(settings: Settings, tasks: dict[str, Any], logger: Any) -> bool:
-    """doit's own verdict, against its database, for every remembered task but those that always run."""
-    from doit.dependency import Dependency, MD5Checker, SqliteDB
-    from doit.task import dict_to_task
-
-    db = settings.paths().db_path
-    if not db.is_file():
-        return False
-    objects = {}
-    for basename, made in _dicts(tasks, settings, logger).items():
-        for task in [made] if isinstance(made, dict) else made:
-            task = dict(task, name=f"{basename}:{task['name']}" if "name" in task else basename)
-            objects[task["name"]] = dict_to_task(task)
-    checked = [t for t in objects.values() if False not in [u for u, *_ in t.uptodate]]
-    import sqlite3
-
-    try:
-        dependency = Dependency(SqliteDB, str(db), checker_cls=MD5Checker)
-    except sqlite3.Error:
-        return False
-    try:
-        return all(dependency.get_status(task, objects).status == "up-to-date" for task in checked)
-    except (sqlite3.Error, OSError, ValueError):  # another run writing it, say: doit's own check decides
-        return False
-    finally:
-        dependency.close()
 
 
 class Planned:
@@ -459,11 +472,12 @@ def _generated(made: dict[str, Any] | list[dict[str, Any]]) -> Any:
 _sessions: dict[Settings, Session] = {}
 
 
-def run_planned(settings: Settings, name: str, task: Any) -> Any:
-    """The action of a remembered task: load the pipeline (once per process), find the real task, check it is
-    the one remembered, and run its actions as doit would."""
+def run_planned(settings: Settings, name: str, described: dict[str, Any], task: Any) -> Any:
+    """The action of a remembered task that doit found stale (an edit of a file the load never looks at, such
+    as a stylesheet's bytes) or that always runs (a gate): load the pipeline (once per process), find the real
+    task, check that it is the one remembered (``described``: dependencies, targets, checks, options), and
+    run its actions as doit would. A different task fails the run, which forgets the plan: run it again."""
     from doit.action import create_action
-    from doit.exceptions import TaskError
 
     from pipeline.engine.loader import Session
 
@@ -473,17 +487,21 @@ def run_planned(settings: Settings, name: str, task: Any) -> Any:
     if session.error is not None:
         from pipeline.engine.tasks import PipelineFailed
 
-        return PipelineFailed(str(session.error), session.error.exit_code)
+        return PipelineFailed(session.error.lines()[0], session.error.exit_code)
     real = _find(session, name)
-    same = real is not None and (sorted(os.fspath(p) for p in real.get("file_dep", [])) == sorted(task.file_dep)
-                                 and [os.fspath(p) for p in real.get("targets", [])] == list(task.targets))
+    try:
+        same = real is not None and _task(real) == described
+    except _Undescribable:
+        same = False
     if not same:
+        from pipeline.engine.tasks import PipelineFailed
+
         plan_path(settings).unlink(missing_ok=True)
-        return TaskError(f"the task list changed while {name} was checked: run the build again")
+        return PipelineFailed(f"the task list changed while {name} was checked: run the build again")
     values: dict[str, Any] = {}
     for spec in real["actions"]:
         action = create_action(spec, task, "actions")
-        failure = action.execute()
+        failure = action.execute(out=sys.stdout, err=sys.stderr)  # this action's streams, as doit set them
         if failure is not None:
             return failure
         values.update(action.values or {})

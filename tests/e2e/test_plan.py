@@ -9,6 +9,7 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
 from support import aged, run_pipeline
 
 DEBUG = {"VANGO_LOG_LEVEL": "DEBUG"}
@@ -55,18 +56,20 @@ def test_a_noop_takes_its_tasks_from_the_plan_and_loads_nothing_of_the_pipeline(
     assert after != before and 'app="Vango Todo"' in after and "vango_build_tasks{status=\"uptodate\"} 13.0" in after
 
 
-def test_an_edit_the_plan_cannot_see_is_built_and_the_next_noop_uses_the_plan_again(app: Path, vango):
+def test_an_edit_of_a_file_the_load_never_reads_is_built_through_the_plan(app: Path, vango):
     remembered(app, vango)
     stylesheet = next((app / "web").rglob("*.css"))
     stylesheet.write_text(stylesheet.read_text(encoding="utf-8") + "\n.planned { margin: 7px; }\n", encoding="utf-8")
     run = vango(app, env=DEBUG)
     assert run.returncode == 0, run.stderr
-    assert "plan.remembered" not in events(run) and {"css", "release"} <= run.executed()
+    # The plan stands (the stylesheet's bytes are doit's business): doit finds css stale, and its remembered
+    # task loads the pipeline and runs the real one, then those downstream of it.
+    assert "plan.remembered" in events(run) and {"css", "release"} <= run.executed()
     manifest = json.loads((app / "dist" / "asset-manifest.json").read_text(encoding="utf-8"))
     served = app / "dist" / manifest["assets"][stylesheet.relative_to(app / "web").as_posix()]["path"]
     assert "7px" in served.read_text(encoding="utf-8")
 
-    again = vango(app, env=DEBUG)  # the edit's run remembered its load: the stylesheet's bytes are no part of it
+    again = vango(app, env=DEBUG)
     assert again.returncode == 0 and again.executed() == set() and "plan.remembered" in events(again)
 
 
@@ -124,24 +127,45 @@ def test_a_load_that_cannot_be_trusted_is_not_remembered(app: Path, vango):
     assert not (app / "build" / "plan.json").exists()
 
 
-def test_a_remembered_task_whose_real_task_differs_fails_and_forgets_the_plan(app: Path, vango, shared_cache: Path,
-                                                                                 monkeypatch):
-    from doit.exceptions import TaskError
-
+def test_a_remembered_task_whose_real_task_differs_fails_with_exit_1_and_forgets_the_plan(
+        app: Path, vango, shared_cache: Path, monkeypatch: pytest.MonkeyPatch):
     from pipeline.config.settings import Settings
     from pipeline.engine import plan
+    from pipeline.engine.tasks import PipelineFailed
 
     remembered(app, vango)
     monkeypatch.chdir(app)
     monkeypatch.setattr(sys, "path", list(sys.path))
     settings = Settings.from_environment({"VANGO_CACHE_DIR": str(shared_cache)})
 
-    class Stub:
-        file_dep = {str(app / "web" / "elsewhere.css")}
-        targets = [str(app / "build" / "maps" / "css.json")]
-        options: dict[str, object] = {}
+    class Stub:  # doit's task object: never reached, the real task differs
         name = "css"
 
-    result = plan.run_planned(settings, "css", Stub())
-    assert isinstance(result, TaskError) and "run the build again" in str(result)
+    described = json.loads((app / "build" / "plan.json").read_text(encoding="utf-8"))["tasks"]["css"]
+    result = plan.run_planned(settings, "css", {**described, "file_dep": ["elsewhere.css"]}, Stub())
+    assert isinstance(result, PipelineFailed) and "run the build again" in str(result)
+    assert result.exit_code == 1
     assert not (app / "build" / "plan.json").exists()
+
+
+def test_a_new_go_file_beside_vango_json_is_compiled(app: Path, vango):
+    remembered(app, vango)
+    (app / "extra.go").write_text('//go:build js && wasm\n\npackage main\n\nfunc init() { println("PLAN-MARKER") }\n',
+                                  encoding="utf-8")
+    run = vango(app, env=DEBUG)
+    assert run.returncode == 0, run.stderr
+    assert "plan.remembered" not in events(run) and "wasm:compile" in run.executed()
+    manifest = json.loads((app / "dist" / "asset-manifest.json").read_text(encoding="utf-8"))
+    assert b"PLAN-MARKER" in (app / "dist" / manifest["assets"]["app.wasm"]["path"]).read_bytes()
+
+
+def test_a_load_whose_warnings_are_not_shown_is_not_remembered(app: Path, vango):
+    (app / "web" / "stray.wasm").write_bytes(b"\0asm")  # left out of publishing, with a warning every run
+    assert vango(app).returncode == 0
+    aged(app)
+    for _ in range(2):
+        assert vango(app, env={"VANGO_LOG_LEVEL": "ERROR"}).returncode == 0
+    assert not (app / "build" / "plan.json").exists()
+    run = vango(app)
+    assert run.returncode == 0 and "publish.left_out" in events(run)
+

@@ -17,6 +17,11 @@ from pipeline.engine.checks import outputs_exist
 from pipeline.observe import log
 
 
+@pytest.fixture(autouse=True)
+def first_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(plan, "_loads", 0)  # each test's recorder is its process's first load
+
+
 def recorder(tmp_path: Path) -> plan.Recorder:
     app = tmp_path / "app"
     (app / "web").mkdir(parents=True, exist_ok=True)
@@ -33,16 +38,40 @@ def test_files_opened_folders_listed_and_paths_asked_about_are_stamped(tmp_path:
         (app / "vango.json").read_text()
         os.listdir(app / "web")
         assert not (app / "budgets.toml").exists()
-        assert app.is_dir()
+        assert app.is_dir() and tmp_path.is_dir()
         (app / "build" / "claims.json").read_text()  # build/ is the tasks' own business
         os.stat(app / "build")
     assert os.stat is plan._REAL_STAT  # put back
     seen = rec.seen
-    assert seen[str(app / "vango.json")][1][-1] == 2  # the full stamp: its size is the last value
-    assert isinstance(seen[str(app / "web")][1], list)
-    assert seen[str(app / "budgets.toml")] == (True, None)  # missing: its appearing changes the plan
-    assert seen[str(app)] == (True, plan.WEAK)  # it holds build/ and dist/: only that it is a folder
-    assert not any(name.startswith(str(app / "build")) for name in seen)
+    assert seen[str(app / "vango.json"), True][-1] == 2  # the full stamp: its size is the last value
+    assert isinstance(seen[str(app / "web"), True], list)
+    assert seen[str(app / "budgets.toml"), True] is None  # missing: its appearing changes the plan
+    assert seen[str(tmp_path), True] == plan.WEAK  # above the app, holding build/: only that it is a folder
+    listing = seen[str(app), True]  # it holds build/ and dist/: its listing without them
+    assert plan._unchanged(str(app), True, listing)
+    (app / "dist").mkdir()
+    (app / ".dist.staging-123").mkdir()
+    assert plan._unchanged(str(app), True, listing)  # a publish
+    (app / "extra.go").write_text("package main\n")
+    assert not plan._unchanged(str(app), True, listing)  # a new file beside vango.json
+    assert not any(name.startswith(str(app / "build")) for name, _ in seen)
+
+
+def test_only_the_first_load_of_a_process_and_one_that_shows_warnings_is_remembered(tmp_path: Path):
+    import logging
+
+    assert recorder(tmp_path).unsafe == ""
+    assert recorder(tmp_path).unsafe == "not the first load of this process"
+    plan._loads = 0
+    logger = logging.getLogger(log.LOGGER_NAME)
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with recorder(tmp_path) as rec:
+            pass
+    finally:
+        logger.setLevel(level)
+    assert rec.unsafe == "warnings are not shown at this log level"
 
 
 def test_a_program_or_a_warning_while_loading_means_the_load_is_not_remembered(tmp_path: Path):
@@ -51,6 +80,7 @@ def test_a_program_or_a_warning_while_loading_means_the_load_is_not_remembered(t
         subprocess.run([sys.executable, "-c", "pass"], check=True)
     assert rec.unsafe == "a program ran while loading"
 
+    plan._loads = 0
     rec = recorder(tmp_path)
     with rec:
         log.get_logger("test").warning("something to say again next time")
@@ -89,7 +119,7 @@ def test_a_task_is_described_without_its_actions_and_rebuilt_with_its_checks(tmp
     assert described["uptodate"] == [{"check": ["outputs", str(tmp_path / "m.json"), str(tmp_path)]},
                                      {"config": "settings"}, False]
     stub = plan._stub("wasm", described, Settings(), log.get_logger())
-    assert stub["actions"][0][1][1] == "wasm:compile" and stub["params"][0]["type"] is bool
+    assert stub["actions"][0][1][1:] == ["wasm:compile", described] and stub["params"][0]["type"] is bool
     assert isinstance(stub["uptodate"][1], config_changed) and stub["uptodate"][1].config == "settings"
     assert callable(stub["uptodate"][0]) and not stub["uptodate"][0]()  # no map there: stale
 
