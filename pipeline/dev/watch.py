@@ -252,7 +252,9 @@ class DevSession:
         """A fresh dodo namespace: config, addons and file lists are read again for every build."""
         from pipeline.engine.loader import namespace
 
-        return namespace(self.build_settings())
+        # Never the remembered task list: this process keeps what it loaded (addons, the toolchain), and it
+        # watches the tasks' inputs itself.
+        return namespace(self.build_settings(), remembered=False)
 
     def build_settings(self) -> Settings:
         """Each build is a run of its own (its own run id, so its own trace): "<session run id>.<build number>"."""

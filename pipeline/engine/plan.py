@@ -48,7 +48,7 @@ NAME = "plan.json"
 VERSION = 1
 RACY_NS = 2_000_000_000
 ENV_PREFIXES = ("GO", "CGO_")  # the VANGO_ variables are in the settings
-ENV_NAMES = ("PATH", "PYTHONPATH")
+ENV_NAMES = ("PATH", "PYTHONPATH", "HOME", "XDG_CONFIG_HOME")  # Go reads its `go env -w` file below them
 VOLATILE = ("run_id", "trace_seed", "traceparent", "push_gateway", "log_format", "log_level")  # per run
 TASK_KEYS = {"name", "doc", "actions", "file_dep", "task_dep", "targets", "uptodate", "clean", "verbosity",
              "params"}
@@ -469,33 +469,29 @@ def _generated(made: dict[str, Any] | list[dict[str, Any]]) -> Any:
 
 # -------------------------------------------------------------------- running a remembered task
 
-_sessions: dict[Settings, Session] = {}
+_loaded: list[tuple[Settings, Session, list[dict[str, Any]]]] = []  # this process's load, and its spans to hand on
 
 
 def run_planned(settings: Settings, name: str, described: dict[str, Any], task: Any) -> Any:
     """The action of a remembered task that doit found stale (an edit of a file the load never looks at, such
     as a stylesheet's bytes) or that always runs (a gate): load the pipeline (once per process), find the real
     task, check that it is the one remembered (``described``: dependencies, targets, checks, options), and
-    run its actions as doit would. A different task fails the run, which forgets the plan: run it again."""
+    run its actions as doit would. A different task, a load error or a load warning forgets the plan (the next
+    run loads in full, and says so again); a different task also fails the run: run it again."""
     from doit.action import create_action
 
-    from pipeline.engine.loader import Session
+    from pipeline.engine.tasks import PipelineFailed
 
-    session = _sessions.get(settings)
-    if session is None:
-        session = _sessions[settings] = Session(settings)
+    session, pending = _session(settings)
     if session.error is not None:
-        from pipeline.engine.tasks import PipelineFailed
-
-        return PipelineFailed(session.error.lines()[0], session.error.exit_code)
+        plan_path(settings).unlink(missing_ok=True)
+        return PipelineFailed("\n".join(session.error.lines()), session.error.exit_code)
     real = _find(session, name)
     try:
         same = real is not None and _task(real) == described
     except _Undescribable:
         same = False
     if not same:
-        from pipeline.engine.tasks import PipelineFailed
-
         plan_path(settings).unlink(missing_ok=True)
         return PipelineFailed(f"the task list changed while {name} was checked: run the build again")
     values: dict[str, Any] = {}
@@ -505,7 +501,28 @@ def run_planned(settings: Settings, name: str, described: dict[str, Any], task: 
         if failure is not None:
             return failure
         values.update(action.values or {})
+    if pending:  # the load's own spans (go list) reach the run's bus with this task's, from a worker too
+        values["spans"] = [*pending, *values.get("spans", [])]
+        pending.clear()
     return values
+
+
+def _session(settings: Settings) -> tuple[Session, list[dict[str, Any]]]:
+    from pipeline.engine.loader import Session
+
+    if _loaded and _loaded[0][0] == settings:
+        return _loaded[0][1], _loaded[0][2]
+    counter = _Counter()
+    logger = logging.getLogger(log.LOGGER_NAME)
+    logger.addHandler(counter)
+    try:
+        session = Session(settings)
+    finally:
+        logger.removeHandler(counter)
+    if counter.count or not logger.isEnabledFor(logging.WARNING):  # a full load would say it every run: so
+        plan_path(settings).unlink(missing_ok=True)  # must the next one
+    _loaded[:] = [(settings, session, list(session.load_spans))]
+    return session, _loaded[0][2]
 
 
 def _find(session: Session, name: str) -> dict[str, Any] | None:

@@ -169,3 +169,42 @@ def test_a_load_whose_warnings_are_not_shown_is_not_remembered(app: Path, vango)
     run = vango(app)
     assert run.returncode == 0 and "publish.left_out" in events(run)
 
+
+def test_a_load_inside_a_remembered_task_that_warns_or_fails_forgets_the_plan(
+        app: Path, vango, shared_cache: Path, monkeypatch: pytest.MonkeyPatch):
+    from pipeline.config import context
+    from pipeline.config.settings import Settings
+    from pipeline.core.errors import ConfigError
+    from pipeline.engine import plan
+    from pipeline.engine.tasks import PipelineFailed
+    from pipeline.observe import log
+
+    remembered(app, vango)
+    monkeypatch.chdir(app)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    settings = Settings.from_environment({"VANGO_CACHE_DIR": str(shared_cache)})
+    remembered_plan = app / "build" / "plan.json"
+    real_load = context.Context.load
+
+    def warning_load(*args, **kwargs):
+        log.get_logger("test").warning("something a full load would say on every run")
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(plan, "_loaded", [])
+    monkeypatch.setattr(context.Context, "load", classmethod(lambda cls, *a, **k: warning_load(*a, **k)))
+    session, _ = plan._session(settings)
+    assert session.error is None and not remembered_plan.exists()
+
+    remembered(app, vango)
+    error = ConfigError("first problem", path=app / "vango.json", more=("second problem",))
+
+    def failing_load(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(plan, "_loaded", [])
+    monkeypatch.setattr(context.Context, "load", classmethod(lambda cls, *a, **k: failing_load()))
+    result = plan.run_planned(settings, "css", {}, object())
+    assert isinstance(result, PipelineFailed) and result.exit_code == 2
+    assert "first problem" in str(result) and "second problem" in str(result)
+    assert not remembered_plan.exists()
+
