@@ -127,16 +127,24 @@ def test_a_load_that_cannot_be_trusted_is_not_remembered(app: Path, vango):
     assert not (app / "build" / "plan.json").exists()
 
 
-def test_a_remembered_task_whose_real_task_differs_fails_with_exit_1_and_forgets_the_plan(
-        app: Path, vango, shared_cache: Path, monkeypatch: pytest.MonkeyPatch):
+@pytest.fixture
+def in_app(app: Path, vango, shared_cache: Path, monkeypatch: pytest.MonkeyPatch):
+    """The app with a remembered plan, and this process in its folder: the settings a run there has."""
     from pipeline.config.settings import Settings
     from pipeline.engine import plan
-    from pipeline.engine.tasks import PipelineFailed
 
     remembered(app, vango)
     monkeypatch.chdir(app)
     monkeypatch.setattr(sys, "path", list(sys.path))
-    settings = Settings.from_environment({"VANGO_CACHE_DIR": str(shared_cache)})
+    monkeypatch.setattr(plan, "_loaded", [])  # no load of another test's app
+    return Settings.from_environment({"VANGO_CACHE_DIR": str(shared_cache)})
+
+
+def test_a_remembered_task_whose_real_task_differs_fails_with_exit_1_and_forgets_the_plan(app: Path, in_app):
+    from pipeline.engine import plan
+    from pipeline.engine.tasks import PipelineFailed
+
+    settings = in_app
 
     class Stub:  # doit's task object: never reached, the real task differs
         name = "css"
@@ -171,18 +179,14 @@ def test_a_load_whose_warnings_are_not_shown_is_not_remembered(app: Path, vango)
 
 
 def test_a_load_inside_a_remembered_task_that_warns_or_fails_forgets_the_plan(
-        app: Path, vango, shared_cache: Path, monkeypatch: pytest.MonkeyPatch):
+        app: Path, vango, in_app, monkeypatch: pytest.MonkeyPatch):
     from pipeline.config import context
-    from pipeline.config.settings import Settings
     from pipeline.core.errors import ConfigError
     from pipeline.engine import plan
     from pipeline.engine.tasks import PipelineFailed
     from pipeline.observe import log
 
-    remembered(app, vango)
-    monkeypatch.chdir(app)
-    monkeypatch.setattr(sys, "path", list(sys.path))
-    settings = Settings.from_environment({"VANGO_CACHE_DIR": str(shared_cache)})
+    settings = in_app
     remembered_plan = app / "build" / "plan.json"
     real_load = context.Context.load
 
