@@ -6,10 +6,11 @@ bytes a browser downloads (the ``.br`` sibling for a brotli budget, the file for
 compression off. So both sides do the same work, and ours also checks that dist/ is up to date, matches
 budgets by logical name and writes its report. Medians of alternated runs.
 
-Measured here: about 1.6x (0.34 s against size-limit's 0.21 s; it was 3.4x, then 2x). The gate itself takes
-a few milliseconds since it reads siblings and no longer compresses images in memory; what is left is the
-no-op check of the release it depends on (see ``test_noop_speed.py``): loading the pipeline to list its
-tasks. So this benchmark guards the level reached, not the goal, until that is remembered between runs.
+Measured here: 1.42x to 1.68x (0.38-0.45 s against size-limit's 0.23-0.32 s; it was 3.4x, then 2x, then
+1.6x). The gate itself takes a few milliseconds since it reads siblings and no longer compresses images in
+memory. The release's no-op check it depends on now comes from the remembered task list (see
+``test_noop_speed.py``), but the gate's own task loads the pipeline to run: it needs the context. So this
+benchmark guards the level reached, not the goal.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from conftest import EXAMPLE, build, installed_env
 
 REPO = Path(__file__).resolve().parent.parent
 GOAL = 1.0
-CEILING = 2.5  # the level reached, with room for noise: a regression past it fails
+CEILING = 2.3  # the level reached, with room for noise: a regression past it fails
 
 
 @pytest.fixture(scope="module")
