@@ -51,7 +51,7 @@ class Session:
         from pipeline.engine.registry import Registry
 
         log.setup(self.settings.log_format, self.settings.log_level, run=self.settings.run_id)
-        recorder = plan.Recorder(self.settings) if remember else None
+        recorder = plan.recorder(self.settings) if remember else None
         try:
             with recorder or _nothing():
                 self.ctx = Context.load(self.settings)

@@ -1,21 +1,23 @@
 """The task list, remembered between runs in ``build/plan.json``, so that a no-op run loads nothing of the pipeline: no
 config, no addons, no registry, no steps; doit only checks the remembered tasks.
 
-A full load records what it looked at (:class:`Recorder`): every file it opened, every folder it listed, every path
-whose existence or type it asked about (a missing one too), with :func:`pipeline.core.fs.stamp_of` of each, taken
-when it looked. The plan keeps the tasks (names, dependencies, targets, up-to-date checks, documentation, task
-options: no actions) under a key of everything else they follow from: the settings (not the run id or the logging),
-the Go environment variables, ``PATH`` and ``PYTHONPATH``, the interpreter and ``sys.path`` (installing or upgrading
-a package changes a folder there), doit's version and the listing of the pipeline's own code.
+A full load records what it looked at (:class:`pipeline.engine.recording.Recorder`): every file it opened, every
+folder it listed, every path whose existence or type it asked about (a missing one too), with
+:func:`pipeline.core.fs.stamp_of` of each, taken when it looked. The plan keeps the tasks (names, dependencies,
+targets, up-to-date checks, documentation, task options: no actions) under a key of everything else they follow
+from: the settings (not the run id or the logging), the Go environment variables, ``PATH``, ``PYTHONPATH``, ``HOME``
+and ``XDG_CONFIG_HOME``, the interpreter and ``sys.path`` (installing or upgrading a package changes a folder
+there), doit's version and the listing of the pipeline's own code.
 
 A run uses the plan when the key matches and every stamp does; otherwise it loads in full, as before, and remembers
-again. doit then checks the remembered tasks against its database as it would the real ones (the bytes of the
-web folder's files, say, are its business, not the plan's). An action of a remembered task that must run (an edit,
-a gate, ``doit -a``) loads the pipeline then, once per process, and runs the real task, after checking it is the
-one remembered (:func:`run_planned`).
+again. doit then checks the remembered tasks against its database as it would the real ones (the bytes of the web
+folder's files, say, are its business, not the plan's). An action of a remembered task that must run (an edit, a
+gate, ``doit -a``) loads the pipeline then, once per process, and runs the real task, after checking it is the one
+remembered (:func:`run_planned`).
 
 Never remembered, so such a run loads in full every time: a load that installed addons take part in (their hooks may
-read anything), that ran a program, that logged a warning (it would not be repeated), that looked at a file changed
+read anything), that ran a program, that logged a warning (it would not be repeated) or ran at a log level that hides
+warnings, that looked at a file changed
 within two seconds of the load's start (git's "racy" rule), or whose tasks hold something a plan cannot describe.
 ``build/``, ``dist/`` and the cache are never stamped: what is kept there is checked by the tasks themselves (the
 outputs of every step, dist/ against its publish record). A folder in the app that holds them is stamped by its
@@ -37,29 +39,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.config.settings import Settings
-from pipeline.core.fs import stamp_of
+from pipeline.engine.recording import Recorder, WarningCounter, site_dirs, unchanged
 from pipeline.observe import log
 
 if TYPE_CHECKING:
-    from pipeline.config.context import Context
     from pipeline.engine.loader import Session
 
 NAME = "plan.json"
 VERSION = 1
-RACY_NS = 2_000_000_000
 ENV_PREFIXES = ("GO", "CGO_")  # the VANGO_ variables are in the settings
 ENV_NAMES = ("PATH", "PYTHONPATH", "HOME", "XDG_CONFIG_HOME")  # Go reads its `go env -w` file below them
 VOLATILE = ("run_id", "trace_seed", "traceparent", "push_gateway", "log_format", "log_level")  # per run
 TASK_KEYS = {"name", "doc", "actions", "file_dep", "task_dep", "targets", "uptodate", "clean", "verbosity",
              "params"}
 PARAM_TYPES = {"str": str, "int": int, "bool": bool, "float": float, "list": list}
-WEAK = "folder"  # the stamp of a folder above the app that holds build/, dist/ or the cache: only that it is one
 
-_REAL_STAT = os.stat
-_REAL_LSTAT = os.lstat
-_recording: Recorder | None = None
-_hooked = False
-_loads = 0  # loads recorded in this process
+
+def recorder(settings: Settings) -> Recorder:
+    """A recorder for a full load, keyed by what holds before it starts."""
+    return Recorder(settings, key_of(settings))
 
 
 def plan_path(settings: Settings) -> Path:
@@ -81,205 +79,6 @@ def key_of(settings: Settings) -> dict[str, Any]:
         "python": [sys.prefix, sys.base_prefix, sys.version, site_dirs()], "doit": doit.__version__,
         "code": listing_digest(),
     }, sort_keys=True, default=str))
-
-
-def site_dirs() -> list[str]:
-    """The folders installed packages live in (not the script's folder or the working directory, which
-    differ between ``doit`` and ``python -m doit`` and hold no packages of the run's)."""
-    return [p for p in sys.path if p.endswith(("site-packages", "dist-packages"))]
-
-
-class Recorder:
-    """What a full load looks at, while it is active (``with``): the files it opens, the folders it lists,
-    the paths it stats, each with its stamp then; and anything that means the load cannot be remembered.
-
-    A folder that holds build/, dist/ or the cache is stamped by its listing without them (and without a
-    publish's staging folders), since a publish renames dist/ in it; above the app, only as being a folder."""
-
-    def __init__(self, settings: Settings):
-        global _loads
-        paths = settings.paths()
-        self.settings = settings
-        self.key = key_of(settings)  # before loading: the code and environment the load runs with
-        self.skip = tuple(os.path.join(str(p), "") for p in (paths.build_dir, paths.dist_dir, paths.cache_dir))
-        holders = _ancestors(paths.build_dir, paths.dist_dir, paths.cache_dir)
-        inside = {p for p in holders if p == paths.app_dir or paths.app_dir in p.parents}
-        self.listed_holders = {str(p): _hidden(p, paths) for p in inside}
-        self.outer_holders = {str(p) for p in holders - inside}
-        self.started_ns = time.time_ns()
-        self.seen: dict[tuple[str, bool], Any] = {}  # (path, links followed) -> stamp (None: missing)
-        self.unsafe = ""  # why this load cannot be remembered
-        self.app: dict[str, Any] = {}
-        self._warnings = _Counter()
-        self._busy = False
-        _loads += 1
-        if _loads > 1:  # what earlier loads cached (the toolchain, the fingerprint, warnings given) is not seen
-            self.unsafe = "not the first load of this process"
-
-    # ---------------------------------------------------------------- recording
-
-    def __enter__(self) -> Recorder:
-        global _recording
-        _install_hook()
-        _recording = self
-        os.stat, os.lstat = _stat, _lstat  # type: ignore[assignment]
-        logger = logging.getLogger(log.LOGGER_NAME)
-        logger.addHandler(self._warnings)
-        if not logger.isEnabledFor(logging.WARNING) and not self.unsafe:
-            self.unsafe = "warnings are not shown at this log level"
-        for folder in site_dirs():  # installing, upgrading or removing a package changes its listing
-            self.look(folder)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        global _recording
-        os.stat, os.lstat = _REAL_STAT, _REAL_LSTAT  # type: ignore[assignment]
-        _recording = None
-        logging.getLogger(log.LOGGER_NAME).removeHandler(self._warnings)
-        if self._warnings.count and not self.unsafe:
-            self.unsafe = "a warning was logged while loading"
-
-    def note(self, path: Any, follow: bool, result: os.stat_result | None) -> None:
-        """A path stat'd (``result``): keep its stamp as it was then."""
-        name = _name(path)
-        if name is None or self._busy or (name, follow) in self.seen or name.startswith(self.skip) \
-                or name + os.sep in self.skip:
-            return
-        self._busy = True
-        try:
-            self.seen[name, follow] = self._stamp(name, result)
-        finally:
-            self._busy = False
-
-    def _stamp(self, name: str, result: os.stat_result | None) -> Any:
-        if result is None:
-            return None
-        if name in self.listed_holders:
-            return _listing(name, self.listed_holders[name])
-        if name in self.outer_holders:
-            return WEAK
-        return stamp_of(result)
-
-    def look(self, path: Any) -> None:
-        """A path opened or listed: stamp it now (a folder's stamp changes with its listing)."""
-        name = _name(path)
-        if name is None or self._busy or (name, True) in self.seen:
-            return
-        try:
-            result: os.stat_result | None = _REAL_STAT(name)
-        except OSError:
-            result = None
-        self.note(name, True, result)
-
-    def note_app(self, ctx: Context) -> None:
-        """What the run's own subscribers need of the app (its metrics), found while still recording."""
-        try:
-            go_version = str(ctx.toolchain().version)
-        except Exception:  # no Go found: the metric says so, as a full run's does
-            go_version = "unknown"
-        builtin = ctx.addons is None or all(a.kind != "installed" for a in ctx.addons.addons)
-        if not builtin and not self.unsafe:
-            self.unsafe = "installed addons take part in loading"
-        self.app = {"name": ctx.config.name, "go_version": go_version, "reports": str(ctx.reports_dir),
-                    "manifest": str(ctx.dist_dir / "asset-manifest.json")}
-
-    # ---------------------------------------------------------------- the plan
-
-    def stamps(self) -> list[list[Any]]:
-        racy = [p for (p, _), s in self.seen.items() if isinstance(s, list) and self.started_ns - s[0] < RACY_NS]
-        if racy and not self.unsafe:
-            self.unsafe = f"{racy[0]} changed less than two seconds before loading"
-        return [[path, follow, stamp] for (path, follow), stamp in sorted(self.seen.items())]
-
-
-def _hidden(folder: Path, paths: Any) -> list[str]:
-    """What a listing of ``folder`` leaves out: the build, dist and cache folders in it, and a publish's."""
-    names = [p.name for p in (paths.build_dir, paths.dist_dir, paths.cache_dir) if p.parent == folder]
-    if paths.dist_dir.parent == folder:
-        names += [f".{paths.dist_dir.name}.staging-", f".{paths.dist_dir.name}.old-"]  # prefixes (dirswap)
-    return names
-
-
-def _listing(folder: str, hidden: list[str]) -> dict[str, str]:
-    import hashlib
-
-    try:
-        names = sorted(n for n in os.listdir(folder) if not any(n == h or (h.endswith("-") and n.startswith(h))
-                                                                 for h in hidden))
-    except OSError:
-        names = []
-    return {"names": hashlib.sha256("\0".join(names).encode()).hexdigest(), "hidden": hidden}
-
-
-class _Counter(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.count = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.count += 1
-
-
-def _ancestors(*paths: Path) -> set[Path]:
-    found: set[Path] = set()
-    for path in paths:
-        found.update(path.parents)
-    return found
-
-
-def _name(path: Any) -> str | None:
-    if isinstance(path, int) or path is None:
-        return None
-    try:
-        name = os.fsdecode(os.fspath(path))
-    except TypeError:
-        return None
-    return os.path.abspath(name)
-
-
-def _stat(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
-    return _observed(_REAL_STAT, True, path, args, kwargs)
-
-
-def _lstat(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
-    return _observed(_REAL_LSTAT, False, path, args, kwargs)
-
-
-def _observed(real: Callable[..., os.stat_result], follow: bool, path: Any, args: tuple[Any, ...],
-              kwargs: dict[str, Any]) -> os.stat_result:
-    recorder = _recording
-    if recorder is None or args or kwargs.get("dir_fd") is not None:
-        return real(path, *args, **kwargs)
-    follow = follow and kwargs.get("follow_symlinks", True)
-    try:
-        result = real(path, *args, **kwargs)
-    except FileNotFoundError:
-        recorder.note(path, follow, None)
-        raise
-    except OSError:
-        raise
-    recorder.note(path, follow, result)
-    return result
-
-
-def _audit(event: str, args: tuple[Any, ...]) -> None:
-    recorder = _recording
-    if recorder is None or recorder._busy:
-        return
-    if event == "open":
-        recorder.look(args[0])
-    elif event in ("os.listdir", "os.scandir"):
-        recorder.look(args[0] if args and args[0] is not None else ".")
-    elif event in ("subprocess.Popen", "os.system", "os.posix_spawn", "os.exec", "os.fork", "os.spawn") and \
-            not recorder.unsafe:
-        recorder.unsafe = "a program ran while loading"
-
-
-def _install_hook() -> None:
-    global _hooked
-    if not _hooked:  # an audit hook stays for the life of the process; it does nothing while not recording
-        sys.addaudithook(_audit)
-        _hooked = True
 
 
 # -------------------------------------------------------------------- remembering
@@ -367,7 +166,7 @@ def recall(settings: Settings) -> dict[str, Any] | None:
         if not isinstance(data, dict) or data.get("key") != key_of(settings):
             return None
         for name, follow, stamp in data["stamps"]:
-            if not _unchanged(name, follow, stamp):
+            if not unchanged(name, follow, stamp):
                 return None
         tasks: dict[str, Any] = data["tasks"]
         docs: dict[str, Any] = data["docs"]
@@ -375,22 +174,6 @@ def recall(settings: Settings) -> dict[str, Any] | None:
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return _namespace(settings, tasks, docs, app)
-
-
-def _unchanged(name: str, follow: bool, stamp: Any) -> bool:
-    try:
-        now = (_REAL_STAT if follow else _REAL_LSTAT)(name)
-    except OSError:
-        return stamp is None
-    if stamp is None:
-        return False
-    if stamp == WEAK:
-        import stat
-
-        return stat.S_ISDIR(now.st_mode)
-    if isinstance(stamp, dict):
-        return _listing(name, stamp["hidden"]) == stamp
-    return stamp_of(now) == stamp
 
 
 def _dicts(tasks: dict[str, Any], settings: Settings, logger: Any) -> dict[str, Any]:
@@ -512,7 +295,7 @@ def _session(settings: Settings) -> tuple[Session, list[dict[str, Any]]]:
 
     if _loaded and _loaded[0][0] == settings:
         return _loaded[0][1], _loaded[0][2]
-    counter = _Counter()
+    counter = WarningCounter()
     logger = logging.getLogger(log.LOGGER_NAME)
     logger.addHandler(counter)
     try:

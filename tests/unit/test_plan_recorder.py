@@ -1,5 +1,5 @@
-"""What a full load is recorded as looking at (:class:`pipeline.engine.plan.Recorder`), and which tasks a plan
-can describe."""
+"""What a full load is recorded as looking at (:class:`pipeline.engine.recording.Recorder`), and which tasks a
+plan can describe."""
 
 from __future__ import annotations
 
@@ -12,20 +12,20 @@ import pytest
 from doit.tools import config_changed
 
 from pipeline.config.settings import Settings
-from pipeline.engine import plan
+from pipeline.engine import plan, recording
 from pipeline.engine.checks import outputs_exist
 from pipeline.observe import log
 
 
 @pytest.fixture(autouse=True)
 def first_load(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(plan, "_loads", 0)  # each test's recorder is its process's first load
+    monkeypatch.setattr(recording, "_loads", 0)  # each test's recorder is its process's first load
 
 
-def recorder(tmp_path: Path) -> plan.Recorder:
+def recorder(tmp_path: Path) -> recording.Recorder:
     app = tmp_path / "app"
     (app / "web").mkdir(parents=True, exist_ok=True)
-    return plan.Recorder(Settings(app=app, build=app / "build", dist=app / "dist", cache=app / "build" / "cache"))
+    return recording.Recorder(Settings(app=app, build=app / "build", dist=app / "dist", cache=app / "build" / "cache"))
 
 
 def test_files_opened_folders_listed_and_paths_asked_about_are_stamped(tmp_path: Path):
@@ -41,19 +41,19 @@ def test_files_opened_folders_listed_and_paths_asked_about_are_stamped(tmp_path:
         assert app.is_dir() and tmp_path.is_dir()
         (app / "build" / "claims.json").read_text()  # build/ is the tasks' own business
         os.stat(app / "build")
-    assert os.stat is plan._REAL_STAT  # put back
+    assert os.stat is recording._REAL_STAT  # put back
     seen = rec.seen
     assert seen[str(app / "vango.json"), True][-1] == 2  # the full stamp: its size is the last value
     assert isinstance(seen[str(app / "web"), True], list)
     assert seen[str(app / "budgets.toml"), True] is None  # missing: its appearing changes the plan
-    assert seen[str(tmp_path), True] == plan.WEAK  # above the app, holding build/: only that it is a folder
+    assert seen[str(tmp_path), True] == recording.WEAK  # above the app, holding build/: only that it is a folder
     listing = seen[str(app), True]  # it holds build/ and dist/: its listing without them
-    assert plan._unchanged(str(app), True, listing)
+    assert recording.unchanged(str(app), True, listing)
     (app / "dist").mkdir()
     (app / ".dist.staging-123").mkdir()
-    assert plan._unchanged(str(app), True, listing)  # a publish
+    assert recording.unchanged(str(app), True, listing)  # a publish
     (app / "extra.go").write_text("package main\n")
-    assert not plan._unchanged(str(app), True, listing)  # a new file beside vango.json
+    assert not recording.unchanged(str(app), True, listing)  # a new file beside vango.json
     assert not any(name.startswith(str(app / "build")) for name, _ in seen)
 
 
@@ -62,7 +62,7 @@ def test_only_the_first_load_of_a_process_and_one_that_shows_warnings_is_remembe
 
     assert recorder(tmp_path).unsafe == ""
     assert recorder(tmp_path).unsafe == "not the first load of this process"
-    plan._loads = 0
+    recording._loads = 0
     logger = logging.getLogger(log.LOGGER_NAME)
     level = logger.level
     logger.setLevel(logging.ERROR)
@@ -80,7 +80,7 @@ def test_a_program_or_a_warning_while_loading_means_the_load_is_not_remembered(t
         subprocess.run([sys.executable, "-c", "pass"], check=True)
     assert rec.unsafe == "a program ran while loading"
 
-    plan._loads = 0
+    recording._loads = 0
     rec = recorder(tmp_path)
     with rec:
         log.get_logger("test").warning("something to say again next time")
@@ -100,13 +100,14 @@ def test_a_file_changed_just_before_loading_is_racy(tmp_path: Path):
 def test_stamps_are_compared_as_taken(tmp_path: Path):
     path = tmp_path / "file"
     path.write_text("one")
-    stamp = plan.stamp_of(os.stat(path))
-    assert plan._unchanged(str(path), True, stamp)
+    stamp = recording.stamp_of(os.stat(path))
+    assert recording.unchanged(str(path), True, stamp)
     path.write_text("two!")
-    assert not plan._unchanged(str(path), True, stamp)
-    assert plan._unchanged(str(tmp_path / "missing"), True, None)
-    assert not plan._unchanged(str(path), True, None)
-    assert plan._unchanged(str(tmp_path), True, plan.WEAK) and not plan._unchanged(str(path), True, plan.WEAK)
+    assert not recording.unchanged(str(path), True, stamp)
+    assert recording.unchanged(str(tmp_path / "missing"), True, None)
+    assert not recording.unchanged(str(path), True, None)
+    assert recording.unchanged(str(tmp_path), True, recording.WEAK)
+    assert not recording.unchanged(str(path), True, recording.WEAK)
 
 
 def test_a_task_is_described_without_its_actions_and_rebuilt_with_its_checks(tmp_path: Path):
