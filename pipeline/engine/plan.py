@@ -158,8 +158,8 @@ def _task(task: dict[str, Any]) -> dict[str, Any]:
 
 
 def recall(settings: Settings) -> dict[str, Any] | None:
-    """The dodo namespace of the remembered task list, when it is still the one a full load would make and
-    all its tasks (but the gates) are up to date; else None (the caller loads in full)."""
+    """The dodo namespace of the remembered task list, when its key and every stamp still hold; else None (the
+    caller loads in full). A plan that is missing, unreadable or malformed is one that does not hold."""
     path = plan_path(settings)
     try:
         data = json.loads(path.read_bytes())
@@ -168,12 +168,9 @@ def recall(settings: Settings) -> dict[str, Any] | None:
         for name, follow, stamp in data["stamps"]:
             if not unchanged(name, follow, stamp):
                 return None
-        tasks: dict[str, Any] = data["tasks"]
-        docs: dict[str, Any] = data["docs"]
-        app: dict[str, Any] = data["app"]
-    except (OSError, ValueError, KeyError, TypeError):
+        return _namespace(settings, data["tasks"], data["docs"], data["app"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
-    return _namespace(settings, tasks, docs, app)
 
 
 def _dicts(tasks: dict[str, Any], settings: Settings, logger: Any) -> dict[str, Any]:

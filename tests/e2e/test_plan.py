@@ -212,3 +212,27 @@ def test_a_load_inside_a_remembered_task_that_warns_or_fails_forgets_the_plan(
     assert "first problem" in str(result) and "second problem" in str(result)
     assert not remembered_plan.exists()
 
+
+def test_a_malformed_plan_is_a_full_load_not_a_traceback(app: Path, vango):
+    remembered(app, vango)
+    plan_file = app / "build" / "plan.json"
+    data = json.loads(plan_file.read_text(encoding="utf-8"))
+    data["tasks"]["css"] = {"name": 3}  # what no full load writes: the key and stamps still hold
+    plan_file.write_text(json.dumps(data), encoding="utf-8")
+    run = vango(app, env=DEBUG)
+    assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
+    assert "plan.remembered" not in events(run) and run.executed() == set()
+    assert json.loads(plan_file.read_text(encoding="utf-8"))["tasks"]["css"] != {"name": 3}  # remembered anew
+
+
+def test_vango_dev_never_uses_a_plan(app: Path, in_app, monkeypatch: pytest.MonkeyPatch):
+    from pipeline.dev.watch import DevSession
+    from pipeline.engine import plan
+
+    def refused(settings):
+        raise AssertionError("a dev build asked for the remembered task list")
+
+    monkeypatch.setattr(plan, "recall", refused)
+    namespace = DevSession(in_app).namespace()
+    assert namespace["VANGO_SESSION"].ctx is not None  # a full load, which the dev loop watches from
+
