@@ -8,12 +8,10 @@ so the same set of addons always gives the same file and the same :meth:`Lock.di
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,7 @@ import tomli_w
 
 from pipeline.core.errors import ConfigError
 from pipeline.core.fs import write_if_changed
+from pipeline.core.schemas import package_schema
 
 LOCK_NAME = "addons.lock"
 LOCK_VERSION = 1
@@ -111,8 +110,7 @@ def dumps(lock: Lock) -> bytes:
 
 def schema() -> dict[str, Any]:
     """The JSON Schema the decoded TOML must satisfy."""
-    text = resources.files("pipeline.config").joinpath("schemas", SCHEMA_NAME).read_text(encoding="utf-8")
-    return json.loads(text)
+    return package_schema("pipeline.config", SCHEMA_NAME)
 
 
 def loads(data: bytes, path: Path | str = LOCK_NAME) -> Lock:

@@ -432,8 +432,10 @@ def guarded(owner: str, debug: bool, func: Callable[..., Any], *args: Any, **kwa
         raise _failure(owner, exc, debug) from None
 
 
-def _builtin_names() -> set[str]:
-    return {a.name for a in builtin_addons()}
+@cache
+def _builtin_names() -> frozenset[str]:
+    """Read once per process: every guarded call asks, and reading the distribution's metadata parses files."""
+    return frozenset(a.name for a in builtin_addons())
 
 
 def call(addon_set: AddonSet | None, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:

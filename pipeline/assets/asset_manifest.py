@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pipeline.config.model import AppConfig, schema
 from pipeline.core.mediatypes import content_type
+from pipeline.core.schemas import package_schema
 from pipeline.engine.maps import OutputFile
+
+if TYPE_CHECKING:
+    from pipeline.config.model import AppConfig
 
 MANIFEST_NAME = "asset-manifest.json"
 SCHEMA_NAME = "asset-manifest.schema.json"
+
+
+def manifest_schema() -> dict[str, Any]:
+    return package_schema("pipeline.config", SCHEMA_NAME)
 
 
 def build_manifest(config: AppConfig, files: Mapping[str, OutputFile],
@@ -30,7 +37,7 @@ def validate_manifest(manifest: Mapping[str, Any]) -> list[str]:
     """Schema violations as ``<json path>: <message>`` lines (empty when valid)."""
     from jsonschema import Draft202012Validator  # imported when a manifest is checked, not at load
 
-    validator = Draft202012Validator(schema(SCHEMA_NAME))
+    validator = Draft202012Validator(manifest_schema())
     return [f"{e.json_path}: {e.message}" for e in validator.iter_errors(manifest)]
 
 

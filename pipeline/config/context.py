@@ -18,13 +18,21 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipeline.config.model import CONFIG_NAME, AppConfig, MinifySettings, inside, load_config
-from pipeline.config.settings import DEV, PROFILES, RELEASE, Paths, Settings, set_default_app  # noqa: F401
+from pipeline.config.settings import CONFIG_NAME, DEV, PROFILES, RELEASE, Paths, Settings, set_default_app  # noqa: F401
 from pipeline.core.errors import ConfigError, display_path
 
 if TYPE_CHECKING:
     from pipeline.addons.manager import AddonSet
+    from pipeline.config.model import AppConfig
     from pipeline.core.fs import WalkRecord
+
+def inside(root: Path, relative: str, *, config: Path, key: str) -> Path:
+    """:func:`pipeline.config.model.inside`, imported when a path of the config is first asked for (a gate
+    that runs from the remembered task list reads paths only, never the config)."""
+    from pipeline.config.model import inside as checked
+
+    return checked(root, relative, config=config, key=key)
+
 
 _warned: set[str] = set()  # files left out of publishing that were already reported in this process
 def check_app_folder(app_dir: Path, *, given: bool) -> None:
@@ -48,6 +56,8 @@ def check_app_folder(app_dir: Path, *, given: bool) -> None:
 
 
 def dev_config(config: AppConfig) -> AppConfig:
+    from pipeline.config.model import MinifySettings
+
     compress = replace(config.compress, brotli_quality=min(config.compress.brotli_quality, 5),
                        gzip_level=min(config.compress.gzip_level, 6))
     unminified = MinifySettings(html=False, css=False, js=False)
@@ -79,6 +89,7 @@ class Context:
     def load(cls, settings: Settings | None = None, *, addons: bool = True) -> Context:
         """Read vango.json (with the sections the installed addons register), after verifying the addons."""
         from pipeline.addons import manager
+        from pipeline.config.model import load_config
 
         settings = settings or Settings.from_environment()
         paths = settings.paths()

@@ -9,12 +9,9 @@ from __future__ import annotations
 import copy
 import dataclasses
 import difflib
-import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +20,7 @@ from pipeline.config.sections import ConfigSection
 from pipeline.config.settings import CONFIG_NAME  # noqa: F401  (one name for the file)
 from pipeline.core.errors import ConfigError
 from pipeline.core.inputs import read_json
+from pipeline.core.schemas import package_schema
 from pipeline.core.validity import validated
 from pipeline.pwa.settings import PwaSettings
 
@@ -109,10 +107,9 @@ class AppConfig:
         return asdict(self)
 
 
-@cache
 def schema(name: str = "vango.schema.json") -> dict[str, Any]:
-    """A JSON Schema shipped with the package."""
-    return json.loads(resources.files("pipeline.config").joinpath("schemas", name).read_text(encoding="utf-8"))
+    """A JSON Schema shipped in ``pipeline/config/schemas``."""
+    return package_schema("pipeline.config", name)
 
 
 def load_config(path: Path, *, force_pwa: bool = False, sections: Iterable[ConfigSection] = (),

@@ -11,6 +11,7 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
@@ -72,67 +73,121 @@ def swap_into_place(staging: Path, dist: Path) -> None:
 
 
 PUBLISHED = "published.json"  # in the build folder: what the last publish put into dist/
+_DIGEST = 96  # hex characters of a SHA-384
 
 
 def record_published(build_dir: Path, dist: Path, files: list[str],
                      known: dict[str, list[object]] | None = None) -> None:
-    """Remember what dist/ held right after a publish (size, mtime, SHA-384 of each file), so the next run
-    can tell a dist/ changed behind the pipeline's back, and knows this dist/ is its own. A file ``known``
-    lists with the same size and mtime (kept from the previous publish) is not hashed again."""
+    """Remember what dist/ held right after a publish (size, mtime, ctime, SHA-384 of each file), so the next
+    run can tell a dist/ changed behind the pipeline's back, and knows this dist/ is its own. A file ``known``
+    lists with the same size and mtime (kept from the previous publish) is not hashed again.
+
+    The record is read on every run, so it is laid out for that: the stats by folder, and the digests (needed
+    only for a file whose stat changed) as one string in the same order, which decodes at once."""
     import hashlib
     import json
 
     from pipeline.core.fs import write_atomic
 
-    state: dict[str, list[object]] = {}
+    folders: dict[str, list[list[object]]] = {}
+    digests: dict[str, list[str]] = {}  # by folder too: the string follows the folders' order
     root = str(dist)
-    for relative in files:
+    for relative in sorted(files):
         path = os.path.join(root, relative)
         stat = os.stat(path)
         previous = (known or {}).get(relative)
         if previous and previous[0] == stat.st_size and previous[1] == stat.st_mtime_ns:
-            digest = previous[2]  # the same file, linked from the previous publish
+            digest = str(previous[2])  # the same file, linked from the previous publish
         else:
             digest = hashlib.sha384(Path(path).read_bytes()).hexdigest()
+        folder, _, name = relative.rpartition("/")
         # ctime too: an edit that restores the size and the mtime still changes it (utime cannot set it)
-        state[relative] = [stat.st_size, stat.st_mtime_ns, digest, stat.st_ctime_ns]
-    text = json.dumps({"dist": str(dist), "files": state}, sort_keys=True, separators=(",", ":"))
+        folders.setdefault(folder, []).append([name, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns])
+        digests.setdefault(folder, []).append(digest)
+    joined = "".join(d for folder in folders for d in digests[folder])
+    text = json.dumps({"dist": root, "folders": folders, "digests": joined}, separators=(",", ":"))
     write_atomic(build_dir / PUBLISHED, text.encode("utf-8"))
 
 
-def published_state(build_dir: Path, dist: Path) -> dict[str, list[object]] | None:
-    """The files of the last publish into ``dist`` from this build folder, or None if it never published there."""
+def _record(build_dir: Path, dist: Path) -> tuple[dict[str, list[list[Any]]], str] | None:
+    """The last publish into ``dist`` from this build folder as (stats by folder, digests), or None if it never
+    published there (or the record is unreadable, or from an older pipeline: then the next publish rewrites it)."""
     import json
 
     try:
-        state = json.loads((build_dir / PUBLISHED).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        state = json.loads((build_dir / PUBLISHED).read_bytes())
+        if state.get("dist") != str(dist):
+            return None
+        folders, digests = state["folders"], state["digests"]
+    except (OSError, ValueError, AttributeError, KeyError):
         return None
-    if not isinstance(state, dict) or state.get("dist") != str(dist) or not isinstance(state.get("files"), dict):
+    if not isinstance(folders, dict) or not isinstance(digests, str):
         return None
-    return state["files"]
+    if len(digests) != _DIGEST * sum(len(entries) for entries in folders.values()):
+        return None
+    return folders, digests
+
+
+def published_state(build_dir: Path, dist: Path) -> dict[str, list[object]] | None:
+    """The files of the last publish into ``dist`` from this build folder (relative path: size, mtime, digest,
+    ctime), or None if it never published there."""
+    record = _record(build_dir, dist)
+    if record is None:
+        return None
+    folders, digests = record
+    state: dict[str, list[object]] = {}
+    index = 0
+    for folder, entries in folders.items():
+        for name, size, mtime, ctime in entries:
+            digest = digests[index:index + _DIGEST]
+            state[f"{folder}/{name}" if folder else name] = [size, mtime, digest, ctime]
+            index += _DIGEST
+    return state
 
 
 def drifted(build_dir: Path, dist: Path) -> list[str]:
-    """Files of the last publish that are missing or changed in ``dist`` now (cheaply: size and mtime, the
-    hash only when the mtime differs); ``[""]`` when there is no record of a publish."""
-    import hashlib
+    """Files of the last publish that are missing or changed in ``dist`` now (cheaply: size, mtime and ctime,
+    the hash only when a time differs); ``[""]`` when there is no record of a publish.
 
-    state = published_state(build_dir, dist)
-    if state is None:
+    This runs for every published file on every run, a no-op too, so each folder is opened once and its
+    files are stat'ed by name relative to it (no path joined, no full path resolved per file)."""
+    record = _record(build_dir, dist)
+    if record is None:
         return [""]
+    folders, digests = record
     changed = []
     root = str(dist)
-    for relative, entry in sorted(state.items()):
-        size, mtime, digest = entry[:3]
-        ctime = entry[3] if len(entry) > 3 else None
-        path = os.path.join(root, relative)  # strings: this runs for every published file on every no-op
+    index = 0
+    for folder, entries in folders.items():
         try:
-            stat = os.stat(path)
+            fd = os.open(os.path.join(root, folder) if folder else root, os.O_RDONLY | os.O_DIRECTORY)
         except OSError:
-            changed.append(relative)
+            changed.extend(f"{folder}/{e[0]}" if folder else e[0] for e in entries)
+            index += _DIGEST * len(entries)
             continue
-        touched = stat.st_mtime_ns != mtime or (ctime is not None and stat.st_ctime_ns != ctime)
-        if stat.st_size != size or (touched and hashlib.sha384(Path(path).read_bytes()).hexdigest() != digest):
-            changed.append(relative)
-    return changed
+        try:
+            for name, size, mtime, ctime in entries:
+                index += _DIGEST
+                try:
+                    stat = os.stat(name, dir_fd=fd)
+                except OSError:
+                    changed.append(f"{folder}/{name}" if folder else name)
+                    continue
+                if stat.st_size == size and stat.st_mtime_ns == mtime and stat.st_ctime_ns == ctime:
+                    continue
+                if stat.st_size != size or _digest(name, fd) != digests[index - _DIGEST:index]:
+                    changed.append(f"{folder}/{name}" if folder else name)
+        finally:
+            os.close(fd)
+    return sorted(changed)
+
+
+def _digest(name: str, folder_fd: int) -> str | None:
+    """SHA-384 hex of a file opened relative to its folder; None if it cannot be read."""
+    import hashlib
+
+    try:
+        with open(os.open(name, os.O_RDONLY, dir_fd=folder_fd), "rb") as handle:
+            return hashlib.sha384(handle.read()).hexdigest()
+    except OSError:
+        return None

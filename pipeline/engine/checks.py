@@ -18,33 +18,83 @@ def outputs_exist(map_file: Path, out_dir: Path) -> Callable[[], bool]:
     """A step is stale if a file its map lists went missing from build/out."""
 
     def check() -> bool:
+        folders = read_listing(map_file)
+        if folders is not None:
+            return all_named(str(out_dir), folders)
         try:
             entries = json.loads(map_file.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return False
-        paths = [f["path"] for f in entries.get("files", [])]
-        for encodings in (entries.get("encodings") or {}).values():
-            paths.extend(e["path"] for e in encodings.values())
-        return all_present(str(out_dir), paths)
+        return all_present(str(out_dir), map_outputs(entries))
 
     check.plan = ["outputs", str(map_file), str(out_dir)]  # type: ignore[attr-defined]
     return check
 
 
+def map_outputs(body: dict[str, Any]) -> list[str]:
+    """The files below build/out a step's map lists: its records' and their encoded siblings'."""
+    paths = [f["path"] for f in body.get("files", [])]
+    for encodings in (body.get("encodings") or {}).values():
+        paths.extend(e["path"] for e in encodings.values())
+    return paths
+
+
+def listing_path(map_file: Path) -> Path:
+    return map_file.with_suffix(".outputs")
+
+
+def _map_stamp(map_file: Path) -> list[int]:
+    stat = os.stat(map_file)
+    return [stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, stat.st_size]
+
+
+def write_listing(map_file: Path, body: dict[str, Any]) -> None:
+    """Next to a map just written, its outputs by folder with the map's stamp: the check reads this small
+    file rather than decoding the whole map (megabytes at 10,000 files) on every run."""
+    from pipeline.core.fs import write_if_changed
+
+    folders: dict[str, list[str]] = {}
+    for path in map_outputs(body):
+        folder, _, name = path.rpartition("/")
+        folders.setdefault(folder, []).append(name)
+    listing = {"map": _map_stamp(map_file), "folders": folders}
+    write_if_changed(listing_path(map_file), json.dumps(listing, separators=(",", ":")).encode("utf-8"))
+
+
+def read_listing(map_file: Path) -> dict[str, list[str]] | None:
+    """The outputs of ``map_file`` by folder, or None unless the listing was written for this very map (a map
+    rewritten, edited or restored since has another stamp: its inode and ctime change)."""
+    try:
+        listing = json.loads(listing_path(map_file).read_bytes())
+        if listing["map"] != _map_stamp(map_file):
+            return None
+        folders = listing["folders"]
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+    return folders if isinstance(folders, dict) else None
+
+
 def all_present(root: str, paths: Iterable[str]) -> bool:
-    """Whether every relative POSIX path names a file below ``root``: one ``scandir`` per folder, whose entries
-    carry their type, rather than a ``stat`` per file (this runs for every output of every step, every run)."""
-    by_folder: dict[str, set[str]] = {}
+    """Whether every relative POSIX path names a file below ``root``."""
+    by_folder: dict[str, list[str]] = {}
     for path in paths:
         folder, _, name = path.rpartition("/")
-        by_folder.setdefault(folder, set()).add(name)
-    for folder, names in by_folder.items():
+        by_folder.setdefault(folder, []).append(name)
+    return all_named(root, by_folder)
+
+
+def all_named(root: str, folders: dict[str, list[str]]) -> bool:
+    """Whether each folder below ``root`` holds a file of each of its names: one ``scandir`` per folder,
+    whose entries carry their type, rather than a ``stat`` per file (this runs for every output of every
+    step, every run)."""
+    for folder, listed in folders.items():
+        names = set(listed)
         try:
             with os.scandir(os.path.join(root, folder) if folder else root) as entries:
-                present = {e.name for e in entries if e.name in names and e.is_file()}
+                present = sum(1 for e in entries if e.name in names and e.is_file())
         except OSError:
             return False
-        if len(present) != len(names):
+        if present != len(names):
             return False
     return True
 

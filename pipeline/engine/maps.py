@@ -17,6 +17,7 @@ from pipeline.core import jsonio
 from pipeline.core.errors import PipelineError
 from pipeline.core.fs import write_if_changed
 from pipeline.core.hashing import Fingerprint, fingerprint, hashed_name
+from pipeline.engine.checks import write_listing
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ def write_map(maps_dir: Path, step: str, files: Iterable[OutputFile], **extra: A
     path = map_path(maps_dir, step)
     body = {"step": step, "files": [asdict(f) for f in sorted(files, key=lambda f: f.logical)], **extra}
     write_if_changed(path, jsonio.dumps(body, indent=None))  # one line: json's C encoder (indent is pure Python)
+    write_listing(path, body)
     return path
 
 

@@ -151,7 +151,25 @@ def _task(task: dict[str, Any]) -> dict[str, Any]:
         params.append({**{k: v for k, v in param.items() if k != "type"}, "type": names[0]})
     if params:
         out["params"] = params
+    gate = _builtin_gate(task.get("actions") or [])
+    if gate is not None:
+        out["gate"] = gate
     return out
+
+
+def _builtin_gate(actions: list[Any]) -> list[str] | None:
+    """``[module:Class, owner]`` of the built-in gate a gate task judges with, which can run from the plan."""
+    from pipeline.addons.manager import builtin_addons
+
+    if len(actions) != 1 or not isinstance(actions[0], tuple) or len(actions[0]) != 2:
+        return None
+    func, args = actions[0]
+    if getattr(func, "__module__", "") != "pipeline.engine.tasks" or getattr(func, "__name__", "") != "run_gate":
+        return None
+    gate = args[1]
+    if getattr(gate, "owner", None) not in {a.name for a in builtin_addons()}:
+        return None
+    return [f"{type(gate).__module__}:{type(gate).__qualname__}", gate.owner]
 
 
 # -------------------------------------------------------------------- recalling
@@ -189,7 +207,7 @@ def _stub(basename: str, described: dict[str, Any], settings: Settings, logger: 
 
     from pipeline.engine.checks import rebuild
 
-    task = {k: v for k, v in described.items() if k not in ("uptodate", "params")}
+    task = {k: v for k, v in described.items() if k not in ("uptodate", "params", "gate")}
     full = f"{basename}:{described['name']}" if "name" in described else basename
     task["actions"] = [(run_planned, [settings, full, described])]
     checks: list[Any] = []
@@ -262,6 +280,9 @@ def run_planned(settings: Settings, name: str, described: dict[str, Any], task: 
 
     from pipeline.engine.tasks import PipelineFailed
 
+    gate = _light_gate(described, task.options) if "gate" in described else None
+    if gate is not None:
+        return _judge(settings, gate, task)
     session, pending = _session(settings)
     if session.error is not None:
         plan_path(settings).unlink(missing_ok=True)
@@ -285,6 +306,31 @@ def run_planned(settings: Settings, name: str, described: dict[str, Any], task: 
         values["spans"] = [*pending, *values.get("spans", [])]
         pending.clear()
     return values
+
+
+def _light_gate(described: dict[str, Any], options: dict[str, Any]) -> Any:
+    """The built-in gate of a remembered gate task, when judging with these options needs only the settings and
+    paths (``gate:size`` without ``--why``); else None."""
+    import importlib
+
+    reference, owner = described.get("gate") or ("", "")
+    module, _, name = reference.partition(":")
+    if not module.startswith("pipeline.") or not name:
+        return None
+    gate = getattr(importlib.import_module(module), name)()
+    gate.owner = owner
+    return None if gate.reads_config(options) else gate
+
+
+def _judge(settings: Settings, gate: Any, task: Any) -> Any:
+    """Run a light gate as its task would (:func:`pipeline.engine.tasks.run_gate`), on a context of the settings
+    and paths: the plan holding means the config, the addons and the task are those of the load it remembers, so
+    nothing of them is loaded or checked again."""
+    from pipeline.config.context import Context
+    from pipeline.engine.tasks import judge
+
+    ctx = Context(settings, settings.paths(), None)  # type: ignore[arg-type]  # the config is never read
+    return judge(ctx, gate, task, dict(task.options))
 
 
 def _session(settings: Settings) -> tuple[Session, list[dict[str, Any]]]:

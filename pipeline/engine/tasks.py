@@ -18,12 +18,12 @@ from doit.tools import config_changed
 from pipeline.core.errors import PipelineError
 from pipeline.engine.checks import all_present, outputs_exist  # noqa: F401  (the steps' checks live there)
 from pipeline.engine.fingerprint import pipeline_fingerprint
-from pipeline.engine.maps import OutputFile, write_map
-from pipeline.engine.step import Step, StepResult, StepRun
 from pipeline.observe import log
 
 if TYPE_CHECKING:
     from pipeline.config.context import Context
+    from pipeline.engine.maps import OutputFile
+    from pipeline.engine.step import Step
     from pipeline.gates.protocol import Gate
 
 
@@ -72,6 +72,7 @@ def run_step(ctx: Context, step: Step, sources: tuple[str, ...], upstream: tuple
     their head start on them (``early``), report what was written. ``sources`` are the claimed files' paths
     as strings (the registry lists them on every run); the step sees them as paths."""
     from pipeline.addons.manager import guarded
+    from pipeline.engine.step import StepResult, StepRun
 
     def body(task_ctx: Context) -> list[Path]:
         run = StepRun(task_ctx, step, tuple(Path(s) for s in sources), upstream)
@@ -92,31 +93,43 @@ def run_step(ctx: Context, step: Step, sources: tuple[str, ...], upstream: tuple
 def recorded(ctx: Context, step: str, outputs: Iterable[OutputFile], **facts: Any) -> list[Path]:
     """Write a step's map (its files and facts for later steps); returns it and the files, for the events."""
     outputs = list(outputs)
+    from pipeline.engine.maps import write_map
+
     return [write_map(ctx.maps_dir, step, outputs, **facts), *(ctx.out_dir / o.path for o in outputs)]
 
 
 def run_gate(ctx: Context, gate: Gate, task: Any, **options: Any) -> dict[str, Any] | TaskFailed:
     """The action of every ``gate:<name>`` task: evaluate, publish the verdict the same way for every gate."""
+    from functools import partial
+
     from pipeline.addons.manager import guarded
+
+    return judge(ctx, gate, task, options, partial(guarded, gate.owner, ctx.settings.debug))
+
+
+def judge(ctx: Context, gate: Gate, task: Any, options: dict[str, Any],
+          call: Callable[..., Any] = lambda func, *args: func(*args)) -> dict[str, Any] | TaskFailed:
+    """:func:`run_gate`'s work, each of the gate's methods run through ``call`` (for an addon's gate, the guard
+    that names the addon in its errors; a built-in gate run from the remembered task list is called as it is,
+    without importing the addon manager)."""
     from pipeline.gates.publish import publish_report
 
     def body(task_ctx: Context) -> list[Path]:
         from pipeline.observe import spans
 
         with spans.span("gate.evaluate", **{"vango.gate.name": gate.name}) as measured:
-            report = guarded(gate.owner, ctx.settings.debug, gate.evaluate, task_ctx, options)
+            report = call(gate.evaluate, task_ctx, options)
             if report is None:
                 measured.set(**{"vango.gate.verdict": "skipped"})
                 return []
             written = publish_report(task_ctx, gate, report)
-            guarded(gate.owner, ctx.settings.debug, gate.after_report, task_ctx, report, options)
-            code = guarded(gate.owner, ctx.settings.debug, gate.exit_code, report, options)
+            call(gate.after_report, task_ctx, report, options)
+            code = call(gate.exit_code, report, options)
             measured.set(**{"vango.gate.verdict": "fail" if code else "pass", "vango.gate.exit_code": code or 0})
         if code:
             from pipeline.gates.publish import relative
 
-            raise GateFailed(guarded(gate.owner, ctx.settings.debug, gate.summary, report, code, relative(written)),
-                             code)
+            raise GateFailed(call(gate.summary, report, code, relative(written)), code)
         return [written]
 
     return _in_task(ctx, task, body)

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +10,7 @@ from pipeline import __version__
 from pipeline.core import jsonio
 from pipeline.core.errors import PipelineError
 from pipeline.core.inputs import read_json
+from pipeline.core.schemas import package_schema
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # a budget exceeded, or a significant benchmark regression
@@ -36,11 +34,9 @@ def generated_by(gate: str) -> str:
     return f"vango-pipeline {__version__} ({gate})"
 
 
-@cache
 def schema(name: str) -> dict[str, Any]:
     """A JSON Schema shipped in ``pipeline/gates/schemas``."""
-    text = resources.files("pipeline.gates").joinpath("schemas", name).read_text(encoding="utf-8")
-    return json.loads(text)
+    return package_schema("pipeline.gates", name)
 
 
 def validate(document: Any, schema_name: str) -> list[str]:

@@ -56,6 +56,12 @@ class Gate:
     def after_report(self, ctx: Context, report: Report, options: Mapping[str, Any]) -> None:
         """Extra output once the verdict is printed (``gate:size --why``)."""
 
+    def reads_config(self, options: Mapping[str, Any]) -> bool:
+        """Whether judging with these options reads the app's config (``ctx.config``, the toolchain) rather than
+        the settings and paths alone. A built-in gate that says no runs from the remembered task list without
+        loading the pipeline (:mod:`pipeline.engine.plan`)."""
+        return True
+
 
 def param(name: str, default: Any, help_text: str, kind: type = str) -> dict[str, Any]:
     option: dict[str, Any] = {"name": name, "long": name.replace("_", "-"), "default": default, "help": help_text}

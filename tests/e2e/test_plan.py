@@ -47,8 +47,7 @@ def test_a_noop_takes_its_tasks_from_the_plan_and_loads_nothing_of_the_pipeline(
     probe = run_pipeline(["pipeline.cli", "build"], app, {"VANGO_CACHE_DIR": str(shared_cache)},
                          python_flags=["-X", "importtime"])
     assert probe.returncode == 0, probe.stderr
-    imported = {line.rsplit("|", 1)[-1].strip() for line in probe.stderr.splitlines()
-                if line.startswith("import time:")}
+    imported = imports_of(probe)
     assert "pipeline.engine.plan" in imported
     assert not imported & {"pipeline.config.model", "pipeline.engine.registry", "pipeline.addons.manager",
                            "pipeline.steps.css", "pluggy", "tomllib"}
@@ -93,7 +92,11 @@ def test_what_the_task_list_follows_from_sends_the_run_through_a_full_load(app: 
     assert run.returncode == 0 and "plan.remembered" not in events(run) and run.executed() == set()
 
 
-def test_a_gate_runs_from_the_plan_with_its_options_and_verdict(app: Path, vango):
+def imports_of(probe) -> set[str]:
+    return {line.rsplit("|", 1)[-1].strip() for line in probe.stderr.splitlines() if line.startswith("import time:")}
+
+
+def test_a_gate_runs_from_the_plan_with_its_options_and_verdict(app: Path, vango, shared_cache: Path):
     (app / "budgets.toml").write_text('[[budget]]\nname = "wasm"\npath = "app.wasm"\nbrotli = "10 MB"\n',
                                       encoding="utf-8")
     remembered(app, vango)
@@ -108,6 +111,13 @@ def test_a_gate_runs_from_the_plan_with_its_options_and_verdict(app: Path, vango
     failed = vango(app, "build", "gate:size")  # budgets.toml is read by the gate, not while loading
     assert failed.returncode == 1, failed.stderr  # a budget exceeded
     assert "1 budget(s) exceeded" in failed.stderr
+    # Without --why the size gate reads the settings and paths alone: it judges without loading the pipeline.
+    probe = run_pipeline(["pipeline.cli", "build", "gate:size"], app, {"VANGO_CACHE_DIR": str(shared_cache)},
+                         python_flags=["-X", "importtime"])
+    assert probe.returncode == 1 and "1 budget(s) exceeded" in probe.stderr
+    imported = imports_of(probe)
+    assert "pipeline.gates.size.measure" in imported
+    assert not imported & {"pipeline.config.model", "pipeline.engine.registry", "pipeline.addons.manager"}
     (app / "build" / "plan.json").unlink(missing_ok=True)
     assert vango(app, "build", "gate:size").returncode == 1  # the same verdict from a full load
 

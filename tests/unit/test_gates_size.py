@@ -87,6 +87,27 @@ def test_an_image_or_font_without_siblings_is_served_as_it_is(tmp_path: Path) ->
         assert files[name].sources == {"gzip": "identity", "brotli": "identity"}
 
 
+def test_computed_sizes_are_remembered_by_digest_and_only_for_this_manifest(dist: Path, tmp_path: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.gates.size import measure
+
+    memo = tmp_path / "memo"
+    first = {f.name: f for f in measure_dist(dist, memo=memo)}
+    kept = json.loads((memo / measure.COMPUTED).read_text())
+    computed = {f.name for f in first.values() if "computed" in f.sources.values()}
+    assert computed == {"css/theme.css", "js/app.js", "robots.txt"}
+    assert len(kept) == len(computed)  # by SHA-384 of the bytes, for the files without siblings
+    calls = []
+    monkeypatch.setattr(measure, "brotli_bytes", lambda data, q: calls.append(data) or b"")
+    again = {f.name: f for f in measure_dist(dist, memo=memo)}
+    assert calls == [] and again == first  # not compressed again
+    kept[next(iter(kept))] = ["not", "sizes"]  # a damaged entry is computed again
+    kept["0" * 96] = [1, 1]  # a file no longer in the manifest is forgotten
+    (memo / measure.COMPUTED).write_text(json.dumps(kept))
+    measure_dist(dist, memo=memo)
+    assert len(calls) == 1 and "0" * 96 not in json.loads((memo / measure.COMPUTED).read_text())
+
+
 def test_measure_bytes_matches_measure_dist_for_computed_sizes(dist: Path) -> None:
     measured = {f.name: f for f in measure_dist(dist)}["js/app.js"]
     alone = measure_bytes("js/app.js", JS)
@@ -342,3 +363,12 @@ def test_config_errors_carry_exit_code_2() -> None:
     with pytest.raises(ConfigError) as caught:
         parse_budgets("[[budget]]\n")
     assert caught.value.exit_code == 2
+
+
+def test_the_size_gate_reads_the_config_only_to_explain_the_wasm() -> None:
+    from pipeline.gates.bench.gate import GATE as BENCH
+    from pipeline.gates.size.gate import GATE as SIZE
+
+    assert SIZE.reads_config({"why": False}) is False and SIZE.reads_config({}) is False
+    assert SIZE.reads_config({"why": True}) is True  # --why builds with the app's toolchain
+    assert BENCH.reads_config({}) is True  # it runs the app's Go benchmarks

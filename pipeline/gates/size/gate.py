@@ -5,13 +5,15 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.addons.hookspecs import hookimpl
-from pipeline.config.context import Context
 from pipeline.gates.common import GateError
 from pipeline.gates.protocol import Gate, Report, param
 from pipeline.gates.publish import relative
+
+if TYPE_CHECKING:
+    from pipeline.config.context import Context
 
 BUDGETS_NAME = "budgets.toml"
 
@@ -72,6 +74,9 @@ class SizeGate(Gate):
     def after_report(self, ctx: Context, report: Report, options: Mapping[str, Any]) -> None:
         if options.get("why"):
             explain_wasm(ctx)
+
+    def reads_config(self, options: Mapping[str, Any]) -> bool:
+        return bool(options.get("why"))  # the budgets file, dist/ and its manifest; --why builds with the toolchain
 
 
 def explain_wasm(ctx: Context) -> None:

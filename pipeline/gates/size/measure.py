@@ -13,14 +13,14 @@ not something to measure around.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.assets.asset_manifest import MANIFEST_NAME, SCHEMA_NAME, validate_manifest
+from pipeline.assets.asset_manifest import MANIFEST_NAME, manifest_schema, validate_manifest
 from pipeline.assets.compression import brotli_bytes, gzip_bytes, is_compressible
-from pipeline.config.model import schema
 from pipeline.core.inputs import read_json
 from pipeline.core.validity import validated
 from pipeline.gates.common import GateError
@@ -50,10 +50,47 @@ def measure_dist(dist: Path | str, manifest: Mapping[str, Any] | None = None,
     manifest_path = dist / MANIFEST_NAME
     if manifest is None:
         manifest = _read_manifest(manifest_path)
-    problems = validated(memo, manifest, schema(SCHEMA_NAME), lambda: validate_manifest(manifest))
+    problems = validated(memo, manifest, manifest_schema(), lambda: validate_manifest(manifest))
     if problems:
         raise GateError(f"not a valid asset manifest: {problems[0]}", path=manifest_path)
-    return [_measure(dist, manifest_path, name, asset) for name, asset in sorted(manifest["assets"].items())]
+    computed = _Computed(memo / COMPUTED if memo is not None else None)
+    sizes = [_measure(dist, manifest_path, name, asset, computed) for name, asset in sorted(manifest["assets"].items())]
+    computed.save()
+    return sizes
+
+
+COMPUTED = "computed-sizes.json"  # in the memo folder: gzip -9 and brotli -q 11 sizes by SHA-384
+
+
+class _Computed:
+    """The compressed sizes of files that have no sibling, by the SHA-384 the manifest lists for their bytes
+    (dist/ is checked against its publish record before a gate runs): each is computed once, not every run."""
+
+    def __init__(self, path: Path | None):
+        self.path = path
+        self.known: dict[str, list[int]] = {}
+        self.used: dict[str, list[int]] = {}  # what this manifest needs: all the memo keeps
+        if path is not None:
+            try:
+                loaded = json.loads(path.read_bytes())
+                self.known = loaded if isinstance(loaded, dict) else {}
+            except (OSError, ValueError):
+                pass
+
+    def sizes(self, digest: str, data: Callable[[], bytes]) -> tuple[int, int]:
+        known = self.known.get(digest)
+        if not (isinstance(known, list) and len(known) == 2 and all(type(n) is int for n in known)):
+            body = data()
+            known = [len(gzip_bytes(body, 9)), len(brotli_bytes(body, 11))]
+        if digest:
+            self.used[digest] = known
+        return known[0], known[1]
+
+    def save(self) -> None:
+        if self.path is not None and self.used != self.known:
+            from pipeline.core.fs import write_atomic
+
+            write_atomic(self.path, json.dumps(self.used, sort_keys=True).encode("utf-8"))
 
 
 def measure_bytes(name: str, data: bytes, *, path: str | None = None) -> FileSize:
@@ -78,7 +115,7 @@ def _stat(dist: Path, manifest_path: Path, name: str, served: str, listed: int) 
     return size
 
 
-def _measure(dist: Path, manifest_path: Path, name: str, asset: Mapping[str, Any]) -> FileSize:
+def _measure(dist: Path, manifest_path: Path, name: str, asset: Mapping[str, Any], computed: _Computed) -> FileSize:
     raw = _stat(dist, manifest_path, name, asset["path"], asset["size"])
     sizes: dict[str, int] = {}
     sources: dict[str, str] = {}
@@ -92,11 +129,8 @@ def _measure(dist: Path, manifest_path: Path, name: str, asset: Mapping[str, Any
             if metric not in sizes:
                 sizes[metric], sources[metric] = raw, "identity"
     if len(sizes) < len(ENCODING_METRICS):
-        data = (dist / asset["path"]).read_bytes()
-        if "gzip" not in sizes:
-            sizes["gzip"] = len(gzip_bytes(data, 9))
-            sources["gzip"] = "computed"
-        if "brotli" not in sizes:
-            sizes["brotli"] = len(brotli_bytes(data, 11))
-            sources["brotli"] = "computed"
+        gzip_size, brotli_size = computed.sizes(asset.get("hash", ""), (dist / asset["path"]).read_bytes)
+        for metric, size in (("gzip", gzip_size), ("brotli", brotli_size)):
+            if metric not in sizes:
+                sizes[metric], sources[metric] = size, "computed"
     return FileSize(name, asset["path"], raw, sizes["gzip"], sizes["brotli"], sources)

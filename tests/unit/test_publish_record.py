@@ -1,0 +1,86 @@
+"""The records every no-op run reads: what the last publish put into dist/ (``build/published.json``) and the
+outputs listing kept next to each step's map (``build/maps/<step>.outputs``)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from pipeline.core.dirswap import drifted, published_state, record_published
+from pipeline.engine.checks import listing_path, outputs_exist, read_listing
+from pipeline.engine.maps import OutputFile, write_map
+
+# Sorted, these interleave the folders: "a.txt" < "css/x.css" < "index.html" < "js/m.js" < "z.txt"
+FILES = {"a.txt": b"a", "css/x.css": b"x{}", "index.html": b"<p>", "js/m.js": b"m()", "z.txt": b"zz",
+         "css/deep/y.css": b"y{}"}
+
+
+def publish(tmp_path: Path) -> tuple[Path, Path]:
+    build, dist = tmp_path / "build", tmp_path / "dist"
+    build.mkdir()
+    for relative, data in FILES.items():
+        (dist / relative).parent.mkdir(parents=True, exist_ok=True)
+        (dist / relative).write_bytes(data)
+    record_published(build, dist, list(FILES))
+    return build, dist
+
+
+def test_the_record_keeps_each_files_digest_whatever_the_folders_order(tmp_path: Path):
+    import hashlib
+
+    build, dist = publish(tmp_path)
+    state = published_state(build, dist)
+    assert state is not None and set(state) == set(FILES)
+    for relative, data in FILES.items():
+        assert state[relative][2] == hashlib.sha384(data).hexdigest(), relative
+    assert drifted(build, dist) == []
+
+
+def test_a_touched_file_is_hashed_and_an_edited_one_is_drift(tmp_path: Path):
+    build, dist = publish(tmp_path)
+    for relative in FILES:  # every file touched: each is compared with its own digest
+        os.utime(dist / relative, ns=(1_000_000_000, 1_000_000_000))
+    assert drifted(build, dist) == []
+    (dist / "z.txt").write_bytes(b"ZZ")  # same size, other bytes
+    (dist / "css" / "deep" / "y.css").unlink()
+    (dist / "a.txt").write_bytes(b"longer")
+    assert drifted(build, dist) == ["a.txt", "css/deep/y.css", "z.txt"]
+
+
+def test_a_missing_folder_a_foreign_dist_or_a_broken_record_is_no_record(tmp_path: Path):
+    build, dist = publish(tmp_path)
+    assert drifted(build, tmp_path / "elsewhere") == [""]
+    for name in ("css/x.css", "css/deep/y.css"):
+        (dist / name).unlink()
+    (dist / "css" / "deep").rmdir()
+    assert drifted(build, dist) == ["css/deep/y.css", "css/x.css"]
+    record = json.loads((build / "published.json").read_text())
+    record["digests"] = record["digests"][:-1]
+    (build / "published.json").write_text(json.dumps(record))
+    assert published_state(build, dist) is None and drifted(build, dist) == [""]
+    (build / "published.json").write_text('{"dist": 1}')
+    assert drifted(build, dist) == [""]
+
+
+def test_the_outputs_check_reads_the_listing_of_this_very_map(tmp_path: Path):
+    maps, out = tmp_path / "maps", tmp_path / "out"
+    (out / "css").mkdir(parents=True)
+    (out / "css" / "a.1.css").write_text("a")
+    (out / "css" / "a.1.css.br").write_text("b")
+    files = [OutputFile("css/a.css", "css/a.1.css", "0" * 96, "sha384-x", 1, True)]
+    map_file = write_map(maps, "css", files, encodings={"css/a.css": {"br": {"path": "css/a.1.css.br"}}})
+    assert read_listing(map_file) == {"css": ["a.1.css", "a.1.css.br"]}
+    check = outputs_exist(map_file, out)
+    assert check()
+    (out / "css" / "a.1.css.br").unlink()
+    assert not check()
+    (out / "css" / "a.1.css.br").write_text("b")
+    # A map rewritten by hand lists another file: the listing is not this map's, so the map is read.
+    body = json.loads(map_file.read_text())
+    body["files"][0]["path"] = "css/gone.css"
+    map_file.write_text(json.dumps(body))
+    assert read_listing(map_file) is None
+    assert not check()
+    listing_path(map_file).write_text("not json")
+    assert read_listing(map_file) is None and not check()
