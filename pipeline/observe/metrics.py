@@ -145,7 +145,8 @@ class RunMetrics:
     def _artifact_text(self) -> bytes:
         """The ``vango_artifact_size_bytes`` lines of the published manifest. They change only when dist/
         does, so they are kept under the manifest's stat (``ARTIFACT_MEMO``) and a no-op run of a
-        10,000-file app reads neither the manifest nor formats 15,000 series again."""
+        10,000-file app reads neither the manifest nor formats 15,000 series again; after an edit, only the
+        series whose file or size changed are formatted, the others' lines are those of the last run."""
         try:
             stat = os.stat(self.manifest)
         except OSError:
@@ -153,21 +154,37 @@ class RunMetrics:
         # The manifest's stat (ctime too: a new file can reuse an inode and an mtime), and what formats the
         # lines: this module and prometheus-client (an edit or an upgrade is a new key).
         code = [os.stat(path).st_mtime_ns for path in (__file__, prometheus_client.__file__)]
-        key = (f"{__version__} {code} {stat.st_size} {stat.st_mtime_ns} {stat.st_ctime_ns} "
-               f"{stat.st_ino}").encode()
+        formatter = f"{__version__} {code}"
+        key = f"{formatter} {stat.st_size} {stat.st_mtime_ns} {stat.st_ctime_ns} {stat.st_ino}".encode()
         memo = self.reports_dir / ARTIFACT_MEMO
+        known: dict[tuple[str, str, int], bytes] = {}
         try:
-            head, _, text = memo.read_bytes().partition(b"\n")
+            head, _, rest = memo.read_bytes().partition(b"\n")
+            samples, _, text = rest.partition(b"\n")
             if head == key:
                 return text
-        except OSError:
-            pass
+            if head.startswith(formatter.encode() + b" "):  # lines the same code formatted: reusable
+                lines = [line for line in text.splitlines(keepends=True) if not line.startswith(b"#")]
+                known = dict(zip((tuple(s) for s in json.loads(samples)), lines, strict=True))
+        except (OSError, ValueError, TypeError):
+            known = {}
         self._artifacts()
-        alone = CollectorRegistry(auto_describe=False)
-        alone.register(self.artifact)
-        text = generate_latest(alone)
-        write_atomic(memo, key + b"\n" + text)
+        text = self._formatted(known)
+        listed = json.dumps(self.artifact.samples, separators=(",", ":")).encode()
+        write_atomic(memo, key + b"\n" + listed + b"\n" + text)
         return text
+
+    def _formatted(self, known: dict[tuple[str, str, int], bytes]) -> bytes:
+        """The exposition of every artifact sample, prometheus-client formatting those ``known`` has no line
+        for (its header lines too), in the manifest's order: the bytes :func:`generate_latest` would give."""
+        fresh = ArtifactSizes()
+        fresh.samples = [s for s in self.artifact.samples if s not in known]
+        alone = CollectorRegistry(auto_describe=False)
+        alone.register(fresh)
+        generated = generate_latest(alone).splitlines(keepends=True)
+        header = [line for line in generated if line.startswith(b"#")]
+        made = dict(zip(fresh.samples, (line for line in generated if not line.startswith(b"#")), strict=True))
+        return b"".join([*header, *(known.get(s) or made[s] for s in self.artifact.samples)])
 
     def _artifacts(self) -> None:
         self.artifact.samples.clear()

@@ -132,7 +132,7 @@ def precompress(run: StepRun) -> StepResult:
     sources: dict[str, list[str]] = {}
     with progress.measured(f"compress {len(records)} files", sum(r.size for r in records) * len(wanted)) as bar:
         done = 0
-        for record in records:
+        for record in _early_last(ctx, records, wanted):
             sources[record.logical] = [record.hash, *producer]
             kept = _unchanged(ctx, record, sources[record.logical], previous)
             if kept is not None:  # the same bytes, encoded the same way, siblings in place: nothing to read
@@ -146,7 +146,16 @@ def precompress(run: StepRun) -> StepResult:
                 done += len(data)
                 bar(done)
                 _record(ctx, record, data, encoding, packed, encodings)
-    return StepResult(facts={"encodings": encodings, "sources": sources})
+    in_order = {r.logical: encodings[r.logical] for r in records if r.logical in encodings}  # the map's order
+    return StepResult(facts={"encodings": in_order, "sources": {r.logical: sources[r.logical] for r in records}})
+
+
+def _early_last(ctx: Context, records: list[OutputFile], wanted: list[str]) -> list[OutputFile]:
+    """The records whose encoding began early (a large page, the wasm) after the rest: this thread encodes the
+    others (``sw.js``, say) while those finish on the other core, rather than waiting for them first."""
+    pending = {r.logical for r in records
+               if r.size >= LARGE and any(_cache_path(ctx, r, e) in _EARLY for e in wanted)}
+    return [r for r in records if r.logical not in pending] + [r for r in records if r.logical in pending]
 
 
 def _previous(ctx: Context) -> dict[str, Any]:
