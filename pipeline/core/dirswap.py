@@ -58,18 +58,49 @@ def clear_stale_staging(dist: Path) -> None:
         shutil.rmtree(leftover, ignore_errors=True)
 
 
-def swap_into_place(staging: Path, dist: Path) -> None:
-    """Make ``staging`` the new ``dist``; the previous dist/ is deleted afterwards."""
+def spare_dir(dist: Path) -> Path:
+    """Where the release before the current one is kept after a swap (a sibling, hidden like staging): the
+    next publish brings it up to date rather than linking every file into a new folder and deleting the old."""
+    return dist.parent / f".{dist.name}.spare"
+
+
+def take_spare(dist: Path, staging: Path) -> bool:
+    """Move the spare release (if there is one) to ``staging``; True when there was."""
+    spare = spare_dir(dist)
+    if not spare.is_dir() or spare.is_symlink():
+        return False
+    try:
+        os.rename(spare, staging)
+    except OSError:
+        return False
+    return True
+
+
+def swap_into_place(staging: Path, dist: Path, *, keep_spare: bool = False) -> None:
+    """Make ``staging`` the new ``dist``. The previous dist/ is deleted afterwards, or with ``keep_spare`` kept
+    as the spare release (:func:`spare_dir`) for the next publish to reuse."""
     if not dist.exists():
         os.rename(staging, dist)
         return
     if _exchange(staging, dist):
-        shutil.rmtree(staging)  # now holds the previous release
+        _retire(staging, dist, keep_spare)  # staging now holds the previous release
         return
     old = dist.parent / f".{dist.name}.old-{os.getpid()}"
     os.rename(dist, old)
     os.rename(staging, dist)
-    shutil.rmtree(old, ignore_errors=True)
+    _retire(old, dist, keep_spare)
+
+
+def _retire(previous: Path, dist: Path, keep_spare: bool) -> None:
+    spare = spare_dir(dist)
+    if keep_spare:
+        shutil.rmtree(spare, ignore_errors=True)  # a spare this publish did not take (it could not move it)
+        try:
+            os.rename(previous, spare)
+            return
+        except OSError:
+            pass
+    shutil.rmtree(previous, ignore_errors=True)
 
 
 PUBLISHED = "published.json"  # in the build folder: what the last publish put into dist/
@@ -77,10 +108,12 @@ _DIGEST = 96  # hex characters of a SHA-384
 
 
 def record_published(build_dir: Path, dist: Path, files: list[str],
-                     known: dict[str, list[object]] | None = None) -> None:
+                     known: dict[str, list[object]] | None = None,
+                     stats: dict[str, os.stat_result] | None = None) -> None:
     """Remember what dist/ held right after a publish (size, mtime, ctime, SHA-384 of each file), so the next
     run can tell a dist/ changed behind the pipeline's back, and knows this dist/ is its own. A file ``known``
-    lists with the same size and mtime (kept from the previous publish) is not hashed again.
+    lists with the same size and mtime (kept from the previous publish) is not hashed again, and one in
+    ``stats`` (a file the publish left as it was, whose stat it took) is not stat'ed again either.
 
     The record is read on every run, so it is laid out for that: the stats by folder, and the digests (needed
     only for a file whose stat changed) as one string in the same order, which decodes at once."""
@@ -94,7 +127,7 @@ def record_published(build_dir: Path, dist: Path, files: list[str],
     root = str(dist)
     for relative in sorted(files):
         path = os.path.join(root, relative)
-        stat = os.stat(path)
+        stat = (stats or {}).get(relative) or os.stat(path)
         previous = (known or {}).get(relative)
         if previous and previous[0] == stat.st_size and previous[1] == stat.st_mtime_ns:
             digest = str(previous[2])  # the same file, linked from the previous publish

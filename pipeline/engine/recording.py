@@ -147,7 +147,8 @@ def _hidden(folder: Path, paths: Any) -> list[str]:
     """What a listing of ``folder`` leaves out: the build, dist and cache folders in it, and a publish's."""
     names = [p.name for p in (paths.build_dir, paths.dist_dir, paths.cache_dir) if p.parent == folder]
     if paths.dist_dir.parent == folder:
-        names += [f".{paths.dist_dir.name}.staging-", f".{paths.dist_dir.name}.old-"]  # prefixes (dirswap)
+        names += [f".{paths.dist_dir.name}.staging-", f".{paths.dist_dir.name}.old-",  # prefixes (dirswap)
+                  f".{paths.dist_dir.name}.spare"]
     return names
 
 

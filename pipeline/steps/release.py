@@ -9,6 +9,7 @@ touches dist/; with nothing changed it does not run at all and dist/ keeps its f
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -26,6 +27,7 @@ from pipeline.core.dirswap import (
     record_published,
     staging_dir,
     swap_into_place,
+    take_spare,
 )
 from pipeline.core.fs import write_atomic
 from pipeline.core.jsonio import read_json_or_none
@@ -44,31 +46,132 @@ def publish_release(run: StepRun) -> StepResult:
     retained = retained_files(read_json_or_none(dist / MANIFEST_NAME), current, ctx.config.deploy.keep_releases)
     retained = {path: age for path, age in retained.items() if (dist / path).is_file()}
     before = published_state(ctx.build_dir, dist) or {}
-    hashes = _hashes(manifest)
-    made: set[str] = set()  # folders of staging made so far
-    copied = [MANIFEST_NAME]  # what this publish wrote anew (a hard-linked file is the one already served)
+    stage = _Stage(staging, dist, before, _hashes(manifest))
     try:
-        for relative in current:
-            if relative == MANIFEST_NAME:  # written below: this release's, never the last one's
-                continue
-            if not _keep(dist, staging, relative, before.get(relative), hashes.get(relative), made):
-                _copy(ctx.out_dir / relative, staging / relative)
-                copied.append(relative)
-        for relative in retained:
-            if not _keep(dist, staging, relative, before.get(relative), None, made):
-                _copy(dist / relative, staging / relative)
-                copied.append(relative)
-        if retained:
-            manifest["retained"] = {path: {"releases_ago": age} for path, age in retained.items()}
-            write_atomic(staging / MANIFEST_NAME, dumps(manifest))
-        else:  # the index step's bytes as they are
-            _copy(manifest_path(ctx), staging / MANIFEST_NAME)
-        swap_into_place(staging, dist)
+        if take_spare(dist, staging):
+            try:
+                stage.reuse()
+                copied = _stage(ctx, stage, manifest, current, retained)
+            except OSError:  # a spare changed by hand in a way this cannot mend: stage afresh
+                shutil.rmtree(staging, ignore_errors=True)
+                stage = _Stage(staging, dist, before, stage.hashes)
+                copied = _stage(ctx, stage, manifest, current, retained)
+        else:
+            copied = _stage(ctx, stage, manifest, current, retained)
+        swap_into_place(staging, dist, keep_spare=True)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    record_published(ctx.build_dir, dist, [*current, *retained], known=before)
+    record_published(ctx.build_dir, dist, [*current, *retained], known=before, stats=stage.unchanged)
     return StepResult(written=tuple(dist / relative for relative in copied))
+
+
+def _stage(ctx: Context, stage: _Stage, manifest: dict[str, Any], current: list[str],
+           retained: dict[str, int]) -> list[str]:
+    """Put this release's files into staging; what it wrote anew (a file linked or kept is one already served)."""
+    copied = [MANIFEST_NAME]
+    for relative in current:
+        if relative == MANIFEST_NAME:  # written below: this release's, never the last one's
+            continue
+        if not stage.keep(relative, stage.hashes.get(relative)):
+            stage.copy(ctx.out_dir / relative, relative)
+            copied.append(relative)
+    for relative in retained:
+        if not stage.keep(relative, None):
+            stage.copy(ctx.dist_dir / relative, relative)
+            copied.append(relative)
+    if retained:
+        manifest["retained"] = {path: {"releases_ago": age} for path, age in retained.items()}
+        stage.vacate(MANIFEST_NAME)
+        write_atomic(stage.root / MANIFEST_NAME, dumps(manifest))
+    else:  # the index step's bytes as they are
+        stage.copy(manifest_path(ctx), MANIFEST_NAME)
+    stage.sweep()
+    return copied
+
+
+class _Stage:
+    """The staging folder of one publish: empty, or the spare release (the one before the current) being
+    brought up to date. An unchanged file is hard-linked from dist/, so it keeps its inode and mtime and deploy
+    tools comparing them (rsync's quick check, ``aws s3 sync``) skip it; in the spare it usually is that very
+    file already, and stays. Anything else there is replaced (never written into: it may be a link of a file
+    dist/ serves) or removed. String paths, each folder made once: this runs for every file of every publish."""
+
+    def __init__(self, root: Path, dist: Path, published: dict[str, Any], hashes: dict[str, str]):
+        self.root, self.dist, self.published, self.hashes = root, dist, published, hashes
+        self.present: dict[str, int] = {}  # the spare's files (not folders) -> inode
+        self.made: set[str] = set()  # folders known to exist
+        self.unchanged: dict[str, os.stat_result] = {}  # files left as they were: their stat holds after the swap
+
+    def reuse(self) -> None:
+        """List the spare taken into staging: one ``scandir`` per folder, the inodes from its entries."""
+        pending = [""]
+        while pending:
+            folder = pending.pop()
+            self.made.add(os.path.join(str(self.root), folder) if folder else str(self.root))
+            with os.scandir(os.path.join(self.root, folder)) as entries:
+                for entry in entries:
+                    relative = f"{folder}/{entry.name}" if folder else entry.name
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append(relative)
+                    else:
+                        self.present[relative] = entry.inode()
+
+    def keep(self, relative: str, digest: str | None) -> bool:
+        """Whether the file dist/ serves now is the one wanted (its hash as published, untouched since: the same
+        size, mtime and ctime), now in staging too. False: the caller copies it."""
+        published = self.published.get(relative)
+        if not published:
+            return False
+        size, mtime, published_digest = published[:3]
+        ctime = published[3] if len(published) > 3 else None
+        if ctime is None or (digest is not None and published_digest != digest):
+            return False
+        old, new = os.path.join(self.dist, relative), os.path.join(self.root, relative)
+        try:
+            stat = os.stat(old)
+        except OSError:
+            return False
+        if stat.st_size != size or stat.st_mtime_ns != mtime or stat.st_ctime_ns != ctime:
+            return False
+        if self.present.get(relative) == stat.st_ino:  # the spare holds this very file (same folder tree)
+            del self.present[relative]
+            self.unchanged[relative] = stat
+            return True
+        self.vacate(relative)
+        self._folder(new)
+        try:
+            os.link(old, new)
+        except OSError:  # another file system, or links not supported: copy instead
+            return False
+        return True
+
+    def copy(self, source: Path, relative: str) -> None:
+        self.vacate(relative)
+        destination = os.path.join(self.root, relative)
+        self._folder(destination)
+        shutil.copyfile(source, destination)
+
+    def vacate(self, relative: str) -> None:
+        """Remove what the spare has at ``relative``, so a new file never goes into an inode dist/ may serve."""
+        if self.present.pop(relative, None) is not None:
+            os.unlink(os.path.join(self.root, relative))
+
+    def sweep(self) -> None:
+        """Remove the spare's files this release does not have, then the folders left empty."""
+        for relative in self.present:
+            os.unlink(os.path.join(self.root, relative))
+        self.present.clear()
+        for folder in sorted(self.made, key=len, reverse=True):
+            if folder != str(self.root):
+                with contextlib.suppress(OSError):
+                    os.rmdir(folder)  # only when empty
+
+    def _folder(self, path: str) -> None:
+        folder = os.path.dirname(path)
+        if folder not in self.made:
+            os.makedirs(folder, exist_ok=True)
+            self.made.add(folder)
 
 
 def _hashes(manifest: dict[str, Any]) -> dict[str, str]:
@@ -82,44 +185,11 @@ def _hashes(manifest: dict[str, Any]) -> dict[str, str]:
     return found
 
 
-def _keep(dist: Path, staging: Path, relative: str, published: Any, digest: str | None,
-          made: set[str] | None = None) -> bool:
-    """Hard-link a file of the current dist/ into staging when its bytes are the ones wanted (its hash as
-    published, and untouched since: same size and mtime), so an unchanged file keeps its inode and mtime
-    and deploy tools comparing them (rsync's quick check, ``aws s3 sync``) skip it. False: copy it.
-    Runs for every file of every publish: string paths, and each folder of staging made once (``made``)."""
-    if not published:
-        return False
-    size, mtime, published_digest = published[:3]
-    ctime = published[3] if len(published) > 3 else None
-    if ctime is None or (digest is not None and published_digest != digest):
-        return False
-    old, new = os.path.join(dist, relative), os.path.join(staging, relative)
-    try:
-        stat = os.stat(old)
-        if stat.st_size != size or stat.st_mtime_ns != mtime or stat.st_ctime_ns != ctime:
-            return False
-        folder = os.path.dirname(new)
-        if made is None or folder not in made:
-            os.makedirs(folder, exist_ok=True)
-            if made is not None:
-                made.add(folder)
-        os.link(old, new)
-    except OSError:  # another file system, or links not supported: copy instead
-        return False
-    return True
-
-
 def dist_intact(ctx: Context) -> Callable[[], bool]:
     """doit ``uptodate`` check: dist/ still holds what the last publish put there."""
     from pipeline.engine.checks import dist_intact as intact
 
     return intact(ctx.build_dir, ctx.dist_dir, ctx.logger)
-
-
-def _copy(source: Path, destination: Path) -> None:
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, destination)
 
 
 def dist_manifest(ctx: Context) -> Path:

@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from pipeline.core.errors import ConfigError, PipelineError
 from pipeline.observe import spans
@@ -50,12 +51,25 @@ def go_inputs(toolchain: Toolchain, main_dir: Path, tags: tuple[str, ...] = (), 
     return files
 
 
-def _stats(files: list[Path]) -> dict[str, list[int]]:
-    """The stat stamp of each file and of each folder they are in (an OSError: not there any more); the
-    ctime in it notices an edit whose tool put the mtime back."""
+def _stats(files: list[Path]) -> dict[str, list[Any]]:
+    """The stat stamp of each file (the ctime in it notices an edit whose tool put the mtime back) and the
+    listing of each folder they are in (an OSError: not there any more)."""
     from pipeline.core.fs import stat_stamp
 
-    return {str(path): stat_stamp(path) for path in [*files, *sorted({f.parent for f in files})]}
+    stamps: dict[str, list[Any]] = {str(path): stat_stamp(path) for path in files}
+    stamps.update({str(folder): _go_listing(folder) for folder in sorted({f.parent for f in files})})
+    return stamps
+
+
+def _go_listing(folder: Path) -> list[Any]:
+    """What the go tool sees of a folder: its names, without those it ignores (starting with ``.`` or ``_``).
+    Not the folder's mtime: a publish renames its staging and spare folders (``.dist.*``) in the app's folder,
+    which is often the main package's, and that must not cost a ``go list`` on the next run."""
+    import hashlib
+
+    names = sorted(n for n in os.listdir(folder) if not n.startswith((".", "_")))
+    digest = hashlib.sha256("\0".join(names).encode("utf-8", "surrogateescape")).hexdigest()
+    return ["listing", os.stat(folder).st_ino, digest]
 
 
 def _remembered(memo: Path, key: list[object]) -> list[Path] | None:

@@ -106,3 +106,66 @@ def test_a_same_size_edit_with_its_mtime_restored_is_still_drift(app: Path, vang
     run = vango(app, "build")
     assert run.returncode == 0 and run.executed() == {"release"}, run.stderr
     assert (app / "dist" / "index.html").read_bytes() == published["index.html"]
+
+
+def edit_stylesheet(app: Path, rule: str) -> None:
+    css = app / "web" / "css" / "app.css"
+    css.write_text(css.read_text(encoding="utf-8") + f"\n{rule}\n", encoding="utf-8")
+
+
+def test_the_release_before_is_kept_aside_and_brought_up_to_date_by_the_next_publish(
+        app: Path, vango, published: dict[str, bytes]):
+    """A publish reuses the spare release (the one before the current) as its staging folder: only what changed
+    is written there, what dist/ serves is never written into (the spare shares its unchanged files' inodes),
+    and the spare then holds exactly the release it replaced."""
+    spare = app / ".dist.spare"
+    edit_stylesheet(app, ".first { color: red; }")
+    assert vango(app, "build").returncode == 0
+    assert spare.is_dir() and contents(spare) == published  # the first release, kept aside whole
+    second = contents(app / "dist")
+    before = identity(app / "dist")
+    edit_stylesheet(app, ".second { color: blue; }")
+    run = vango(app, "build")
+    assert run.returncode == 0 and "release" in run.executed(), run.stderr
+    assert contents(spare) == second  # nothing the new release wrote went into a file the old one served
+    after = identity(app / "dist")
+    assert [p for p in before if p in after and before[p][2] == after[p][2] and before[p][:2] != after[p][:2]] == []
+    # dist/ is what a publish into an empty folder gives (without the files kept from older releases, which
+    # a publish with no dist/ before it has none of): no leftover of the spare.
+    reused = contents(app / "dist")
+    kept = json.loads(reused.pop("asset-manifest.json"))
+    assert kept["retained"]  # the example keeps the last release's hashed files
+    (app / "dist").rename(app / "dist-reused")
+    spare.rename(app / "spare-reused")
+    (app / "build" / "published.json").unlink()
+    assert vango(app, "build").returncode == 0
+    fresh = contents(app / "dist")
+    assert json.loads(fresh.pop("asset-manifest.json")) == {k: v for k, v in kept.items() if k != "retained"}
+    assert fresh == {p: data for p, data in reused.items() if p not in kept["retained"]}
+
+
+def test_a_spare_changed_by_hand_is_mended_or_replaced(app: Path, vango, published: dict[str, bytes]):
+    spare = app / ".dist.spare"
+    edit_stylesheet(app, ".first { color: red; }")
+    assert vango(app, "build").returncode == 0 and spare.is_dir()
+    (spare / "junk.txt").write_text("left in the spare\n", encoding="utf-8")
+    (spare / "deep" / "er").mkdir(parents=True)
+    (spare / "deep" / "er" / "x.txt").write_text("x", encoding="utf-8")
+    page = spare / "index.html"
+    page.unlink()
+    page.symlink_to(app / "vango.json")  # a link where the page goes
+    edit_stylesheet(app, ".second { color: blue; }")
+    run = vango(app, "build")  # mended: the junk removed, the link replaced
+    assert run.returncode == 0, run.stderr
+    dist = contents(app / "dist")
+    assert "junk.txt" not in dist and not any(p.startswith("deep/") for p in dist)
+    assert b"<html" in dist["index.html"].lower() and not (app / "dist" / "index.html").is_symlink()
+    robots = spare / "robots.txt"
+    robots.unlink()
+    robots.mkdir()  # a folder where a file goes: staged afresh instead
+    (robots / "inside").write_text("y", encoding="utf-8")
+    edit_stylesheet(app, ".third { color: green; }")
+    run = vango(app, "build")
+    assert run.returncode == 0, run.stderr
+    assert contents(app / "dist")["robots.txt"] == published["robots.txt"]
+    assert vango(app, "build").executed() == set()

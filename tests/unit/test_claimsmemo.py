@@ -93,6 +93,30 @@ def test_a_damaged_memo_is_ignored(tmp_path: Path):
         assert claimsmemo.recall(memo, "k") is None
 
 
+def test_the_go_inputs_memo_follows_what_go_sees_of_a_folder_not_its_mtime(tmp_path: Path):
+    """A publish renames ``.dist.staging-*`` and ``.dist.spare`` in the app's folder, often the main package's:
+    that keeps the memo (go ignores names starting with ``.`` or ``_``); a new Go file there does not."""
+    from pipeline.wasm import gomod
+
+    main, memo = tmp_path / "main.go", tmp_path / "build" / "go-inputs.json"
+    main.write_text("package main\n")
+    (tmp_path / "go.mod").write_text("module x\n")
+    files = [main, tmp_path / "go.mod"]
+    memo.parent.mkdir()
+    gomod._remember(memo, ["key"], files)
+    (tmp_path / ".dist.staging-1").mkdir()
+    (tmp_path / ".dist.staging-1").rename(tmp_path / ".dist.spare")
+    (tmp_path / "_notes.go").write_text("package main\n")
+    (tmp_path / "dist").mkdir()
+    assert gomod._remembered(memo, ["key"]) is None  # a new folder go would look into (dist/)
+    gomod._remember(memo, ["key"], files)
+    (tmp_path / ".dist.spare").rename(tmp_path / ".dist.staging-2")
+    (tmp_path / "dist" / "index.html").write_text("x")
+    assert gomod._remembered(memo, ["key"]) == files
+    (tmp_path / "extra.go").write_text("package main\n")
+    assert gomod._remembered(memo, ["key"]) is None
+
+
 def test_the_go_inputs_memo_notices_an_edit_whose_mtime_was_put_back(tmp_path: Path):
     """The same stat stamp guards ``build/go-inputs.json``: a same-size edit with its mtime restored still
     changes the file's ctime, so ``go list`` is asked again."""
