@@ -57,6 +57,62 @@ def generate_app(root: Path, assets: int) -> Path:
     return app
 
 
+def generate_site(root: Path, assets: int) -> Path:
+    """A more realistic shape than :func:`generate_app` for the same number of web files: a twentieth pages in
+    nested section folders, each with its own four stylesheets (each using an image) and four modules; the
+    modules import two of a shared library's (fan-out and fan-in, not a chain); the images in folders of 250.
+    An edit of one stylesheet then changes one page, not one that references every file."""
+    app = root / f"site-{assets}"
+    if app.exists():
+        return app
+    shutil.copytree(EXAMPLE, app, ignore=shutil.ignore_patterns("web", "build", "dist"))
+    web = app / "web"
+    pages, per_page = max(1, assets // 20), 4
+    sheets = modules = pages * per_page
+    library = max(1, modules // 10)
+    images = max(1, assets - pages - sheets - modules - 1)
+    for i in range(images):
+        folder = web / "img" / f"g{i // 250}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"i{i}.png").write_bytes(bytes([i % 251]) * 700 + i.to_bytes(4, "big"))
+    for i in range(sheets):
+        folder = web / "css" / f"sec{i // 100}"
+        folder.mkdir(parents=True, exist_ok=True)
+        image = i % images
+        rules = "\n".join(f".c{i}-{j} {{ margin: {j}px; padding: {i % 7}px {j % 5}px; }}" for j in range(40))
+        (folder / f"s{i}.css").write_text(f".bg{i} {{ background: url(../../img/g{image // 250}/i{image}.png); }}\n"
+                                          f"{rules}\n")
+    for i in range(modules):
+        folder = web / "js" / ("lib" if i < library else f"sec{i // 100}")
+        folder.mkdir(parents=True, exist_ok=True)
+        prefix = "./" if i < library else "../lib/"
+        # A library module imports one before it (no cycles); a page's module two of the library.
+        imports = ([(i * 7 + 3) % i] if i else []) if i < library else sorted({(i * 7 + 3) % library, i % library})
+        lines = [f'import {{ f{k} }} from "{prefix}m{k}.js";' for k in imports]
+        uses = " + ".join([f"f{k}(x)" for k in imports] or ["x"])
+        (folder / f"m{i}.js").write_text("\n".join([*lines, f"export function f{i}(x) {{ return {uses} + {i}; }}\n"]))
+    links = []
+    for j in range(pages):
+        section = web / "sections" / f"sec{j // 25}"
+        section.mkdir(parents=True, exist_ok=True)
+        head = []
+        for k in range(j * per_page, (j + 1) * per_page):
+            head.append(f'<link rel="stylesheet" href="../../css/sec{k // 100}/s{k}.css">')
+            folder = "lib" if k < library else f"sec{k // 100}"
+            head.append(f'<script type="module" src="../../js/{folder}/m{k}.js"></script>')
+        body = "".join(f'<p class="c{j * per_page}-{n}">Paragraph {n} of page {j}.</p>\n' for n in range(8))
+        (section / f"page{j}.html").write_text(f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>Page {j}'
+                                               f'</title>\n{chr(10).join(head)}\n</head><body>\n{body}</body></html>\n')
+        links.append(f'<li><a href="sections/sec{j // 25}/page{j}.html">Page {j}</a></li>')
+    (web / "index.html").write_text('<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>site</title>\n'
+                                    '<link data-vango rel="go">\n</head><body><ul>\n' + "\n".join(links[:50])
+                                    + "\n</ul></body></html>\n")
+    config = (app / "vango.json").read_text().replace('"web/img/icon.png"', '"icon.png"')
+    (app / "vango.json").write_text(config)
+    shutil.copy(EXAMPLE / "web" / "img" / "icon.png", app / "icon.png")
+    return app
+
+
 def build(app: Path) -> Path:
     env = {**os.environ, "VANGO_LOG_FORMAT": "json"}
     proc = subprocess.run([sys.executable, "-m", "pipeline.cli", "build"], cwd=app, env=env, capture_output=True,

@@ -157,15 +157,65 @@ def protect(pages: PageSet) -> None:
 
 
 def importmap_integrity(pages: PageSet) -> None:
-    """Modules loaded by ``import`` have no attribute for a hash: the import map carries it."""
+    """Modules loaded by ``import`` have no attribute for a hash: the import map carries it, for the modules
+    the page can load (its module scripts and preloads, and what they import, from the script steps'
+    ``imports``). A page whose modules may load others too (a bare specifier, a computed ``import()``, a
+    module of a step that lists no imports), with an inline module script or an import map of its own, lists
+    every module, so nothing it may load goes unchecked."""
     ctx = pages.ctx
-    modules = {ctx.config.base + r.path: integrity_of(r, ctx.out_dir, ctx.config.sri.algorithms)
-               for r in pages.files_of(Role.SCRIPT).values()}
+    records = {r.path: r for r in pages.files_of(Role.SCRIPT).values()}
+    imports: dict[str, list[str]] = {}
+    for listed in pages.run.facts("imports", Role.SCRIPT):
+        imports.update(listed)
+    unknown = {path for listed in pages.run.facts("open", Role.SCRIPT) for path in listed}
+    unknown |= set(records) - set(imports)
+    hashes: dict[str, str] = {}
+
+    def entry(path: str) -> tuple[str, str]:
+        if path not in hashes:
+            hashes[path] = integrity_of(records[path], ctx.out_dir, ctx.config.sri.algorithms)
+        return ctx.config.base + path, hashes[path]
+
     for name, tree in pages.trees.items():
+        loaded = _loadable(ctx, name, tree, records, imports, unknown)
         try:
-            sri_html.add_importmap_integrity(tree, modules)
+            sri_html.add_importmap_integrity(tree, dict(entry(p) for p in sorted(loaded if loaded is not None
+                                                                                  else records)))
         except sri_html.SriError as exc:
             raise PipelineError(str(exc), path=pages.sources[name], location=exc.line) from None
+
+
+def _loadable(ctx: Context, name: str, tree: etree._ElementTree, records: dict[str, Any],
+              imports: dict[str, list[str]], unknown: set[str]) -> set[str] | None:
+    """The served paths of the modules a page can load, or None when that cannot be known."""
+    base_href = html.base_href(tree)
+    pending = []
+    for element in tree.iter("script", "link"):
+        if element.tag == "script":
+            kind = (element.get("type") or "").strip().lower()
+            if kind == "importmap" or (kind == "module" and element.get("src") is None):
+                return None
+            url = element.get("src") if kind == "module" else None
+        else:
+            url = element.get("href") if "modulepreload" in (element.get("rel") or "").lower().split() else None
+        if not url:
+            continue
+        try:
+            target = urls.to_logical(url.strip(), name, ctx.config.base, base_href)
+        except urls.EscapesRoot:
+            continue
+        if target in records:
+            pending.append(target)
+    loaded: set[str] = set()
+    while pending:
+        path = pending.pop()
+        if path in loaded:
+            continue
+        if path in unknown:
+            return None
+        loaded.add(path)
+        pending.extend(imports.get(path, ()))
+    return loaded
 
 
 def insert_guard(pages: PageSet) -> None:

@@ -38,11 +38,13 @@ def open_cache(run: StepRun) -> TextCache:
 
 def build_text_assets(run: StepRun, rewriter: ModuleType, skip: Callable[[Reference], bool] | None = None,
                       cycles: str = "", bundle: bool = False, minify: Callable[[str], str] | None = None,
-                      cache: TextCache | None = None) -> list[OutputFile]:
+                      cache: TextCache | None = None, graph: dict[str, list[str]] | None = None,
+                      unknown: set[str] | None = None) -> list[OutputFile]:
     """Rewrite and hash the step's claimed files (all of one kind) against the outputs of the steps before it;
     ``minify`` (release builds) runs on each file's final text, before it is hashed. A file whose source and
     resolved references are those of the last run reuses its final text (``cache``; the caller saves a cache
-    it passes, else it is saved here)."""
+    it passes, else it is saved here). ``graph`` gets, for each file, the files of this step it references, and
+    ``unknown`` the files that may reference others too (``rewriter.imports_unknown``, for JS modules)."""
     ctx = run.ctx
     web, base = ctx.web_dir, ctx.config.base
     known = run.known()
@@ -53,6 +55,11 @@ def build_text_assets(run: StepRun, rewriter: ModuleType, skip: Callable[[Refere
     refs = {name: [r for r in cache.references(text, rewriter.references) if not (skip and skip(r))]
             for name, text in texts.items()}
     deps = {name: {t for r in rs if (t := local_target(r, name, base)) in texts} for name, rs in refs.items()}
+    if graph is not None:
+        graph.update({name: sorted(targets) for name, targets in deps.items()})
+    if unknown is not None:
+        unknown.update(name for name, text in texts.items()
+                       if rewriter.imports_unknown(text, cache.references(text, rewriter.references)))
     if cycles:  # a kind whose imports may not form a cycle (stylesheets): name it
         cycle = first_cycle(texts, deps)
         if cycle:

@@ -77,6 +77,48 @@ def test_bare_specifiers_resolve_through_the_authors_import_map(app: Path, vango
     assert re.search(r'from\s*"lib"', (dist / manifest["js/uses-lib.js"]["path"]).read_text())  # bare: left to the map
 
 
+def test_each_page_s_import_map_lists_the_modules_that_page_can_load(app: Path, vango):
+    """Not every module of the app: a site of many pages would carry all of them on each (quadratic bytes).
+    A page whose modules may load more than they name (a computed import(), a bare specifier) or that has an
+    inline module lists every module, so nothing it may load goes unchecked."""
+    web = app / "web"
+    (web / "docs").mkdir()
+    (web / "js" / "shared.js").write_text("export const shared = 1;\n")
+    (web / "js" / "a.js").write_text('import { shared } from "./shared.js";\nexport const a = shared;\n')
+    (web / "js" / "lazy.js").write_text('export const later = () => import("./shared.js");\n')
+    (web / "js" / "computed.js").write_text("export const load = (name) => import(`./${name}.js`);\n")
+    pages = {
+        "docs/a.html": '<script type="module" src="../js/a.js"></script>',
+        "docs/lazy.html": '<link rel="modulepreload" href="../js/lazy.js">',
+        "docs/none.html": "<p>no modules</p>",
+        "docs/computed.html": '<script type="module" src="../js/computed.js"></script>',
+        "docs/inline.html": '<script type="module">import "../js/shared.js";</script>',
+    }
+    for name, body in pages.items():
+        (web / name).write_text(f'<!DOCTYPE html><html><head><title>t</title>{body}</head><body></body></html>\n')
+    run = vango(app)
+    assert run.returncode == 0, run.stderr
+    dist = app / "dist"
+    manifest = json.loads((dist / "asset-manifest.json").read_text())["assets"]
+    modules = {name for name in manifest if name.startswith("js/")}
+
+    def listed(page: str) -> set[str]:
+        tree = html.parse((dist / page).read_bytes())
+        maps = [json.loads(e.text) for e in tree.iter("script") if e.get("type") == "importmap"]
+        urls = set().union(*(m["integrity"] for m in maps)) if maps else set()
+        found = {name for name in modules if "/" + manifest[name]["path"] in urls}
+        for name in found:
+            assert maps[0]["integrity"]["/" + manifest[name]["path"]] == manifest[name]["integrity"]
+        return found
+
+    assert listed("docs/a.html") == {"js/a.js", "js/shared.js"}
+    assert listed("docs/lazy.html") == {"js/lazy.js", "js/shared.js"}  # a literal import() is followed
+    assert listed("docs/none.html") == set()
+    assert listed("docs/computed.html") == modules
+    assert listed("docs/inline.html") == modules
+    assert {"js/app.js", "js/format.js"} <= listed("index.html") < modules
+
+
 def test_modules_can_reference_stylesheets_but_nothing_built_after_them(app: Path, vango):
     js = app / "web" / "js" / "style-url.js"
     js.write_text('export const sheet = new URL("../css/theme.css", import.meta.url);\n')

@@ -116,3 +116,15 @@ def test_offsets_are_characters_after_arbitrary_text(prefix: str, first: str, se
 )
 def test_is_relative_specifier(url: str, expected: bool) -> None:
     assert js.is_relative_specifier(url) is expected
+
+
+@pytest.mark.parametrize(("source", "unknown"), [
+    ('import a from "./a.js";\nexport { b } from "../b.js";\nnew URL("./w.js", import.meta.url);', False),
+    ('const m = await import("./x.js");\nconst n = import ( "./y.js" );', False),  # literals are followed
+    ("const m = import(name);", True),
+    ("const m = import(`./${name}.js`);", True),
+    ('import "lit";', True),  # resolved by an import map
+    ('// import( in a comment counts too: the check errs on the safe side\nimport "./a.js";', True),
+])
+def test_a_module_may_import_more_than_it_names(source: str, unknown: bool):
+    assert js.imports_unknown(source, js.references(source)) is unknown

@@ -7,6 +7,7 @@ literals are never touched. Only string literals without escapes are rewritten.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 import tree_sitter_javascript
@@ -67,3 +68,20 @@ def rewrite(text: str, new_url: NewUrl, refs: list[Reference] | None = None) -> 
             quote = text[ref.start - 1]
             edits.append((ref.start, ref.end, url.replace("\\", "\\\\").replace(quote, "\\" + quote)))
     return splice(text, edits)
+
+
+_DYNAMIC_IMPORT = re.compile(r"\bimport\s*\(")
+
+
+def imports_unknown(text: str, refs: list[Reference]) -> bool:
+    """Whether the module may import modules its references do not name: a bare specifier (resolved by an
+    import map), or an ``import(…)`` whose argument is not a plain string literal (conservatively, any
+    ``import(`` the parser did not read as one, a comment's included)."""
+    if any(r.kind == "import" and not is_relative_specifier(r.url) for r in refs):
+        return True
+    literal = sum(1 for r in refs
+                  if r.kind == "import" and _DYNAMIC_BEFORE.search(text, max(0, r.start - 80), max(0, r.start - 1)))
+    return len(_DYNAMIC_IMPORT.findall(text)) > literal
+
+
+_DYNAMIC_BEFORE = re.compile(r"\bimport\s*\(\s*$")
