@@ -2,7 +2,8 @@
 scale": goal at most 1.5x). Both are fresh Python processes in the same virtualenv, alternated, medians
 of ten.
 
-Measured here: 1.50x to 1.67x (0.21-0.26 s against 0.13-0.16 s; it was 3x, then 2.4x, then 1.85x to 2.2x).
+Measured here: 1.50x to 1.84x (0.18-0.26 s against 0.11-0.16 s, from run to run on this shared machine; it
+was 3x, then 2.4x, then 1.85x to 2.2x).
 Both run with bytecode, as installed code does (``installed_env``). The task list comes from
 ``build/plan.json`` (``pipeline.engine.plan``): the config model, the addons, the registry and the steps are
 not imported (``tests/e2e/test_plan.py``). What is left over bare doit: thirteen tasks instead of one, the

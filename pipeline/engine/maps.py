@@ -20,7 +20,7 @@ from pipeline.core.hashing import Fingerprint, fingerprint, hashed_name
 from pipeline.engine.checks import write_listing
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a 10,000-file app holds tens of thousands of these at once
 class OutputFile:
     logical: str  # the name authors use (css/app.css)
     path: str  # the served name, relative to dist/ (css/app.1a2b….css)
@@ -69,7 +69,8 @@ _READ: dict[Path, tuple[tuple[int, int, int], dict[str, Any], list[OutputFile] |
 
 
 def read_map(maps_dir: Path, step: str) -> dict[str, Any]:
-    """The step's map (read again only when the file changed; treat it as read-only)."""
+    """The step's facts (read again only when the file changed; treat them as read-only). Its ``files`` are
+    :func:`read_files`' business: once read as records, the map's dicts of them are not kept."""
     return _read(map_path(maps_dir, step), step)[1]
 
 
@@ -93,7 +94,8 @@ def _records(maps_dir: Path, step: str) -> list[OutputFile]:
     stamp, body, records = _read(path, step)
     if records is None:
         records = [OutputFile(**entry) for entry in body["files"]]
-        _READ[path] = (stamp, body, records)
+        facts = {key: value for key, value in body.items() if key != "files"}  # the records replace the dicts
+        _READ[path] = (stamp, facts, records)
     return records
 
 
