@@ -161,12 +161,14 @@ class Context:
         """:meth:`published`, each file with its logical name, its path as a string (every run lists the
         whole web folder, and most runs build none of it). ``record`` gets what the walk looked at and the
         files left out (see :meth:`report_left_out`)."""
+        from pipeline.core.dirswap import spare_dir
         from pipeline.core.fs import walk_names
         from pipeline.core.publishing import verdict
 
         rule = self.config.publish
         kept = []
-        for name, path in walk_names(root, skip=(self.build_dir, self.dist_dir, self.cache_dir), record=record):
+        own = (self.build_dir, self.dist_dir, self.cache_dir, spare_dir(self.dist_dir))  # the release before too
+        for name, path in walk_names(root, skip=own, record=record):
             decided = verdict(name, rule.include, rule.exclude)
             if decided.published:
                 kept.append((name, path))

@@ -169,3 +169,30 @@ def test_a_spare_changed_by_hand_is_mended_or_replaced(app: Path, vango, publish
     assert run.returncode == 0, run.stderr
     assert contents(app / "dist")["robots.txt"] == published["robots.txt"]
     assert vango(app, "build").executed() == set()
+
+
+def test_the_spare_is_not_a_source_of_an_app_whose_web_folder_holds_dist(app: Path, vango):
+    """With ``web: "."`` the web folder holds dist/ and the spare beside it: neither is walked as sources."""
+    config = json.loads((app / "vango.json").read_text(encoding="utf-8"))
+    config.update({"web": ".", "entry": "web/index.html"})
+    (app / "vango.json").write_text(json.dumps(config), encoding="utf-8")
+    for rule in (".a { color: red; }", ".b { color: blue; }"):
+        run = vango(app, "build")
+        assert run.returncode == 0, run.stderr
+        edit_stylesheet(app, rule)
+    run = vango(app, "build")
+    assert run.returncode == 0 and (app / ".dist.spare").is_dir(), run.stderr
+    assert not any(".dist" in str(e.get("msg", "")) for e in run.events), [e["msg"] for e in run.events if ".dist" in
+                                                                            str(e.get("msg", ""))]
+    manifest = json.loads((app / "dist" / "asset-manifest.json").read_text(encoding="utf-8"))
+    assert not any(name.startswith((".dist", "dist/")) for name in manifest["assets"])
+    assert vango(app, "build").executed() == set()
+    from pipeline.config.context import Context
+    from pipeline.config.settings import Settings
+    from pipeline.core.fs import WalkRecord
+
+    record = WalkRecord()
+    ctx = Context.load(Settings(app=app, dist=app / "dist", build=app / "build"), addons=False)
+    names = [name for name, _ in ctx.published_names(ctx.web_dir, record)]
+    assert "web/index.html" in names and str(app / "web") in record.folders
+    assert not [f for f in record.folders if ".dist" in f or f.startswith(str(app / "dist"))]  # not walked
