@@ -34,9 +34,10 @@ def _exchange(a: Path, b: Path) -> bool:
     return result == 0
 
 
-def staging_dir(dist: Path) -> Path:
-    """A sibling of dist/, so the final rename stays on one filesystem."""
-    return dist.parent / f".{dist.name}.staging-{os.getpid()}"
+def staging_dir(dist: Path, *, fresh: bool = False) -> Path:
+    """A sibling of dist/, so the final rename stays on one filesystem; ``fresh``: another one, for a publish
+    whose first could not be emptied (both end in the pid, so only a dead process's are cleared)."""
+    return dist.parent / f".{dist.name}.staging-{'fresh-' if fresh else ''}{os.getpid()}"
 
 
 def _alive(pid: int) -> bool:
@@ -56,6 +57,12 @@ def clear_stale_staging(dist: Path) -> None:
         if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
             continue
         shutil.rmtree(leftover, ignore_errors=True)
+
+
+def is_publish_folder(name: str) -> bool:
+    """Whether a name is one a publish makes beside dist/ (``.<dist>.staging-<pid>``, ``.<dist>.old-<pid>``,
+    ``.<dist>.spare``), for listings that must not change when a publish renames them."""
+    return name.startswith(".") and (".staging-" in name or ".old-" in name or name.endswith(".spare"))
 
 
 def spare_dir(dist: Path) -> Path:

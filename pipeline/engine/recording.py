@@ -52,7 +52,11 @@ class Recorder:
         paths = settings.paths()
         self.settings = settings
         self.key = key  # taken before loading: the code and environment the load runs with
-        self.skip = tuple(os.path.join(str(p), "") for p in (paths.build_dir, paths.dist_dir, paths.cache_dir))
+        from pipeline.core.dirswap import spare_dir
+
+        # The pipeline's own folders, the release kept beside dist/ too (a publish renames it)
+        own = (paths.build_dir, paths.dist_dir, paths.cache_dir, spare_dir(paths.dist_dir))
+        self.skip = tuple(os.path.join(str(p), "") for p in own)
         holders = _ancestors(paths.build_dir, paths.dist_dir, paths.cache_dir)
         inside = {p for p in holders if p == paths.app_dir or paths.app_dir in p.parents}
         self.listed_holders = {str(p): _hidden(p, paths) for p in inside}

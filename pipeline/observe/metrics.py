@@ -78,6 +78,12 @@ class ArtifactSizes:
         return [family]
 
 
+def _lines(text: bytes) -> list[bytes]:
+    """Exposition lines with their newline: split on ``\\n`` alone, as the format is (a label value may hold a
+    carriage return, which ``splitlines`` would split on)."""
+    return [line + b"\n" for line in text.split(b"\n")[:-1]]
+
+
 class RunMetrics:
     """The metrics of one run, collected from its events and written when it finishes."""
 
@@ -164,7 +170,7 @@ class RunMetrics:
             if head == key:
                 return text
             if head.startswith(formatter.encode() + b" "):  # lines the same code formatted: reusable
-                lines = [line for line in text.splitlines(keepends=True) if not line.startswith(b"#")]
+                lines = [line for line in _lines(text) if not line.startswith(b"#")]
                 known = dict(zip((tuple(s) for s in json.loads(samples)), lines, strict=True))
         except (OSError, ValueError, TypeError):
             known = {}
@@ -181,7 +187,7 @@ class RunMetrics:
         fresh.samples = [s for s in self.artifact.samples if s not in known]
         alone = CollectorRegistry(auto_describe=False)
         alone.register(fresh)
-        generated = generate_latest(alone).splitlines(keepends=True)
+        generated = _lines(generate_latest(alone))
         header = [line for line in generated if line.startswith(b"#")]
         made = dict(zip(fresh.samples, (line for line in generated if not line.startswith(b"#")), strict=True))
         return b"".join([*header, *(known.get(s) or made[s] for s in self.artifact.samples)])

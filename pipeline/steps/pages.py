@@ -162,8 +162,12 @@ def importmap_integrity(pages: PageSet) -> None:
     ``imports``). A page whose modules may load others too (a bare specifier, a computed ``import()``, a
     module of a step that lists no imports), with an inline module script or an import map of its own, lists
     every module, so nothing it may load goes unchecked."""
+    from pipeline.addons.manager import INSTALLED
+
     ctx = pages.ctx
     records = {r.path: r for r in pages.files_of(Role.SCRIPT).values()}
+    # An installed addon's transforms may add scripts to a page after this one: list every module then.
+    everything = ctx.addons is not None and any(a.kind == INSTALLED for a in ctx.addons.addons)
     imports: dict[str, list[str]] = {}
     for listed in pages.run.facts("imports", Role.SCRIPT):
         imports.update(listed)
@@ -177,7 +181,7 @@ def importmap_integrity(pages: PageSet) -> None:
         return ctx.config.base + path, hashes[path]
 
     for name, tree in pages.trees.items():
-        loaded = _loadable(ctx, name, tree, records, imports, unknown)
+        loaded = None if everything else _loadable(ctx, name, tree, records, imports, unknown)
         try:
             sri_html.add_importmap_integrity(tree, dict(entry(p) for p in sorted(loaded if loaded is not None
                                                                                   else records)))
@@ -187,17 +191,26 @@ def importmap_integrity(pages: PageSet) -> None:
 
 def _loadable(ctx: Context, name: str, tree: etree._ElementTree, records: dict[str, Any],
               imports: dict[str, list[str]], unknown: set[str]) -> set[str] | None:
-    """The served paths of the modules a page can load, or None when that cannot be known."""
+    """The served paths of the modules a page can load, or None when that cannot be known: from each script it
+    loads (a classic one's ``import()`` goes through the import map too) and module preload, what those import,
+    transitively. An import map of the page's own, an inline module, or inline code that mentions ``import``
+    (a classic script's ``import()``, an event handler's) is not followed: None."""
     base_href = html.base_href(tree)
     pending = []
-    for element in tree.iter("script", "link"):
+    for element in tree.iter():
+        if not isinstance(element.tag, str):
+            continue
+        if any(key.lower().startswith("on") and "import" in value for key, value in element.attrib.items()):
+            return None
         if element.tag == "script":
             kind = (element.get("type") or "").strip().lower()
-            if kind == "importmap" or (kind == "module" and element.get("src") is None):
+            url = element.get("src")
+            if kind == "importmap" or (url is None and (kind == "module" or "import" in (element.text or ""))):
                 return None
-            url = element.get("src") if kind == "module" else None
-        else:
+        elif element.tag == "link":
             url = element.get("href") if "modulepreload" in (element.get("rel") or "").lower().split() else None
+        else:
+            continue
         if not url:
             continue
         try:

@@ -54,6 +54,8 @@ def publish_release(run: StepRun) -> StepResult:
                 copied = _stage(ctx, stage, manifest, current, retained)
             except OSError:  # a spare changed by hand in a way this cannot mend: stage afresh
                 shutil.rmtree(staging, ignore_errors=True)
+                if staging.exists() or staging.is_symlink():  # what could not be removed stays out of it
+                    staging = staging_dir(dist, fresh=True)
                 stage = _Stage(staging, dist, before, stage.hashes)
                 copied = _stage(ctx, stage, manifest, current, retained)
         else:
@@ -94,17 +96,20 @@ class _Stage:
     """The staging folder of one publish: empty, or the spare release (the one before the current) being
     brought up to date. An unchanged file is hard-linked from dist/, so it keeps its inode and mtime and deploy
     tools comparing them (rsync's quick check, ``aws s3 sync``) skip it; in the spare it usually is that very
-    file already, and stays. Anything else there is replaced (never written into: it may be a link of a file
-    dist/ serves) or removed. String paths, each folder made once: this runs for every file of every publish."""
+    file already, and stays. Nothing there is ever written into (it may be a link of a file dist/ serves): a
+    new file is written beside it and renamed over it, and anything the release does not have is removed.
+    String paths, each folder made once: this runs for every file of every publish."""
 
     def __init__(self, root: Path, dist: Path, published: dict[str, Any], hashes: dict[str, str]):
         self.root, self.dist, self.published, self.hashes = root, dist, published, hashes
-        self.present: dict[str, int] = {}  # the spare's files (not folders) -> inode
+        self.present: dict[str, int] = {}  # the spare's files, links and other non-folders -> inode
         self.made: set[str] = set()  # folders known to exist
+        self.placed: dict[str, str] = {}  # this release's paths, by their casefold (see sweep)
         self.unchanged: dict[str, os.stat_result] = {}  # files left as they were: their stat holds after the swap
 
     def reuse(self) -> None:
-        """List the spare taken into staging: one ``scandir`` per folder, the inodes from its entries."""
+        """List the spare taken into staging: one ``scandir`` per folder, the inodes from its entries (a link to a
+        folder is listed as an entry, never followed)."""
         pending = [""]
         while pending:
             folder = pending.pop()
@@ -134,23 +139,34 @@ class _Stage:
             return False
         if stat.st_size != size or stat.st_mtime_ns != mtime or stat.st_ctime_ns != ctime:
             return False
+        self.placed[relative.casefold()] = relative
         if self.present.get(relative) == stat.st_ino:  # the spare holds this very file (same folder tree)
             del self.present[relative]
             self.unchanged[relative] = stat
             return True
         self.vacate(relative)
-        self._folder(new)
+        self._folder(relative)
         try:
             os.link(old, new)
-        except OSError:  # another file system, or links not supported: copy instead
+        except OSError:  # another file system, no hard links, or a name taken: copy (never into it) instead
             return False
         return True
 
     def copy(self, source: Path, relative: str) -> None:
+        """``source``'s bytes at ``relative``: written to a new file beside it, then renamed over whatever is
+        there, so no existing inode is written into."""
         self.vacate(relative)
+        self._folder(relative)
+        self.placed[relative.casefold()] = relative
         destination = os.path.join(self.root, relative)
-        self._folder(destination)
-        shutil.copyfile(source, destination)
+        temporary = os.path.join(os.path.dirname(destination), f".vango-{os.getpid()}.tmp")
+        try:
+            shutil.copyfile(source, temporary)
+            os.replace(temporary, destination)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
 
     def vacate(self, relative: str) -> None:
         """Remove what the spare has at ``relative``, so a new file never goes into an inode dist/ may serve."""
@@ -158,20 +174,34 @@ class _Stage:
             os.unlink(os.path.join(self.root, relative))
 
     def sweep(self) -> None:
-        """Remove the spare's files this release does not have, then the folders left empty."""
+        """Remove the spare's files this release does not have, then the folders left empty. On a file system
+        that ignores case, a leftover ``App.js`` may be the entry this release wrote as ``app.js``: kept."""
         for relative in self.present:
-            os.unlink(os.path.join(self.root, relative))
+            path = os.path.join(self.root, relative)
+            alias = self.placed.get(relative.casefold())
+            if alias is not None and alias != relative:
+                with contextlib.suppress(OSError):
+                    if os.path.samestat(os.lstat(path), os.lstat(os.path.join(self.root, alias))):
+                        continue
+            with contextlib.suppress(FileNotFoundError):  # a leftover temporary file renamed into place
+                os.unlink(path)
         self.present.clear()
         for folder in sorted(self.made, key=len, reverse=True):
             if folder != str(self.root):
                 with contextlib.suppress(OSError):
                     os.rmdir(folder)  # only when empty
 
-    def _folder(self, path: str) -> None:
-        folder = os.path.dirname(path)
-        if folder not in self.made:
-            os.makedirs(folder, exist_ok=True)
-            self.made.add(folder)
+    def _folder(self, relative: str) -> None:
+        """The folders of ``relative`` in staging, as folders: a file or a link the spare has where one goes
+        is removed first (a link to a folder would lead a write elsewhere, dist/ included)."""
+        folder = os.path.dirname(os.path.join(self.root, relative))
+        if folder in self.made:
+            return
+        parts = relative.split("/")[:-1]
+        for depth in range(1, len(parts) + 1):
+            self.vacate("/".join(parts[:depth]))
+        os.makedirs(folder, exist_ok=True)
+        self.made.add(folder)
 
 
 def _hashes(manifest: dict[str, Any]) -> dict[str, str]:

@@ -58,8 +58,14 @@ def build_text_assets(run: StepRun, rewriter: ModuleType, skip: Callable[[Refere
     if graph is not None:
         graph.update({name: sorted(targets) for name, targets in deps.items()})
     if unknown is not None:
-        unknown.update(name for name, text in texts.items()
-                       if rewriter.imports_unknown(text, cache.references(text, rewriter.references)))
+        import hashlib
+
+        def opens(text: str) -> bool:  # remembered by the text's hash: a parse per changed file, not per file
+            key = f"unknown:{hashlib.sha256(text.encode('utf-8', 'surrogatepass')).hexdigest()}"
+            return bool(cache.memo(key, lambda: rewriter.imports_unknown(text, cache.references(
+                text, rewriter.references))))
+
+        unknown.update(name for name, text in texts.items() if opens(text))
     if cycles:  # a kind whose imports may not form a cycle (stylesheets): name it
         cycle = first_cycle(texts, deps)
         if cycle:

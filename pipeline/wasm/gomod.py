@@ -20,7 +20,9 @@ _SEP = "\x1f"
 _TEMPLATE = (
     "{{if .Module}}{{if or .Module.Main (and .Module.Replace (eq .Module.Replace.Version \"\"))}}"
     "{{.Dir}}" + _SEP + "{{.Module.GoMod}}" + _SEP
-    + "{{range .GoFiles}}{{.}}" + _SEP + "{{end}}{{range .EmbedFiles}}{{.}}" + _SEP + "{{end}}{{end}}{{end}}"
+    + "{{range .GoFiles}}{{.}}" + _SEP + "{{end}}{{range .EmbedFiles}}{{.}}" + _SEP + "{{end}}"
+    # Files a build constraint leaves out are stamped too: an edit of their constraint brings them in.
+    + "{{range .IgnoredGoFiles}}{{.}}" + _SEP + "{{end}}{{end}}{{end}}"
 )
 
 
@@ -62,12 +64,14 @@ def _stats(files: list[Path]) -> dict[str, list[Any]]:
 
 
 def _go_listing(folder: Path) -> list[Any]:
-    """What the go tool sees of a folder: its names, without those it ignores (starting with ``.`` or ``_``).
-    Not the folder's mtime: a publish renames its staging and spare folders (``.dist.*``) in the app's folder,
-    which is often the main package's, and that must not cost a ``go list`` on the next run."""
+    """The names in a folder, without a publish's own folders (:func:`pipeline.core.dirswap.is_publish_folder`):
+    not the folder's mtime, since a publish renames its staging and spare folders in the app's folder, which is
+    often the main package's, and that must not cost a ``go list`` on the next run."""
     import hashlib
 
-    names = sorted(n for n in os.listdir(folder) if not n.startswith((".", "_")))
+    from pipeline.core.dirswap import is_publish_folder
+
+    names = sorted(n for n in os.listdir(folder) if not is_publish_folder(n))
     digest = hashlib.sha256("\0".join(names).encode("utf-8", "surrogateescape")).hexdigest()
     return ["listing", os.stat(folder).st_ino, digest]
 

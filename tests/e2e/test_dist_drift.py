@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -168,6 +169,18 @@ def test_a_spare_changed_by_hand_is_mended_or_replaced(app: Path, vango, publish
     run = vango(app, "build")
     assert run.returncode == 0, run.stderr
     assert contents(app / "dist")["robots.txt"] == published["robots.txt"]
+    # A link where a folder goes, to the folder dist/ serves: a write through it would change a served file.
+    shutil.rmtree(spare / "css")
+    (spare / "css").symlink_to(app / "dist" / "css", target_is_directory=True)
+    served = contents(app / "dist")
+    edit_stylesheet(app, ".fourth { color: gray; }")
+    run = vango(app, "build")
+    assert run.returncode == 0, run.stderr
+    assert contents(spare) == served  # the release it replaced, untouched
+    after = contents(app / "dist")
+    manifest = json.loads(after["asset-manifest.json"])
+    assert all(manifest["assets"][name]["path"] in after for name in manifest["assets"])
+    assert not (app / "dist" / "css").is_symlink() and vango(app, "build").executed() == set()
     assert vango(app, "build").executed() == set()
 
 

@@ -93,7 +93,11 @@ def test_each_page_s_import_map_lists_the_modules_that_page_can_load(app: Path, 
         "docs/none.html": "<p>no modules</p>",
         "docs/computed.html": '<script type="module" src="../js/computed.js"></script>',
         "docs/inline.html": '<script type="module">import "../js/shared.js";</script>',
+        "docs/legacy.html": '<script src="../js/legacy.js"></script>',  # a classic script's import()
+        "docs/classic-inline.html": '<script>import("../js/shared.js");</script>',
+        "docs/handler.html": '<button onclick="import(\'../js/shared.js\')">go</button>',
     }
+    (web / "js" / "legacy.js").write_text('window.later = () => import("./shared.js");\n')
     for name, body in pages.items():
         (web / name).write_text(f'<!DOCTYPE html><html><head><title>t</title>{body}</head><body></body></html>\n')
     run = vango(app)
@@ -116,6 +120,8 @@ def test_each_page_s_import_map_lists_the_modules_that_page_can_load(app: Path, 
     assert listed("docs/none.html") == set()
     assert listed("docs/computed.html") == modules
     assert listed("docs/inline.html") == modules
+    assert listed("docs/legacy.html") == {"js/legacy.js", "js/shared.js"}
+    assert listed("docs/classic-inline.html") == modules and listed("docs/handler.html") == modules
     assert {"js/app.js", "js/format.js"} <= listed("index.html") < modules
 
 

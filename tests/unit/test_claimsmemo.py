@@ -93,9 +93,9 @@ def test_a_damaged_memo_is_ignored(tmp_path: Path):
         assert claimsmemo.recall(memo, "k") is None
 
 
-def test_the_go_inputs_memo_follows_what_go_sees_of_a_folder_not_its_mtime(tmp_path: Path):
+def test_the_go_inputs_memo_follows_a_folder_s_names_but_a_publish_s_own(tmp_path: Path):
     """A publish renames ``.dist.staging-*`` and ``.dist.spare`` in the app's folder, often the main package's:
-    that keeps the memo (go ignores names starting with ``.`` or ``_``); a new Go file there does not."""
+    that keeps the memo. Any other new name does not (a Go file, an embedded ``_redirects``, a folder)."""
     from pipeline.wasm import gomod
 
     main, memo = tmp_path / "main.go", tmp_path / "build" / "go-inputs.json"
@@ -106,14 +106,13 @@ def test_the_go_inputs_memo_follows_what_go_sees_of_a_folder_not_its_mtime(tmp_p
     gomod._remember(memo, ["key"], files)
     (tmp_path / ".dist.staging-1").mkdir()
     (tmp_path / ".dist.staging-1").rename(tmp_path / ".dist.spare")
-    (tmp_path / "_notes.go").write_text("package main\n")
-    (tmp_path / "dist").mkdir()
-    assert gomod._remembered(memo, ["key"]) is None  # a new folder go would look into (dist/)
-    gomod._remember(memo, ["key"], files)
-    (tmp_path / ".dist.spare").rename(tmp_path / ".dist.staging-2")
-    (tmp_path / "dist" / "index.html").write_text("x")
+    (tmp_path / ".dist.spare").rename(tmp_path / ".dist.old-2")
     assert gomod._remembered(memo, ["key"]) == files
-    (tmp_path / "extra.go").write_text("package main\n")
+    for name in ("_redirects", ".hidden", "extra.go"):
+        (tmp_path / name).write_text("x")
+        assert gomod._remembered(memo, ["key"]) is None, name
+        gomod._remember(memo, ["key"], files)
+    (tmp_path / "dist").mkdir()
     assert gomod._remembered(memo, ["key"]) is None
 
 

@@ -124,7 +124,9 @@ def test_is_relative_specifier(url: str, expected: bool) -> None:
     ("const m = import(name);", True),
     ("const m = import(`./${name}.js`);", True),
     ('import "lit";', True),  # resolved by an import map
-    ('// import( in a comment counts too: the check errs on the safe side\nimport "./a.js";', True),
+    ('// import( in a comment is no call\nimport "./a.js";', False),
+    ("import /* a comment */ (name);\nimport\n// another\n(other);", True),
+    ('import("./a.json", { with: { type: "json" } });', True),  # a second argument: not read as a reference
 ])
 def test_a_module_may_import_more_than_it_names(source: str, unknown: bool):
     assert js.imports_unknown(source, js.references(source)) is unknown

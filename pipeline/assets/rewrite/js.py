@@ -7,7 +7,6 @@ literals are never touched. Only string literals without escapes are rewritten.
 
 from __future__ import annotations
 
-import re
 from functools import cache
 
 import tree_sitter_javascript
@@ -70,18 +69,25 @@ def rewrite(text: str, new_url: NewUrl, refs: list[Reference] | None = None) -> 
     return splice(text, edits)
 
 
-_DYNAMIC_IMPORT = re.compile(r"\bimport\s*\(")
+_CALLS = "(call_expression function: (import) arguments: (arguments) @arguments)"
+
+
+@cache
+def _calls() -> Query:
+    return Query(_language(), _CALLS)
 
 
 def imports_unknown(text: str, refs: list[Reference]) -> bool:
     """Whether the module may import modules its references do not name: a bare specifier (resolved by an
-    import map), or an ``import(…)`` whose argument is not a plain string literal (conservatively, any
-    ``import(`` the parser did not read as one, a comment's included)."""
+    import map), or an ``import(…)`` whose only argument is not a plain string literal (a template, a name, a
+    second argument: not read as a reference)."""
     if any(r.kind == "import" and not is_relative_specifier(r.url) for r in refs):
         return True
-    literal = sum(1 for r in refs
-                  if r.kind == "import" and _DYNAMIC_BEFORE.search(text, max(0, r.start - 80), max(0, r.start - 1)))
-    return len(_DYNAMIC_IMPORT.findall(text)) > literal
-
-
-_DYNAMIC_BEFORE = re.compile(r"\bimport\s*\(\s*$")
+    tree = Parser(_language()).parse(text.encode("utf-8"))
+    for _, captures in QueryCursor(_calls()).matches(tree.root_node):
+        for node in captures.get("arguments", []):
+            named = node.named_children
+            if len(named) != 1 or named[0].type != "string" or any(c.type == "escape_sequence"
+                                                                    for c in named[0].children):
+                return True
+    return False
