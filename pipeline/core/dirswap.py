@@ -34,10 +34,9 @@ def _exchange(a: Path, b: Path) -> bool:
     return result == 0
 
 
-def staging_dir(dist: Path, *, fresh: bool = False) -> Path:
-    """A sibling of dist/, so the final rename stays on one filesystem; ``fresh``: another one, for a publish
-    whose first could not be emptied (both end in the pid, so only a dead process's are cleared)."""
-    return dist.parent / f".{dist.name}.staging-{'fresh-' if fresh else ''}{os.getpid()}"
+def staging_dir(dist: Path) -> Path:
+    """A sibling of dist/, so the final rename stays on one filesystem."""
+    return dist.parent / f".{dist.name}.staging-{os.getpid()}"
 
 
 def _alive(pid: int) -> bool:

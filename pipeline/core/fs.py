@@ -6,19 +6,37 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 def write_atomic(path: Path, data: bytes) -> None:
+    _replace_with(path, lambda handle: handle.write(data))
+
+
+def copy_atomic(source: Path | str, path: Path) -> None:
+    """``source``'s bytes at ``path`` by the same route: a new file renamed over whatever is there (which is
+    never opened: it may be a link, or a hard link of a file that must not change)."""
+    import shutil
+
+    def copy(handle: Any) -> None:
+        with open(source, "rb") as original:
+            shutil.copyfileobj(original, handle, 1 << 20)
+
+    _replace_with(path, copy)
+
+
+def _replace_with(path: Path, fill: Callable[[Any], object]) -> None:
     _check_length(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     # A short temporary name: a target whose name is near the limit must not fail on its temporary file.
+    # mkstemp creates it (O_EXCL): never a file or link already there.
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".vango-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            fill(handle)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; served files must be readable by the server
         os.replace(tmp, path)
     except BaseException:

@@ -12,6 +12,7 @@ derived from the result, recorded for the deploy files). Release builds then min
 
 from __future__ import annotations
 
+from html import unescape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -200,12 +201,15 @@ def _loadable(ctx: Context, name: str, tree: etree._ElementTree, records: dict[s
     for element in tree.iter():
         if not isinstance(element.tag, str):
             continue
-        if any(key.lower().startswith("on") and "import" in value for key, value in element.attrib.items()):
-            return None
-        if element.tag == "script":
+        for key, value in element.attrib.items():  # an event handler's code, a javascript: URL's
+            if "import" in value and (str(key).lower().startswith("on")
+                                      or value.strip().lower().startswith("javascript:")):
+                return None
+        if element.tag == "script" or str(element.tag).endswith("}script"):  # an SVG one too
             kind = (element.get("type") or "").strip().lower()
             url = element.get("src")
-            if kind == "importmap" or (url is None and (kind == "module" or "import" in (element.text or ""))):
+            code = unescape(element.text or "")  # an SVG script's text is decoded by the browser
+            if kind == "importmap" or (url is None and (kind == "module" or "import" in code)):
                 return None
         elif element.tag == "link":
             url = element.get("href") if "modulepreload" in (element.get("rel") or "").lower().split() else None

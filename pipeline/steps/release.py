@@ -13,6 +13,8 @@ import contextlib
 import json
 import os
 import shutil
+import stat
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,7 +31,7 @@ from pipeline.core.dirswap import (
     swap_into_place,
     take_spare,
 )
-from pipeline.core.fs import write_atomic
+from pipeline.core.fs import copy_atomic, write_atomic
 from pipeline.core.jsonio import read_json_or_none
 from pipeline.engine.step import Role, Step, StepResult, StepRun
 from pipeline.steps.manifest import manifest_path
@@ -44,18 +46,22 @@ def publish_release(run: StepRun) -> StepResult:
     manifest = json.loads(manifest_path(ctx).read_text(encoding="utf-8"))
     current = served_files(manifest)
     retained = retained_files(read_json_or_none(dist / MANIFEST_NAME), current, ctx.config.deploy.keep_releases)
-    retained = {path: age for path, age in retained.items() if (dist / path).is_file()}
+    retained = {path: age for path, age in retained.items() if _relative(path) and (dist / path).is_file()}
     before = published_state(ctx.build_dir, dist) or {}
     stage = _Stage(staging, dist, before, _hashes(manifest))
+    if os.path.lexists(staging) and not (os.path.isdir(staging) and not os.path.islink(staging)):
+        os.unlink(staging)  # a file or link where this run's staging folder goes
     try:
-        if take_spare(dist, staging):
+        # What an earlier run of this pid left in its staging folder is mended like a spare, never trusted.
+        if os.path.isdir(staging) or take_spare(dist, staging):
             try:
                 stage.reuse()
                 copied = _stage(ctx, stage, manifest, current, retained)
             except OSError:  # a spare changed by hand in a way this cannot mend: stage afresh
                 shutil.rmtree(staging, ignore_errors=True)
-                if staging.exists() or staging.is_symlink():  # what could not be removed stays out of it
-                    staging = staging_dir(dist, fresh=True)
+                if os.path.lexists(staging):  # what could not be removed stays out of this release
+                    staging = Path(tempfile.mkdtemp(dir=dist.parent, prefix=f".{dist.name}.staging-fresh-",
+                                                    suffix=f"-{os.getpid()}"))
                 stage = _Stage(staging, dist, before, stage.hashes)
                 copied = _stage(ctx, stage, manifest, current, retained)
         else:
@@ -134,15 +140,15 @@ class _Stage:
             return False
         old, new = os.path.join(self.dist, relative), os.path.join(self.root, relative)
         try:
-            stat = os.stat(old)
+            served = os.stat(old)
         except OSError:
             return False
-        if stat.st_size != size or stat.st_mtime_ns != mtime or stat.st_ctime_ns != ctime:
+        if served.st_size != size or served.st_mtime_ns != mtime or served.st_ctime_ns != ctime:
             return False
         self.placed[relative.casefold()] = relative
-        if self.present.get(relative) == stat.st_ino:  # the spare holds this very file (same folder tree)
+        if self.present.get(relative) == served.st_ino:  # the spare holds this very file (same folder tree)
             del self.present[relative]
-            self.unchanged[relative] = stat
+            self.unchanged[relative] = served
             return True
         self.vacate(relative)
         self._folder(relative)
@@ -158,15 +164,7 @@ class _Stage:
         self.vacate(relative)
         self._folder(relative)
         self.placed[relative.casefold()] = relative
-        destination = os.path.join(self.root, relative)
-        temporary = os.path.join(os.path.dirname(destination), f".vango-{os.getpid()}.tmp")
-        try:
-            shutil.copyfile(source, temporary)
-            os.replace(temporary, destination)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
-            raise
+        copy_atomic(source, Path(self.root, relative))
 
     def vacate(self, relative: str) -> None:
         """Remove what the spare has at ``relative``, so a new file never goes into an inode dist/ may serve."""
@@ -178,6 +176,9 @@ class _Stage:
         that ignores case, a leftover ``App.js`` may be the entry this release wrote as ``app.js``: kept."""
         for relative in self.present:
             path = os.path.join(self.root, relative)
+            with contextlib.suppress(OSError):
+                if stat.S_ISDIR(os.lstat(path).st_mode):  # the name of a folder this release made (case aside)
+                    continue
             alias = self.placed.get(relative.casefold())
             if alias is not None and alias != relative:
                 with contextlib.suppress(OSError):
@@ -192,16 +193,31 @@ class _Stage:
                     os.rmdir(folder)  # only when empty
 
     def _folder(self, relative: str) -> None:
-        """The folders of ``relative`` in staging, as folders: a file or a link the spare has where one goes
-        is removed first (a link to a folder would lead a write elsewhere, dist/ included)."""
+        """The folders of ``relative`` in staging, as folders: anything else where one goes (a file, a link: a
+        link to a folder would lead a write elsewhere, dist/ included) is removed first, whatever its name's
+        case on a file system that ignores it."""
         folder = os.path.dirname(os.path.join(self.root, relative))
         if folder in self.made:
             return
         parts = relative.split("/")[:-1]
         for depth in range(1, len(parts) + 1):
-            self.vacate("/".join(parts[:depth]))
+            path = os.path.join(self.root, *parts[:depth])
+            if path in self.made:
+                continue
+            try:
+                if not stat.S_ISDIR(os.lstat(path).st_mode):
+                    self.present.pop("/".join(parts[:depth]), None)
+                    os.unlink(path)
+            except FileNotFoundError:
+                break  # this one and those below are made next
         os.makedirs(folder, exist_ok=True)
         self.made.add(folder)
+
+
+def _relative(path: str) -> bool:
+    """A path of the last manifest that stays inside dist/ (the manifest may have been edited by hand)."""
+    parts = path.split("/")
+    return bool(path) and not path.startswith("/") and "\\" not in path and not {"", ".", ".."} & set(parts)
 
 
 def _hashes(manifest: dict[str, Any]) -> dict[str, str]:

@@ -96,6 +96,8 @@ def test_each_page_s_import_map_lists_the_modules_that_page_can_load(app: Path, 
         "docs/legacy.html": '<script src="../js/legacy.js"></script>',  # a classic script's import()
         "docs/classic-inline.html": '<script>import("../js/shared.js");</script>',
         "docs/handler.html": '<button onclick="import(\'../js/shared.js\')">go</button>',
+        "docs/url.html": '<a href="javascript:import(\'../js/shared.js\')">go</a>',
+        "docs/svg.html": '<svg><script>window.x = import("../js/shared.js")</script></svg>',
     }
     (web / "js" / "legacy.js").write_text('window.later = () => import("./shared.js");\n')
     for name, body in pages.items():
@@ -121,7 +123,8 @@ def test_each_page_s_import_map_lists_the_modules_that_page_can_load(app: Path, 
     assert listed("docs/computed.html") == modules
     assert listed("docs/inline.html") == modules
     assert listed("docs/legacy.html") == {"js/legacy.js", "js/shared.js"}
-    assert listed("docs/classic-inline.html") == modules and listed("docs/handler.html") == modules
+    for page in ("classic-inline", "handler", "url", "svg"):
+        assert listed(f"docs/{page}.html") == modules, page
     assert {"js/app.js", "js/format.js"} <= listed("index.html") < modules
 
 

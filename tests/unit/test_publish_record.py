@@ -84,3 +84,30 @@ def test_the_outputs_check_reads_the_listing_of_this_very_map(tmp_path: Path):
     assert not check()
     listing_path(map_file).write_text("not json")
     assert read_listing(map_file) is None and not check()
+
+
+def test_a_staging_folder_left_behind_is_mended_never_written_through(tmp_path: Path):
+    """What an earlier run left in a staging folder (or a spare changed by hand): a link where a folder goes,
+    a file where a folder goes, a stale file. The release's files go in as new files; nothing outside changes."""
+    from pipeline.steps.release import _Stage
+
+    outside, staging, dist = tmp_path / "outside", tmp_path / "staging", tmp_path / "dist"
+    outside.mkdir()
+    (outside / "m.js").write_text("outside\n")
+    (staging / "img").mkdir(parents=True)
+    (staging / "js").symlink_to(outside, target_is_directory=True)  # a link where a folder goes
+    (staging / "css").write_text("a file where a folder goes\n")
+    (staging / "img" / "stale.png").write_bytes(b"stale")
+    source = tmp_path / "source.js"
+    source.write_text("new\n")
+    stage = _Stage(staging, dist, {}, {})
+    stage.reuse()
+    for relative in ("js/m.js", "css/a.css", "img/new.png"):
+        assert not stage.keep(relative, None)  # nothing published before
+        stage.copy(source, relative)
+    stage.sweep()
+    assert (outside / "m.js").read_text() == "outside\n" and sorted(p.name for p in outside.iterdir()) == ["m.js"]
+    assert not (staging / "js").is_symlink() and (staging / "js" / "m.js").read_text() == "new\n"
+    found = sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file())
+    assert found == ["css/a.css", "img/new.png", "js/m.js"]
+    assert oct((staging / "js" / "m.js").stat().st_mode & 0o777) != oct(0o600)  # readable by a server
