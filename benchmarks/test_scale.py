@@ -90,10 +90,16 @@ def test_cost_of_a_noop_and_an_edit_as_the_app_grows(benchmark, apps: dict[str, 
                                  "clean_10k_s": round(clean, 2),
                                  "peak_mb_10k": round(max(peaks), 1), "goals": GOALS})
     benchmark.pedantic(build, args=(apps["10k"],), rounds=1, iterations=1)
-    if not benchmark.disabled:
-        for name, ratio in ratios.items():
-            assert ratio <= CEILINGS[name], f"{name} is {ratio:.3f} (reached: {CEILINGS[name]})"
-        assert max(peaks) <= CEILINGS["peak_mb_10k"], f"peak memory {max(peaks):.0f} MB at 10,000 assets"
+    guard(benchmark, ratios, max(peaks), CEILINGS, "peak_mb_10k")
+
+
+def guard(benchmark, ratios: dict[str, float], peak: float, ceilings: dict[str, float], peak_key: str) -> None:
+    """The level reached holds (a measured run only: ``pytest`` alone runs each benchmark once, unmeasured)."""
+    if benchmark.disabled:
+        return
+    for name, ratio in ratios.items():
+        assert ratio <= ceilings[name], f"{name} is {ratio:.3f} (reached: {ceilings[name]})"
+    assert peak <= ceilings[peak_key], f"peak memory {peak:.0f} MB at 10,000 assets"
 
 
 SITE_CEILINGS = {"site_edit_vs_clean_10k": 0.3, "site_edit_10k_vs_1k": 8.0, "site_peak_mb_10k": 220}
@@ -128,7 +134,4 @@ def test_cost_of_an_edit_in_a_site_of_many_pages(benchmark, sites: dict[str, Pat
                                  **{f"site_edit_{n}_s": round(statistics.median(v), 2) for n, v in edits.items()},
                                  "site_peak_mb_10k": round(max(peaks), 1), "goals": GOALS})
     benchmark.pedantic(build, args=(sites["10k"],), rounds=1, iterations=1)
-    if not benchmark.disabled:
-        for name, ratio in ratios.items():
-            assert ratio <= SITE_CEILINGS[name], f"{name} is {ratio:.3f} (reached: {SITE_CEILINGS[name]})"
-        assert max(peaks) <= SITE_CEILINGS["site_peak_mb_10k"], f"peak memory {max(peaks):.0f} MB at 10,000 assets"
+    guard(benchmark, ratios, max(peaks), SITE_CEILINGS, "site_peak_mb_10k")
