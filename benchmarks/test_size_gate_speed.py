@@ -6,7 +6,7 @@ bytes a browser downloads (the ``.br`` sibling for a brotli budget, the file for
 compression off. So both sides do the same work, and ours also checks that dist/ is up to date, matches
 budgets by logical name and writes its report. Medians of alternated runs.
 
-Measured here: 1.25x to 1.42x (0.31-0.39 s against size-limit's 0.22-0.30 s; it was 3.4x, then 2x, then 1.6x,
+Measured here: 1.22x to 1.42x (0.31-0.39 s against size-limit's 0.22-0.30 s; it was 3.4x, then 2x, then 1.6x,
 then 1.42x to 1.68x). The gate itself takes a few milliseconds since it reads siblings and no longer
 compresses images in memory (the sizes of files without siblings are remembered by digest). The release's
 no-op check it depends on comes from the remembered task list (see ``test_noop_speed.py``), and so does the
