@@ -160,11 +160,18 @@ def _record(build_dir: Path, dist: Path) -> tuple[dict[str, list[list[Any]]], st
         folders, digests = state["folders"], state["digests"]
     except (OSError, ValueError, AttributeError, KeyError):
         return None
-    if not isinstance(folders, dict) or not isinstance(digests, str):
-        return None
+    if not isinstance(folders, dict) or not isinstance(digests, str) or not all(
+            isinstance(folder, str) and isinstance(entries, list) and all(_entry(e) for e in entries)
+            for folder, entries in folders.items()):
+        return None  # edited by hand: not a record to trust, so the next run publishes again
     if len(digests) != _DIGEST * sum(len(entries) for entries in folders.values()):
         return None
     return folders, digests
+
+
+def _entry(entry: Any) -> bool:
+    return (isinstance(entry, list) and len(entry) == 4 and isinstance(entry[0], str) and entry[0]
+            and all(type(n) is int for n in entry[1:]))
 
 
 def published_state(build_dir: Path, dist: Path) -> dict[str, list[object]] | None:
@@ -172,7 +179,7 @@ def published_state(build_dir: Path, dist: Path) -> dict[str, list[object]] | No
     ctime), or None if it never published there."""
     record = _record(build_dir, dist)
     if record is None:
-        return None
+        return _older_record(build_dir, dist)
     folders, digests = record
     state: dict[str, list[object]] = {}
     index = 0
@@ -182,6 +189,22 @@ def published_state(build_dir: Path, dist: Path) -> dict[str, list[object]] | No
             state[f"{folder}/{name}" if folder else name] = [size, mtime, digest, ctime]
             index += _DIGEST
     return state
+
+
+def _older_record(build_dir: Path, dist: Path) -> dict[str, list[object]] | None:
+    """A record an older pipeline wrote (``files``: relative path -> size, mtime, digest, ctime): the first
+    publish after an upgrade still keeps the inodes of unchanged files, and a folder published before is
+    still known as this pipeline's. ``drifted`` does not read it: that run publishes again, in the new layout."""
+    import json
+
+    try:
+        state = json.loads((build_dir / PUBLISHED).read_bytes())
+        files = state["files"] if state.get("dist") == str(dist) else None
+    except (OSError, ValueError, AttributeError, KeyError, TypeError):
+        return None
+    if not isinstance(files, dict) or not all(isinstance(e, list) and len(e) >= 3 for e in files.values()):
+        return None
+    return files
 
 
 def drifted(build_dir: Path, dist: Path) -> list[str]:

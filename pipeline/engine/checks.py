@@ -71,7 +71,10 @@ def read_listing(map_file: Path) -> dict[str, list[str]] | None:
         folders = listing["folders"]
     except (OSError, ValueError, TypeError, KeyError):
         return None
-    return folders if isinstance(folders, dict) else None
+    if not isinstance(folders, dict) or not all(
+            isinstance(names, list) and all(isinstance(n, str) for n in names) for names in folders.values()):
+        return None  # not one this pipeline wrote: the map is read instead
+    return folders
 
 
 def all_present(root: str, paths: Iterable[str]) -> bool:

@@ -61,6 +61,19 @@ def test_a_missing_folder_a_foreign_dist_or_a_broken_record_is_no_record(tmp_pat
     assert published_state(build, dist) is None and drifted(build, dist) == [""]
     (build / "published.json").write_text('{"dist": 1}')
     assert drifted(build, dist) == [""]
+    record = json.loads(json.dumps({"dist": str(dist), "folders": {"": [[3, 1, 2, 3]]}, "digests": "0" * 96}))
+    for entry in ([3, 1, 2, 3], ["a.txt", 1, 2], ["a.txt", "1", 2, 3], ["", 1, 2, 3]):  # edited by hand
+        record["folders"][""] = [entry]
+        (build / "published.json").write_text(json.dumps(record))
+        assert drifted(build, dist) == [""] and published_state(build, dist) is None, entry
+
+
+def test_an_older_pipeline_s_record_keeps_the_inodes_of_the_next_publish(tmp_path: Path):
+    build, dist = publish(tmp_path)
+    state = published_state(build, dist)
+    (build / "published.json").write_text(json.dumps({"dist": str(dist), "files": state}))
+    assert published_state(build, dist) == state  # what the next publish links from
+    assert drifted(build, dist) == [""]  # and that publish writes the record anew
 
 
 def test_the_outputs_check_reads_the_listing_of_this_very_map(tmp_path: Path):
@@ -84,6 +97,11 @@ def test_the_outputs_check_reads_the_listing_of_this_very_map(tmp_path: Path):
     assert not check()
     listing_path(map_file).write_text("not json")
     assert read_listing(map_file) is None and not check()
+    stamp = json.loads(json.dumps([map_file.stat().st_mtime_ns, map_file.stat().st_ctime_ns, map_file.stat().st_ino,
+                                   map_file.stat().st_size]))
+    for folders in ({"css": [1]}, {"css": "a.1.css"}, [["css"]]):  # the right stamp, the wrong shape
+        listing_path(map_file).write_text(json.dumps({"map": stamp, "folders": folders}))
+        assert read_listing(map_file) is None and not check(), folders
 
 
 def test_a_staging_folder_left_behind_is_mended_never_written_through(tmp_path: Path):
