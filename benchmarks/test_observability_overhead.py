@@ -1,6 +1,7 @@
 """What observability costs a run when nobody collects traces: the pipeline has only ``opentelemetry-api``, so
 every span goes through the bridge as a no-op (the API is not even imported); the run's metrics file is
-written at the end (prometheus-client is imported for it: measured on its own, cold).
+written at the end, without prometheus-client (``pipeline.observe.textfile``; the cold import is measured
+on its own).
 
 Goal: a no-op ``doit release`` costs no more than before: the median of alternated pairs of in-process
 no-op builds, with the run's observability subscribers (spinner, OpenTelemetry bridge, metrics file) and
@@ -93,13 +94,14 @@ def test_one_span_through_the_noop_bridge(benchmark):
 
 
 BASE_IMPORTS = "import doit.doit_cmd, pipeline.dodo, pipeline.engine.loader, pipeline.engine.reporter"
-COLD_BUDGET_S = 0.040
+COLD_BUDGET_S = 0.010
 
 
 MEASURE = ("import time; " + BASE_IMPORTS + "; started = time.perf_counter(); "
            "import pipeline.observe.run_subscribers, pipeline.observe.metrics; "
            "print(time.perf_counter() - started); import sys; "
-           "assert not any(m.startswith('opentelemetry') for m in sys.modules), 'the OpenTelemetry API was imported'")
+           "assert not any(m.startswith('opentelemetry') for m in sys.modules), 'the OpenTelemetry API was imported'; "
+           "assert 'prometheus_client' not in sys.modules, 'prometheus-client was imported'")
 
 
 def cold_import() -> float:
@@ -113,8 +115,9 @@ def cold_import() -> float:
 
 def test_cold_import_cost_of_the_run_s_observability(benchmark):
     """What a fresh process (every ``doit release``) pays to import the run's subscribers on top of what a
-    no-op run imports anyway: prometheus-client for metrics.prom; OpenTelemetry is not imported without an
-    SDK (the subprocess fails if it is). Median of fresh interpreters."""
+    no-op run imports anyway: 1.5-2.7 ms here (it was 21-30 ms while metrics.prom was formatted by
+    prometheus-client, whose import brings its HTTP servers and clients). Neither prometheus-client nor
+    OpenTelemetry is imported (the subprocess fails if one is). Median of fresh interpreters."""
     rounds = 1 if benchmark.disabled else 15
     cost = statistics.median(cold_import() for _ in range(rounds))
     benchmark.extra_info["cold_import_ms"] = round(cost * 1000, 1)

@@ -1,7 +1,7 @@
 """A no-op build imports only what it needs: not jsonschema (vango.json's validation is remembered per exact
 document and schema), not Jinja2 (nothing to render), not the gates' reports, not the parsers, Pillow or the
-minifiers (the steps load them lazily). A changed vango.json is
-validated again, and a bad one still fails with its one-line error."""
+minifiers (the steps load them lazily), not prometheus-client (metrics.prom is formatted without it).
+A changed vango.json is validated again, and a bad one still fails with its one-line error."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from pipeline.config.context import Settings
 from pipeline.engine.loader import namespace
 code = DoitMain(ModuleTaskLoader(namespace(Settings.from_environment()))).run(["run", "release"])
 heavy = sorted(m for m in ("jsonschema", "jinja2", "pipeline.gates.bench.report", "pipeline.gates.size.report",
-                           "lxml", "PIL", "tinycss2", "tree_sitter", "minify", "minify_html")
+                           "lxml", "PIL", "tinycss2", "tree_sitter", "minify", "minify_html", "prometheus_client")
                if m in sys.modules)
 print(code, ",".join(heavy))
 """

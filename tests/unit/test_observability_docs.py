@@ -7,7 +7,8 @@ import re
 from pathlib import Path
 
 from pipeline.observe import events, log, spans
-from pipeline.observe.metrics import DevMetrics, RunMetrics
+from pipeline.observe.dev_metrics import DevMetrics
+from pipeline.observe.metrics import RunMetrics
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = (REPO / "docs" / "observability.md").read_text(encoding="utf-8")

@@ -51,35 +51,23 @@ def test_no_manifest_means_no_artifact_series(tmp_path: Path):
     assert finish(tmp_path / "reports", tmp_path / "missing.json") == {}
 
 
-def test_after_a_release_only_the_changed_series_are_formatted_and_the_text_is_the_same(tmp_path: Path,
-                                                                                      monkeypatch):
-    from prometheus_client import CollectorRegistry
-
-    from pipeline.observe import metrics as module
+def test_the_file_is_what_prometheus_client_would_write(tmp_path: Path):
+    """The run's gauges and its artifact series, formatted without prometheus-client, are the bytes its
+    ``generate_latest`` gives for the same registry (the one pushed to a Pushgateway)."""
+    from prometheus_client import generate_latest
 
     reports, manifest = tmp_path / "reports", tmp_path / "asset-manifest.json"
-    sizes = {f"css/s{i}.css": 100 + i for i in range(50)}
-    write_manifest(manifest, sizes)
-    finish(reports, manifest)
-    write_manifest(manifest, {**sizes, "css/s7.css": 999, "new.js": 5})  # one file changed, one added
-    stat = manifest.stat()
-    os.utime(manifest, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
-    formatted: list[int] = []
-    real = module.generate_latest
-    monkeypatch.setattr(module, "generate_latest", lambda r: formatted.append(r) or real(r))
-    found = finish(reports, manifest)
-    assert found[("css/s7.css", "identity")] == 999 and found[("new.js", "br")] == 2
-    assert found[("css/s8.css", "identity")] == 108 and len(found) == 102
-    # What was formatted: the run's own gauges, and the four new series alone.
-    artifact = [[(m.labels["asset"], m.labels["encoding"], m.value) for f in r.collect() for m in f.samples]
-                for r in formatted if any(f.name == "vango_artifact_size_bytes" for f in r.collect())]
-    assert [sorted(samples) for samples in artifact] == [[("css/s7.css", "br", 499), ("css/s7.css", "identity", 999),
-                                                          ("new.js", "br", 2), ("new.js", "identity", 5)]]
-    # The same bytes as formatting all of them.
-    every = module.ArtifactSizes()
-    every.samples = json.loads((reports / ARTIFACT_MEMO).read_bytes().split(b"\n", 2)[1])
-    every.samples = [tuple(s) for s in every.samples]
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(every)
-    text = (reports / "metrics.prom").read_bytes()
-    assert text.endswith(real(registry))
+    write_manifest(manifest, {f"css/s{i}.css": 100 + i for i in range(50)} | {'odd "name"\\.js': 3})
+    metrics = RunMetrics(reports, manifest, app='my "app"', go_version=lambda: "go1.0")
+    for task, status, seconds in (("css", "executed", 0.25), ("gate:size", "executed", 1234567.5),
+                                  ("pages", "uptodate", 1e-7), ("css", "executed", 0.5)):
+        metrics(events.Event(events.SPAN_FINISHED, data={
+            "name": f"task {task}", "duration_s": seconds,
+            "attributes": {"vango.task.name": task, "vango.task.status": status}}))
+    metrics(events.Event(events.SPAN_FINISHED, data={"name": "gate.evaluate", "attributes": {
+        "vango.gate.verdict": "fail", "vango.gate.name": "size", "vango.gate.exit_code": 3}}))
+    target = metrics.finish(events.Event(events.RUN_FINISHED, data={
+        "exit_code": 3, "ok": False, "duration_s": 2.5, "executed": 2, "uptodate": 11}, time=1796000000.125))
+    assert target.read_bytes() == generate_latest(metrics.exposed())
+    assert b'vango_task_duration_seconds{status="executed",task="css"} 0.5\n' in target.read_bytes()
+    assert finish(reports, manifest)[('odd "name"\\.js', "identity")] == 3  # the memo's copy parses the same

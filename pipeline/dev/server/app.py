@@ -34,7 +34,7 @@ from pipeline.dev.server import negotiate, paths
 from pipeline.dev.server.hub import DEVTOOLS, RELOAD, Hub
 from pipeline.dev.server.observe import METRICS_URL, RequestObserver, metrics_endpoint
 from pipeline.observe import events, tracing
-from pipeline.observe.metrics import DevMetrics
+from pipeline.observe.dev_metrics import DevMetrics
 
 CLIENT_URL = "/__vango/client.js"
 CLIENT_TAG = b'<script src="/__vango/client.js" defer></script>'

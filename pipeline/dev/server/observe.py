@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pipeline.observe import events, log, spans
-from pipeline.observe.metrics import DevMetrics
+from pipeline.observe.dev_metrics import DevMetrics
 
 METRICS_URL = "/__vango/metrics"
 REQUEST_ID_HEADER = "x-request-id"
