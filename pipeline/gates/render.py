@@ -7,10 +7,10 @@ marks, colours, alignment, escaping) so both gates look and behave the same.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from rich.console import Group, RenderableType
-from rich.table import Table
-from rich.text import Text
+if TYPE_CHECKING:
+    from rich.console import RenderableType
 
 # status -> (markdown mark, terminal label, rich style)
 STATUS_STYLES: dict[str, tuple[str, str, str]] = {
@@ -59,7 +59,13 @@ def status_label(status: str) -> str:
 
 
 def to_rich(table: GateTable) -> RenderableType:
-    """The table for a terminal: coloured status column, right-aligned numbers, warnings and notes around it."""
+    """The table for a terminal: coloured status column, right-aligned numbers, warnings and notes around it.
+    rich is imported here, not with the module: a gate whose table was rendered before prints it from the
+    memo (:func:`pipeline.gates.publish.show_table`)."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
     grid = Table(title=table.title, title_justify="left", show_lines=False, expand=False)
     for column in table.columns:
         grid.add_column(column.header, justify="right" if column.numeric else "left", overflow="fold")

@@ -7,9 +7,7 @@ import json
 import statistics
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
-
-from rich.console import RenderableType
+from typing import TYPE_CHECKING, Any
 
 from pipeline.gates.bench.baseline import Baseline, fingerprint_changes
 from pipeline.gates.bench.model import EXACT_UNITS, TIME_UNITS, BenchResults, unit_direction, unit_kind
@@ -24,6 +22,9 @@ from pipeline.gates.common import (
     load_json,
 )
 from pipeline.gates.render import Column, GateTable, status_label, to_markdown, to_rich
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
 
 SCHEMA = "bench-report.schema.json"
 GATE = "gate:bench"

@@ -8,9 +8,7 @@ import math
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
-
-from rich.console import RenderableType
+from typing import TYPE_CHECKING, Any
 
 from pipeline.gates.common import (
     EXIT_FAILED,
@@ -26,6 +24,9 @@ from pipeline.gates.size.budgets import Budget, BudgetConfig
 from pipeline.gates.size.measure import FileSize
 from pipeline.gates.size.patterns import matches
 from pipeline.gates.size.units import format_delta, format_percent, format_size
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
 
 SCHEMA = "size-report.schema.json"
 GATE = "gate:size"
