@@ -1,11 +1,11 @@
-"""Precompression: deterministic brotli and gzip bytes (no timestamps, no file names in headers)."""
+"""Precompression: deterministic brotli and gzip bytes (no timestamps, no file names in headers).
+
+The encoders are imported by the functions that use them: the size gate imports this module for
+:func:`is_compressible`, and a gate whose sizes come from siblings compresses nothing."""
 
 from __future__ import annotations
 
-import gzip
 from collections.abc import Callable
-
-import brotli
 
 # Formats that gain from compression. Images like PNG/JPEG/WebP and woff2 are compressed already.
 COMPRESSIBLE_SUFFIXES = frozenset({
@@ -25,6 +25,8 @@ def is_compressible(path: str) -> bool:
 
 def brotli_bytes(data: bytes, quality: int = 11, progress: Progress | None = None) -> bytes:
     """Brotli at ``quality``; ``progress`` gets the number of input bytes consumed so far."""
+    import brotli
+
     mode = brotli.MODE_TEXT if data[:4] != b"\0asm" else brotli.MODE_GENERIC
     compressor = brotli.Compressor(quality=quality, mode=mode)
     parts = []
@@ -38,4 +40,6 @@ def brotli_bytes(data: bytes, quality: int = 11, progress: Progress | None = Non
 
 def gzip_bytes(data: bytes, level: int = 9) -> bytes:
     """gzip with ``mtime=0`` and no file name, so identical input always gives identical output."""
+    import gzip
+
     return gzip.compress(data, compresslevel=level, mtime=0)

@@ -67,17 +67,20 @@ def show_table(memo: Path, gate: Gate, report: Report, data: bytes) -> None:
 
 
 def _rendering_key(gate: Gate, data: bytes) -> bytes | None:
-    """The report, the code that makes and renders its table (the pipeline's and rich's), and what rich reads
-    of the process: its variables, which streams are terminals and their sizes, the output's encoding."""
+    """The report, the code that makes and renders its table (the modules of the gate's package, this
+    package's rendering, and rich), and what rich reads of the process: its variables, which streams are
+    terminals and their sizes, the output's encoding."""
     import hashlib
     import importlib.util
 
-    from pipeline.engine.fingerprint import listing_digest
-
     spec = importlib.util.find_spec("rich")
-    if spec is None or not spec.origin:
+    own = sys.modules.get(type(gate).__module__)
+    if spec is None or not spec.origin or not getattr(own, "__file__", None):
         return None
-    rich = os.stat(spec.origin)
+    folders = {os.path.dirname(own.__file__), os.path.dirname(__file__)}
+    code = [spec.origin, *sorted(entry.path for folder in folders for entry in os.scandir(folder)
+                                 if entry.name.endswith(".py"))]
+    stamps = [(path, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) for path in code for st in [os.stat(path)]]
     sizes = []
     for fd in (0, 1, 2):
         try:
@@ -85,9 +88,8 @@ def _rendering_key(gate: Gate, data: bytes) -> bytes | None:
         except (OSError, ValueError):
             sizes.append(None)
     streams = [_isatty(stream) for stream in (sys.stdin, sys.stdout, sys.__stdout__)]
-    facts = [gate.name, hashlib.sha256(data).hexdigest(), listing_digest(), spec.origin, rich.st_size,
-             rich.st_mtime_ns, rich.st_ino, sys.version, sys.platform, [os.environ.get(v) for v in RICH_ENVIRONMENT],
-             streams, sizes, getattr(sys.__stdout__, "encoding", None)]
+    facts = [gate.name, hashlib.sha256(data).hexdigest(), stamps, sys.version, sys.platform,
+             [os.environ.get(v) for v in RICH_ENVIRONMENT], streams, sizes, getattr(sys.__stdout__, "encoding", None)]
     return hashlib.sha256(repr(facts).encode()).hexdigest().encode()
 
 

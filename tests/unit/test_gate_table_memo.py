@@ -109,3 +109,36 @@ def test_the_table_models_need_no_rich_until_rendered():
             "assert 'rich' not in sys.modules, 'rich was imported'")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
+
+
+def forged(memo: Path) -> None:
+    """Keep the memo's key, change its text: a run that prints the forgery took it from the memo."""
+    key, _, _ = memo.read_bytes().partition(b"\n")
+    memo.write_bytes(key + b"\nFROM THE MEMO\n")
+
+
+def test_an_edit_of_the_gate_s_code_renders_again(tmp_path: Path, monkeypatch):
+    package = tmp_path / "demo_gate"
+    package.mkdir()
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    module = package / "gate.py"
+    module.write_text("from test_gate_table_memo import TableGate\n\n\nclass Gate(TableGate):\n    pass\n",
+                      encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.syspath_prepend(str(Path(__file__).parent))
+    from demo_gate.gate import Gate
+
+    memo, report = tmp_path / ".demo.table", {"rows": [["wasm", "477 kB"]]}
+
+    def show() -> str:
+        out = Log()
+        monkeypatch.setattr(sys, "__stdout__", out)
+        publish.show_table(memo, Gate(), report, repr(report).encode())
+        return out.getvalue()
+
+    first = show()
+    forged(memo)
+    assert show() == "FROM THE MEMO\n"
+    stat = module.stat()
+    os.utime(module, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    assert show() == first
