@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from array import array
 from pathlib import Path
-from typing import Any
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
@@ -111,6 +111,9 @@ def _retire(previous: Path, dist: Path, keep_spare: bool) -> None:
 
 PUBLISHED = "published.json"  # in the build folder: what the last publish put into dist/
 _DIGEST = 96  # hex characters of a SHA-384
+_LAYOUT = 3  # the record's layout: names by folder, the stats packed, the digests in one string
+_STATS = 3  # size, mtime, ctime of each file, in the packed stats
+_MISSING = (-1, -1, -1)  # the stats of a file that cannot be stat'ed: never those of a file
 
 
 def record_published(build_dir: Path, dist: Path, files: list[str],
@@ -121,15 +124,19 @@ def record_published(build_dir: Path, dist: Path, files: list[str],
     lists with the same size and mtime (kept from the previous publish) is not hashed again, and one in
     ``stats`` (a file the publish left as it was, whose stat it took) is not stat'ed again either.
 
-    The record is read on every run, so it is laid out for that: the stats by folder, and the digests (needed
-    only for a file whose stat changed) as one string in the same order, which decodes at once."""
+    The record is read on every run, a no-op too, so it is laid out for :func:`drifted`: the names by folder
+    (``\\0``-separated, a character no file name holds), the stats as one packed array (base64, in the
+    machine's byte order: a record moved to another machine only costs a hash per file), and the digests,
+    needed only for a file whose stat changed, as one string in the same order. Each decodes at once."""
+    import base64
     import hashlib
     import json
 
     from pipeline.core.fs import write_atomic
 
-    folders: dict[str, list[list[object]]] = {}
-    digests: dict[str, list[str]] = {}  # by folder too: the string follows the folders' order
+    names: dict[str, list[str]] = {}
+    numbers: dict[str, list[int]] = {}  # by folder too: the arrays follow the folders' order
+    digests: dict[str, list[str]] = {}
     root = str(dist)
     for relative in sorted(files):
         path = os.path.join(root, relative)
@@ -140,38 +147,43 @@ def record_published(build_dir: Path, dist: Path, files: list[str],
         else:
             digest = hashlib.sha384(Path(path).read_bytes()).hexdigest()
         folder, _, name = relative.rpartition("/")
+        names.setdefault(folder, []).append(name)
         # ctime too: an edit that restores the size and the mtime still changes it (utime cannot set it)
-        folders.setdefault(folder, []).append([name, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns])
+        numbers.setdefault(folder, []).extend((stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns))
         digests.setdefault(folder, []).append(digest)
-    joined = "".join(d for folder in folders for d in digests[folder])
-    text = json.dumps({"dist": root, "folders": folders, "digests": joined}, separators=(",", ":"))
+    packed = array("q", [n for folder in names for n in numbers[folder]]).tobytes()
+    text = json.dumps({"dist": root, "layout": _LAYOUT, "folders": [[f, "\0".join(n)] for f, n in names.items()],
+                       "stats": base64.b64encode(packed).decode("ascii"),
+                       "digests": "".join(d for folder in names for d in digests[folder])}, separators=(",", ":"))
     write_atomic(build_dir / PUBLISHED, text.encode("utf-8"))
 
 
-def _record(build_dir: Path, dist: Path) -> tuple[dict[str, list[list[Any]]], str] | None:
-    """The last publish into ``dist`` from this build folder as (stats by folder, digests), or None if it never
-    published there (or the record is unreadable, or from an older pipeline: then the next publish rewrites it)."""
+def _record(build_dir: Path, dist: Path) -> tuple[list[tuple[str, list[str]]], array, str] | None:
+    """The last publish into ``dist`` from this build folder as (names by folder, packed stats, digests), or
+    None if it never published there (or the record is unreadable, edited by hand or from an older pipeline:
+    then the next run publishes again and rewrites it)."""
+    import base64
+    import binascii
     import json
 
     try:
         state = json.loads((build_dir / PUBLISHED).read_bytes())
-        if state.get("dist") != str(dist):
+        if state.get("dist") != str(dist) or state.get("layout") != _LAYOUT:
             return None
         folders, digests = state["folders"], state["digests"]
-    except (OSError, ValueError, AttributeError, KeyError):
+        stats = array("q")
+        stats.frombytes(base64.b64decode(state["stats"], validate=True))
+    except (OSError, ValueError, AttributeError, KeyError, TypeError, binascii.Error):
         return None
-    if not isinstance(folders, dict) or not isinstance(digests, str) or not all(
-            isinstance(folder, str) and isinstance(entries, list) and all(_entry(e) for e in entries)
-            for folder, entries in folders.items()):
-        return None  # edited by hand: not a record to trust, so the next run publishes again
-    if len(digests) != _DIGEST * sum(len(entries) for entries in folders.values()):
+    if not isinstance(folders, list) or not isinstance(digests, str) or not all(
+            isinstance(f, list) and len(f) == 2 and isinstance(f[0], str) and isinstance(f[1], str) and f[1]
+            for f in folders):
         return None
-    return folders, digests
-
-
-def _entry(entry: Any) -> bool:
-    return (isinstance(entry, list) and len(entry) == 4 and isinstance(entry[0], str) and entry[0]
-            and all(type(n) is int for n in entry[1:]))
+    listed = [(folder, joined.split("\0")) for folder, joined in folders]
+    count = sum(len(names) for _, names in listed)
+    if len(stats) != _STATS * count or len(digests) != _DIGEST * count or not all(all(n) for _, n in listed):
+        return None
+    return listed, stats, digests
 
 
 def published_state(build_dir: Path, dist: Path) -> dict[str, list[object]] | None:
@@ -180,26 +192,38 @@ def published_state(build_dir: Path, dist: Path) -> dict[str, list[object]] | No
     record = _record(build_dir, dist)
     if record is None:
         return _older_record(build_dir, dist)
-    folders, digests = record
+    folders, stats, digests = record
     state: dict[str, list[object]] = {}
     index = 0
-    for folder, entries in folders.items():
-        for name, size, mtime, ctime in entries:
-            digest = digests[index:index + _DIGEST]
+    for folder, names in folders:
+        for name in names:
+            size, mtime, ctime = stats[_STATS * index:_STATS * index + _STATS]
+            digest = digests[_DIGEST * index:_DIGEST * (index + 1)]
             state[f"{folder}/{name}" if folder else name] = [size, mtime, digest, ctime]
-            index += _DIGEST
+            index += 1
     return state
 
 
 def _older_record(build_dir: Path, dist: Path) -> dict[str, list[object]] | None:
-    """A record an older pipeline wrote (``files``: relative path -> size, mtime, digest, ctime): the first
-    publish after an upgrade still keeps the inodes of unchanged files, and a folder published before is
-    still known as this pipeline's. ``drifted`` does not read it: that run publishes again, in the new layout."""
+    """A record an older pipeline wrote, as :func:`published_state` gives it: ``files`` (relative path: size,
+    mtime, digest, ctime) or ``folders`` (folder: [name, size, mtime, ctime] each) with the digests in one
+    string. The first publish after an upgrade still keeps the inodes of unchanged files, and a folder
+    published before is still known as this pipeline's. ``drifted`` does not read it: that run publishes
+    again, in the new layout."""
     import json
 
     try:
         state = json.loads((build_dir / PUBLISHED).read_bytes())
-        files = state["files"] if state.get("dist") == str(dist) else None
+        if state.get("dist") != str(dist):
+            return None
+        if "files" in state:
+            files = state["files"]
+        else:
+            files, index, digests = {}, 0, state["digests"]
+            for folder, entries in state["folders"].items():
+                for name, size, mtime, ctime in entries:
+                    files[f"{folder}/{name}" if folder else name] = [size, mtime, digests[index:index + _DIGEST], ctime]
+                    index += _DIGEST
     except (OSError, ValueError, AttributeError, KeyError, TypeError):
         return None
     if not isinstance(files, dict) or not all(isinstance(e, list) and len(e) >= 3 for e in files.values()):
@@ -211,45 +235,62 @@ def drifted(build_dir: Path, dist: Path) -> list[str]:
     """Files of the last publish that are missing or changed in ``dist`` now (cheaply: size, mtime and ctime,
     the hash only when a time differs); ``[""]`` when there is no record of a publish.
 
-    This runs for every published file on every run, a no-op too, so each folder is opened once and its
-    files are stat'ed by name relative to it (no path joined, no full path resolved per file)."""
+    This runs for every published file on every run, a no-op too, so each folder is opened once, its files
+    are stat'ed by name relative to it (no path joined, no full path resolved per file), and their stats are
+    packed as the record's are and compared in one step; only when they differ is a file looked at."""
     record = _record(build_dir, dist)
     if record is None:
         return [""]
-    folders, digests = record
-    changed = []
+    folders, recorded, digests = record
+    current = array("q")
+    extend = current.extend
     root = str(dist)
-    index = 0
-    for folder, entries in folders.items():
+    for folder, names in folders:
         try:
             fd = os.open(os.path.join(root, folder) if folder else root, os.O_RDONLY | os.O_DIRECTORY)
         except OSError:
-            changed.extend(f"{folder}/{e[0]}" if folder else e[0] for e in entries)
-            index += _DIGEST * len(entries)
+            extend(_MISSING * len(names))
             continue
         try:
-            for name, size, mtime, ctime in entries:
-                index += _DIGEST
+            for name in names:
                 try:
                     stat = os.stat(name, dir_fd=fd)
                 except OSError:
-                    changed.append(f"{folder}/{name}" if folder else name)
+                    extend(_MISSING)
                     continue
-                if stat.st_size == size and stat.st_mtime_ns == mtime and stat.st_ctime_ns == ctime:
-                    continue
-                if stat.st_size != size or _digest(name, fd) != digests[index - _DIGEST:index]:
-                    changed.append(f"{folder}/{name}" if folder else name)
+                extend((stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns))
         finally:
             os.close(fd)
-    return sorted(changed)
+    if current == recorded:
+        return []
+    return sorted(_changed(root, folders, recorded, current, digests))
 
 
-def _digest(name: str, folder_fd: int) -> str | None:
-    """SHA-384 hex of a file opened relative to its folder; None if it cannot be read."""
+def _changed(root: str, folders: list[tuple[str, list[str]]], recorded: array, current: array,
+             digests: str) -> list[str]:
+    """The files whose stats differ from the record's and whose bytes do too (a touched file is hashed)."""
+    changed = []
+    index = 0
+    for folder, names in folders:
+        directory = os.path.join(root, folder) if folder else root
+        for name in names:
+            at = _STATS * index
+            now, then = current[at:at + _STATS], recorded[at:at + _STATS]
+            digest = digests[_DIGEST * index:_DIGEST * (index + 1)]
+            index += 1
+            if now == then:
+                continue
+            if tuple(now) == _MISSING or now[0] != then[0] or _digest(os.path.join(directory, name)) != digest:
+                changed.append(f"{folder}/{name}" if folder else name)
+    return changed
+
+
+def _digest(path: str) -> str | None:
+    """SHA-384 hex of a file; None if it cannot be read."""
     import hashlib
 
     try:
-        with open(os.open(name, os.O_RDONLY, dir_fd=folder_fd), "rb") as handle:
+        with open(path, "rb") as handle:
             return hashlib.sha384(handle.read()).hexdigest()
     except OSError:
         return None

@@ -3,8 +3,10 @@ outputs listing kept next to each step's map (``build/maps/<step>.outputs``)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+from array import array
 from pathlib import Path
 
 from pipeline.core.dirswap import drifted, published_state, record_published
@@ -61,19 +63,47 @@ def test_a_missing_folder_a_foreign_dist_or_a_broken_record_is_no_record(tmp_pat
     assert published_state(build, dist) is None and drifted(build, dist) == [""]
     (build / "published.json").write_text('{"dist": 1}')
     assert drifted(build, dist) == [""]
-    record = json.loads(json.dumps({"dist": str(dist), "folders": {"": [[3, 1, 2, 3]]}, "digests": "0" * 96}))
-    for entry in ([3, 1, 2, 3], ["a.txt", 1, 2], ["a.txt", "1", 2, 3], ["", 1, 2, 3]):  # edited by hand
-        record["folders"][""] = [entry]
-        (build / "published.json").write_text(json.dumps(record))
-        assert drifted(build, dist) == [""] and published_state(build, dist) is None, entry
+    good = json.loads(json.dumps({"dist": str(dist), "layout": 3, "folders": [["", "a.txt"]],
+                                  "stats": base64.b64encode(array("q", [1, 2, 3]).tobytes()).decode(),
+                                  "digests": "0" * 96}))
+    (build / "published.json").write_text(json.dumps(good))
+    assert published_state(build, dist) == {"a.txt": [1, 2, "0" * 96, 3]}
+    for field, value in (("folders", [[3, "a.txt"]]), ("folders", [["", "a.txt", 1]]), ("folders", [["", ""]]),
+                         ("folders", [["", "a.txt\0\0b"]]), ("folders", {"": "a.txt"}), ("stats", "not base64!"),
+                         ("stats", base64.b64encode(b"short").decode()), ("stats", 7), ("digests", "0" * 95),
+                         ("layout", 2)):  # edited by hand
+        (build / "published.json").write_text(json.dumps({**good, field: value}))
+        assert drifted(build, dist) == [""] and published_state(build, dist) is None, (field, value)
 
 
 def test_an_older_pipeline_s_record_keeps_the_inodes_of_the_next_publish(tmp_path: Path):
     build, dist = publish(tmp_path)
     state = published_state(build, dist)
+    assert state is not None
     (build / "published.json").write_text(json.dumps({"dist": str(dist), "files": state}))
     assert published_state(build, dist) == state  # what the next publish links from
     assert drifted(build, dist) == [""]  # and that publish writes the record anew
+    folders: dict[str, list[list[object]]] = {}  # the layout before: stats by folder, the digests in one string
+    for relative in sorted(state, key=lambda r: (r.rpartition("/")[0], r)):
+        size, mtime, _, ctime = state[relative]
+        folder, _, name = relative.rpartition("/")
+        folders.setdefault(folder, []).append([name, size, mtime, ctime])
+    digests = "".join(str(state[f"{f}/{e[0]}" if f else e[0]][2]) for f, entries in folders.items() for e in entries)
+    (build / "published.json").write_text(json.dumps({"dist": str(dist), "folders": folders, "digests": digests}))
+    assert published_state(build, dist) == state and drifted(build, dist) == [""]
+
+
+def test_only_changed_stats_are_looked_at(tmp_path: Path, monkeypatch):
+    """A no-op compares the packed stats in one step: no file is opened; after a touch, only that file is."""
+    from pipeline.core import dirswap
+
+    build, dist = publish(tmp_path)
+    opened: list[str] = []
+    real = dirswap._digest
+    monkeypatch.setattr(dirswap, "_digest", lambda path: opened.append(path) or real(path))
+    assert drifted(build, dist) == [] and opened == []
+    os.utime(dist / "css" / "x.css", ns=(1_000_000_000, 1_000_000_000))
+    assert drifted(build, dist) == [] and opened == [str(dist / "css" / "x.css")]
 
 
 def test_the_outputs_check_reads_the_listing_of_this_very_map(tmp_path: Path):
