@@ -2,13 +2,14 @@
 scale": goal at most 1.5x). Both are fresh Python processes in the same virtualenv, alternated, medians
 of ten.
 
-Measured here: 1.50x to 1.84x (0.18-0.26 s against 0.11-0.16 s, from run to run on this shared machine; it
-was 3x, then 2.4x, then 1.85x to 2.2x).
+Measured here: 1.26x to 1.63x (0.18-0.23 s against 0.12-0.16 s, from run to run on this shared machine;
+four of five runs 1.26x to 1.44x; it was 3x, then 2.4x, then 1.85x to 2.2x, then 1.50x to 1.84x).
 Both run with bytecode, as installed code does (``installed_env``). The task list comes from
 ``build/plan.json`` (``pipeline.engine.plan``): the config model, the addons, the registry and the steps are
-not imported (``tests/e2e/test_plan.py``). What is left over bare doit: thirteen tasks instead of one, the
-sqlite backend, the settings, the reporter and the event log, and prometheus-client for the run's metrics
-file (about 30 ms of its own). So this benchmark guards the level reached, not the goal.
+not imported (``tests/e2e/test_plan.py``), nor is prometheus-client (``metrics.prom`` is formatted by
+``pipeline.observe.textfile``). What is left over bare doit: thirteen tasks instead of one, the sqlite
+backend, the settings, the reporter and the event log (about 15 ms of imports). The goal is met in most runs;
+the ceiling guards the level reached with room for this machine's noise.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import pytest
 from conftest import EXAMPLE, build, installed_env
 
 GOAL = 1.5
-CEILING = 2.4  # the level reached, with room for noise: a regression past it fails
+CEILING = 2.0  # the level reached, with room for noise: a regression past it fails
 
 BARE = '''def task_one():
     return {"actions": ["touch out.txt"], "file_dep": ["dodo.py"], "targets": ["out.txt"]}

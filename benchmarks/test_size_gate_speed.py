@@ -6,14 +6,15 @@ bytes a browser downloads (the ``.br`` sibling for a brotli budget, the file for
 compression off. So both sides do the same work, and ours also checks that dist/ is up to date, matches
 budgets by logical name and writes its report. Medians of alternated runs.
 
-Measured here: 1.22x to 1.42x (0.31-0.39 s against size-limit's 0.22-0.30 s; it was 3.4x, then 2x, then 1.6x,
-then 1.42x to 1.68x). The gate itself takes a few milliseconds since it reads siblings and no longer
-compresses images in memory (the sizes of files without siblings are remembered by digest). The release's
-no-op check it depends on comes from the remembered task list (see ``test_noop_speed.py``), and so does the
-gate: without ``--why`` it reads the settings and paths alone, so it judges without loading the pipeline.
-What is left over size-limit's node process: Python's and doit's start, the release's check of dist/,
-prometheus-client for the run's metrics file and rich for the table. So this benchmark guards the level
-reached, not the goal.
+Measured here: 0.84x to 1.02x (0.20-0.29 s against size-limit's 0.21-0.34 s; it was 3.4x, then 2x, then 1.6x,
+then 1.42x to 1.68x, then 1.22x to 1.42x). The gate itself takes a few milliseconds since it reads siblings
+and no longer compresses images in memory (the sizes of files without siblings are remembered by digest).
+The release's no-op check it depends on comes from the remembered task list (see ``test_noop_speed.py``), and
+so does the gate: without ``--why`` it reads the settings and paths alone, so it judges without loading the
+pipeline, and imports neither pluggy nor prometheus-client. Its table, written to a pipe here, is printed
+from ``build/reports/.size.table`` (the report is the same each round), so rich is not imported either; the
+first gate run after a release that changed the report renders it (about 40 ms more).
+What is left over size-limit's node process: Python's and doit's start and the release's check of dist/.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from conftest import EXAMPLE, build, installed_env
 
 REPO = Path(__file__).resolve().parent.parent
 GOAL = 1.0
-CEILING = 2.0  # the level reached, with room for noise: a regression past it fails
+CEILING = 1.5  # the level reached, with room for noise: a regression past it fails
 
 
 @pytest.fixture(scope="module")

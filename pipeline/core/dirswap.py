@@ -11,6 +11,7 @@ import os
 import shutil
 import sys
 from array import array
+from collections.abc import Iterable
 from pathlib import Path
 
 _RENAME_EXCHANGE = 2
@@ -116,6 +117,19 @@ _STATS = 3  # size, mtime, ctime of each file, in the packed stats
 _MISSING = (-1, -1, -1)  # the stats of a file that cannot be stat'ed: never those of a file
 
 
+def packed_int64(numbers: Iterable[int]) -> array:
+    """Numbers as signed 64-bit integers, each taken modulo 2**64 (no information lost for any 64-bit value:
+    an inode number above 2**63, an mtime past the year 2262)."""
+    numbers = list(numbers)
+    try:
+        return array("q", numbers)
+    except OverflowError:
+        return array("q", [(n + _HALF) % (2 * _HALF) - _HALF for n in numbers])
+
+
+_HALF = 2 ** 63
+
+
 def record_published(build_dir: Path, dist: Path, files: list[str],
                      known: dict[str, list[object]] | None = None,
                      stats: dict[str, os.stat_result] | None = None) -> None:
@@ -126,7 +140,7 @@ def record_published(build_dir: Path, dist: Path, files: list[str],
 
     The record is read on every run, a no-op too, so it is laid out for :func:`drifted`: the names by folder
     (``\\0``-separated, a character no file name holds), the stats as one packed array (base64, in the
-    machine's byte order: a record moved to another machine only costs a hash per file), and the digests,
+    machine's byte order, which the record names), and the digests,
     needed only for a file whose stat changed, as one string in the same order. Each decodes at once."""
     import base64
     import hashlib
@@ -151,8 +165,9 @@ def record_published(build_dir: Path, dist: Path, files: list[str],
         # ctime too: an edit that restores the size and the mtime still changes it (utime cannot set it)
         numbers.setdefault(folder, []).extend((stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns))
         digests.setdefault(folder, []).append(digest)
-    packed = array("q", [n for folder in names for n in numbers[folder]]).tobytes()
-    text = json.dumps({"dist": root, "layout": _LAYOUT, "folders": [[f, "\0".join(n)] for f, n in names.items()],
+    packed = packed_int64([n for folder in names for n in numbers[folder]]).tobytes()
+    text = json.dumps({"dist": root, "layout": _LAYOUT, "byteorder": sys.byteorder,
+                       "folders": [[f, "\0".join(n)] for f, n in names.items()],
                        "stats": base64.b64encode(packed).decode("ascii"),
                        "digests": "".join(d for folder in names for d in digests[folder])}, separators=(",", ":"))
     write_atomic(build_dir / PUBLISHED, text.encode("utf-8"))
@@ -173,6 +188,8 @@ def _record(build_dir: Path, dist: Path) -> tuple[list[tuple[str, list[str]]], a
         folders, digests = state["folders"], state["digests"]
         stats = array("q")
         stats.frombytes(base64.b64decode(state["stats"], validate=True))
+        if state.get("byteorder", sys.byteorder) != sys.byteorder:  # a build folder moved between machines
+            stats.byteswap()
     except (OSError, ValueError, AttributeError, KeyError, TypeError, binascii.Error):
         return None
     if not isinstance(folders, list) or not isinstance(digests, str) or not all(
@@ -258,7 +275,11 @@ def drifted(build_dir: Path, dist: Path) -> list[str]:
                 except OSError:
                     extend(_MISSING)
                     continue
-                extend((stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns))
+                try:
+                    extend((stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns))
+                except OverflowError:  # an mtime past 2262 (touch -d 2300-01-01)
+                    del current[len(current) - len(current) % _STATS:]  # what extend took before it failed
+                    extend(packed_int64((stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)))
         finally:
             os.close(fd)
     if current == recorded:

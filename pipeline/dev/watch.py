@@ -1,7 +1,8 @@
 """Watch mode: rebuild what changed, coalescing bursts, and tell the dev server what happened.
 
-The watched files are the tasks' own ``file_dep``s (and the folders holding them, so new files are
-seen), never a hard-coded list; the pipeline's outputs (build folder, dist, the doit DB) are ignored.
+The watched files are the tasks' own inputs, their ``file_dep``s and claimed sources (and the folders
+holding them, so new files are seen), never a hard-coded list; the pipeline's outputs (build folder, dist,
+the doit DB) are ignored.
 Builds run doit in-process on the dev profile; doit's own up-to-date checks make a CSS edit run the CSS
 steps and never the Go compile. A failing build keeps the last good output, which is only ever replaced
 by an atomic swap.
@@ -41,15 +42,22 @@ class Publisher(Protocol):
 
 
 def watched(tasks: Iterable[Any], ignore: Iterable[Path]) -> tuple[set[Path], set[Path]]:
-    """(files, folders): every task's file_dep outside the pipeline's own outputs, and their folders."""
+    """(files, folders): every task's inputs outside the pipeline's own outputs, and their folders."""
     ignored = [p.resolve() for p in ignore]
     files: set[Path] = set()
     for task in tasks:
-        for dep in getattr(task, "file_dep", ()):
+        for dep in inputs_of(task):
             path = Path(dep).resolve()
             if not any(path == i or path.is_relative_to(i) for i in ignored):
                 files.add(path)
     return files, {f.parent for f in files}
+
+
+def inputs_of(task: Any) -> list[str]:
+    """A task's files: its ``file_dep``s and the sources a step claimed (``meta["sources"]``, which a check of
+    their stamps covers instead of a ``file_dep`` each)."""
+    meta = getattr(task, "meta", None) or {}
+    return [*getattr(task, "file_dep", ()), *meta.get("sources", ())]
 
 
 def relevant(path: Path, files: set[Path], folders: set[Path], ignore: Iterable[Path]) -> bool:
@@ -76,7 +84,7 @@ def affected_tasks(tasks: Iterable[Any], changed: Iterable[Path]) -> set[str]:
                 dependents.setdefault(source, set()).add(task.name)
         for dep in getattr(task, "task_dep", ()):
             dependents.setdefault(dep, set()).add(task.name)
-    hit = {task.name for task in tasks if changed_paths & {Path(d).resolve() for d in getattr(task, "file_dep", ())}}
+    hit = {task.name for task in tasks if changed_paths & {Path(d).resolve() for d in inputs_of(task)}}
     queue = list(hit)
     while queue:
         for nxt in dependents.get(queue.pop(), ()):

@@ -51,7 +51,7 @@ ENV_PREFIXES = ("GO", "CGO_")  # the VANGO_ variables are in the settings
 ENV_NAMES = ("PATH", "PYTHONPATH", "HOME", "XDG_CONFIG_HOME")  # Go reads its `go env -w` file below them
 VOLATILE = ("run_id", "trace_seed", "traceparent", "push_gateway", "log_format", "log_level")  # per run
 TASK_KEYS = {"name", "doc", "actions", "file_dep", "task_dep", "targets", "uptodate", "clean", "verbosity",
-             "params"}
+             "params", "meta"}  # meta (the watcher's) is not remembered: vango dev never uses a plan
 PARAM_TYPES = {"str": str, "int": int, "bool": bool, "float": float, "list": list}
 
 

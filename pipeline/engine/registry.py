@@ -14,6 +14,7 @@ from typing import Any
 from pipeline.addons.manager import AddonConfigError, collect, guarded, order
 from pipeline.config.context import Context
 from pipeline.core.errors import ConfigError, display_path
+from pipeline.engine.checks import sources_path, sources_unchanged
 from pipeline.engine.maps import map_path
 from pipeline.engine.pages import PageTransform, Phase
 from pipeline.engine.step import READS, Role, Step
@@ -147,7 +148,8 @@ class Registry:
         target = self.target(ctx, step)
         debug = ctx.settings.debug
         inputs = list(guarded(step.owner, debug, step.inputs, ctx)) if step.inputs is not None else []
-        deps = [*sources, *inputs, *prepared, *(self.target(ctx, s) for s in upstream)]
+        # The claimed files are checked by one stamp of them all (sources_unchanged), not a file_dep each.
+        deps = [*inputs, *prepared, *(self.target(ctx, s) for s in upstream)]
         settings = guarded(step.owner, debug, step.settings, ctx) if step.settings is not None else None
         task: dict[str, Any] = {
             "doc": step.doc,
@@ -159,6 +161,9 @@ class Registry:
             "uptodate": [settings_changed(ctx, settings)],
             "verbosity": 2,
         }
+        if sources:
+            task["uptodate"].insert(0, sources_unchanged(sources_path(ctx.maps_dir, step.task_name), sources))
+            task["meta"] = {"sources": list(sources)}  # what the dev server's watcher watches
         if step.target is None:
             task["uptodate"].insert(0, outputs_exist(target, ctx.out_dir))
         if step.uptodate is not None:

@@ -72,7 +72,12 @@ def run_step(ctx: Context, step: Step, sources: tuple[str, ...], upstream: tuple
     their head start on them (``early``), report what was written. ``sources`` are the claimed files' paths
     as strings (the registry lists them on every run); the step sees them as paths."""
     from pipeline.addons.manager import guarded
+    from pipeline.engine.checks import by_folder, source_listing, sources_path
     from pipeline.engine.step import StepResult, StepRun
+
+    # Recorded before the step reads them: a source edited while it runs is stale on the next run.
+    listing = sources_path(ctx.maps_dir, step.task_name)
+    stamps = source_listing(by_folder(sources), _read_or_none(listing)) if sources else b""
 
     def body(task_ctx: Context) -> list[Path]:
         run = StepRun(task_ctx, step, tuple(Path(s) for s in sources), upstream)
@@ -80,14 +85,26 @@ def run_step(ctx: Context, step: Step, sources: tuple[str, ...], upstream: tuple
         if not isinstance(result, StepResult):
             result = StepResult(files=tuple(result or ()))
         if step.target is not None:  # the index and publish steps, wasm:compile: no map of their own
-            return list(result.written)
-        written = recorded(task_ctx, step.name, result.files, **dict(result.facts)) + list(result.written)
-        for encoder in early:
-            for record in result.files:
-                guarded(encoder.owner, ctx.settings.debug, encoder.early, task_ctx, record)
+            written = list(result.written)
+        else:
+            written = recorded(task_ctx, step.name, result.files, **dict(result.facts)) + list(result.written)
+            for encoder in early:
+                for record in result.files:
+                    guarded(encoder.owner, ctx.settings.debug, encoder.early, task_ctx, record)
+        if sources:  # built from them: the task's sources check holds until one changes
+            from pipeline.core.fs import write_atomic
+
+            write_atomic(listing, stamps)
         return written
 
     return _in_task(ctx, task, body)
+
+
+def _read_or_none(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def recorded(ctx: Context, step: str, outputs: Iterable[OutputFile], **facts: Any) -> list[Path]:

@@ -26,6 +26,9 @@ class Gate:
     name: str = ""
     doc: str = ""
     after_release: bool = True  # judge dist/, so the release is built first
+    # table(report) depends on the report alone (and the gate's code): a table written to a log is then
+    # remembered and printed again for the same report without rendering (pipeline.gates.publish.show_table)
+    table_from_report: bool = False
     owner: str = ""
 
     def params(self) -> list[dict[str, Any]]:

@@ -3,6 +3,7 @@ GitHub Actions a markdown step summary and ``::error`` annotations."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -42,16 +43,17 @@ def show_table(memo: Path, gate: Gate, report: Report, data: bytes) -> None:
     pipe) is kept in ``memo`` under a key of everything the rendering depends on, so the next run with the
     same report prints the same text without importing rich (about 40 ms with the rendering)."""
     out = sys.__stdout__
-    key = _rendering_key(gate, data) if out is not None and not _isatty(out) else None
+    remembered = gate.table_from_report and out is not None and not _isatty(out)
+    key = _rendering_key(gate, data) if remembered else None
     if key is not None:
         try:
             head, _, text = memo.read_bytes().partition(b"\n")
-        except OSError:
-            head = text = b""
-        if head == key:
-            out.write(text.decode("utf-8"))
-            out.flush()
-            return
+            if head == key:
+                out.write(text.decode("utf-8"))
+                out.flush()
+                return
+        except (OSError, UnicodeDecodeError):
+            pass  # no memo, or a broken one: rendered again
     from rich.console import Console
 
     console = Console(file=out, width=max(100, Console().width))
@@ -61,26 +63,37 @@ def show_table(memo: Path, gate: Gate, report: Report, data: bytes) -> None:
     with console.capture() as capture:
         console.print(gate.table(report))
     shown = capture.get()
-    write_atomic(memo, key + b"\n" + shown.encode("utf-8"))
     out.write(shown)
     out.flush()
+    with contextlib.suppress(OSError):  # not remembered: the next run renders it again
+        write_atomic(memo, key + b"\n" + shown.encode("utf-8"))
 
 
 def _rendering_key(gate: Gate, data: bytes) -> bytes | None:
-    """The report, the code that makes and renders its table (the modules of the gate's package, this
-    package's rendering, and rich), and what rich reads of the process: its variables, which streams are
-    terminals and their sizes, the output's encoding."""
+    """The report, the code that makes and renders its table (the modules of the gate's package and of the
+    packages of the classes it inherits from, this package's rendering, and rich's ``__init__``, which an
+    upgrade replaces), and what rich reads of the process: its variables, which streams are terminals and
+    their sizes, the output's encoding."""
     import hashlib
     import importlib.util
 
     spec = importlib.util.find_spec("rich")
-    own = sys.modules.get(type(gate).__module__)
-    if spec is None or not spec.origin or not getattr(own, "__file__", None):
+    if spec is None or not spec.origin:
         return None
-    folders = {os.path.dirname(own.__file__), os.path.dirname(__file__)}
-    code = [spec.origin, *sorted(entry.path for folder in folders for entry in os.scandir(folder)
-                                 if entry.name.endswith(".py"))]
-    stamps = [(path, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) for path in code for st in [os.stat(path)]]
+    # The folders of the gate's class and of each class it inherits from (an addon's gate may take its table
+    # from a built-in one), and this package's.
+    folders = {os.path.dirname(__file__)}
+    for cls in type(gate).__mro__:
+        module = sys.modules.get(cls.__module__)
+        if cls is not object and getattr(module, "__file__", None):
+            folders.add(os.path.dirname(module.__file__))
+    try:
+        code = [spec.origin, *sorted(entry.path for folder in folders for entry in os.scandir(folder)
+                                     if entry.name.endswith(".py"))]
+        stamps = [(path, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+                  for path in code for st in [os.stat(path)]]
+    except OSError:  # code that is not plain files (a zip import): rendered every time
+        return None
     sizes = []
     for fd in (0, 1, 2):
         try:

@@ -15,6 +15,7 @@ from pipeline.gates.render import Column, GateTable, to_rich
 
 class TableGate:
     name = "demo"
+    table_from_report = True
 
     def table(self, report):
         table = GateTable("Demo budgets", [Column("budget"), Column("actual", numeric=True)], summary="1 of 1")
@@ -142,3 +143,40 @@ def test_an_edit_of_the_gate_s_code_renders_again(tmp_path: Path, monkeypatch):
     stat = module.stat()
     os.utime(module, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
     assert show() == first
+
+
+def test_a_gate_that_does_not_say_its_table_is_the_report_s_is_always_rendered(tmp_path: Path, monkeypatch):
+    class Stateful(TableGate):
+        table_from_report = False
+
+    memo, report = tmp_path / ".demo.table", {"rows": [["wasm", "477 kB"]]}
+    out = Log()
+    monkeypatch.setattr(sys, "__stdout__", out)
+    publish.show_table(memo, Stateful(), report, b"{}")
+    assert "477 kB" in out.getvalue() and not memo.exists()
+
+
+def test_code_that_is_not_plain_files_and_a_memo_that_cannot_be_kept_still_print(tmp_path: Path, monkeypatch):
+    report = {"rows": [["wasm", "477 kB"]]}
+    zipped = type("Zipped", (TableGate,), {"__module__": "zipped_gate"})
+    module = type(sys)("zipped_gate")
+    module.__file__ = str(tmp_path / "addon.pyz" / "zipped_gate.py")
+    monkeypatch.setitem(sys.modules, "zipped_gate", module)
+    for gate, memo in ((zipped(), tmp_path / ".zip.table"), (TableGate(), tmp_path / "no-such-folder" / "x" / ".t")):
+        out = Log()
+        monkeypatch.setattr(sys, "__stdout__", out)
+        publish.show_table(memo, gate, report, b"{}")
+        assert "477 kB" in out.getvalue()
+    (tmp_path / "blocked").write_text("a file where the memo's folder goes", encoding="utf-8")
+    out = Log()
+    monkeypatch.setattr(sys, "__stdout__", out)
+    publish.show_table(tmp_path / "blocked" / ".t", TableGate(), report, b"{}")
+    assert "477 kB" in out.getvalue()
+
+
+def test_a_memo_with_a_broken_body_is_rendered_again(tmp_path: Path, monkeypatch):
+    memo, report = tmp_path / ".demo.table", {"rows": [["wasm", "477 kB"]]}
+    first = shown(memo, report, monkeypatch)
+    key, _, _ = memo.read_bytes().partition(b"\n")
+    memo.write_bytes(key + b"\n\xff\xfe not utf-8")
+    assert shown(memo, report, monkeypatch) == first

@@ -159,3 +159,35 @@ def test_a_staging_folder_left_behind_is_mended_never_written_through(tmp_path: 
     found = sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file())
     assert found == ["css/a.css", "img/new.png", "js/m.js"]
     assert oct((staging / "js" / "m.js").stat().st_mode & 0o777) != oct(0o600)  # readable by a server
+
+
+def test_an_mtime_past_2262_is_recorded_and_checked(tmp_path: Path):
+    build, dist = tmp_path / "build", tmp_path / "dist"
+    build.mkdir()
+    dist.mkdir()
+    (dist / "far.js").write_text("x", encoding="utf-8")
+    try:
+        os.utime(dist / "far.js", ns=(0, 2**63 + 10))
+    except (OSError, OverflowError, ValueError):
+        import pytest
+
+        pytest.skip("this file system cannot hold an mtime past 2262")
+    record_published(build, dist, ["far.js"])
+    assert drifted(build, dist) == []
+    (dist / "far.js").write_text("y", encoding="utf-8")
+    os.utime(dist / "far.js", ns=(0, 2**63 + 10))
+    assert drifted(build, dist) == ["far.js"]
+
+
+def test_a_record_from_a_machine_of_the_other_byte_order_is_read_in_its_order(tmp_path: Path, monkeypatch):
+    import sys
+
+    build, dist = publish(tmp_path)
+    record = json.loads((build / "published.json").read_text())
+    stats = array("q")
+    stats.frombytes(base64.b64decode(record["stats"]))
+    stats.byteswap()
+    other = "big" if sys.byteorder == "little" else "little"
+    record.update(stats=base64.b64encode(stats.tobytes()).decode(), byteorder=other)
+    (build / "published.json").write_text(json.dumps(record))
+    assert drifted(build, dist) == []

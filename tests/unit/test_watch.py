@@ -55,17 +55,20 @@ class FakeTask:
     file_dep: list[str] = field(default_factory=list)
     targets: list[str] = field(default_factory=list)
     task_dep: list[str] = field(default_factory=list)
+    meta: dict = field(default_factory=dict)
 
 
 def pipeline_like(root: Path) -> list[FakeTask]:
     m = root / "build" / "maps"
+    # A step's claimed files are in meta["sources"] (a check of their stamps covers them), not in file_dep.
     return [
-        FakeTask("static", [str(root / "web/img/a.png")], [str(m / "static.json")]),
-        FakeTask("css", [str(root / "web/css/app.css"), str(m / "static.json")], [str(m / "css.json")]),
+        FakeTask("static", [], [str(m / "static.json")], meta={"sources": [str(root / "web/img/a.png")]}),
+        FakeTask("css", [str(m / "static.json")], [str(m / "css.json")],
+                 meta={"sources": [str(root / "web/css/app.css")]}),
         FakeTask("wasm:compile", [str(root / "main.go"), str(root / "go.mod")], [str(root / "build/app.wasm")]),
         FakeTask("wasm:runtime", [str(root / "build/app.wasm")], [str(m / "wasm.json")]),
-        FakeTask("pages", [str(root / "web/index.html"), str(m / "css.json"), str(m / "wasm.json")],
-                 [str(m / "pages.json")]),
+        FakeTask("pages", [str(m / "css.json"), str(m / "wasm.json")], [str(m / "pages.json")],
+                 meta={"sources": [str(root / "web/index.html")]}),
         FakeTask("release", [str(m / "pages.json")], [str(root / "dist/asset-manifest.json")]),
         FakeTask("gate:size", [], [], ["release"]),
     ]
@@ -80,7 +83,7 @@ def test_a_css_edit_affects_the_css_chain_and_never_the_go_compile(tmp_path: Pat
     assert affected_tasks(tasks, [tmp_path / "README.md"]) == set()
 
 
-def test_watched_set_comes_from_file_deps_without_the_outputs(tmp_path: Path):
+def test_watched_set_comes_from_file_deps_and_sources_without_the_outputs(tmp_path: Path):
     tasks = pipeline_like(tmp_path)
     files, folders = watched(tasks, [tmp_path / "build", tmp_path / "dist"])
     assert tmp_path / "web/css/app.css" in files and tmp_path / "main.go" in files

@@ -23,6 +23,7 @@ PIPELINE_BENCHMARKS = Path("benchmarks")
 
 class BenchGate(Gate):
     name = "bench"
+    table_from_report = True
     doc = "Fail on statistically significant benchmark regressions (Mann-Whitney U + effect size); --base REF"
     after_release = False
 

@@ -32,6 +32,7 @@ def find_budgets(ctx: Context, given: str) -> Path:
 
 class SizeGate(Gate):
     name = "size"
+    table_from_report = True
     doc = "Check dist/ against budgets.toml (raw/gzip/brotli, per file or total); --baseline REPORT, --why"
 
     def params(self) -> list[dict[str, Any]]:
