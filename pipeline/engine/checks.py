@@ -8,12 +8,14 @@ one from that. This module imports nothing heavy: a no-op run that takes its tas
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import time
 from array import array
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 
 def outputs_exist(map_file: Path, out_dir: Path) -> Callable[[], bool]:
@@ -186,36 +188,73 @@ def source_stamps(groups: Grouped) -> tuple[bytes, array]:
 _UNSTAT = (-1, -1, -1, -1)
 _STAMP = 4  # numbers per file in the stamps
 _NAMES = _HASH = 32  # bytes of a SHA-256
+_RACY = -2  # the mtime a listing keeps for a file changed just before its stamp was taken: never a match
+RACY_NS = 2_000_000_000  # a file written this recently may be written again within the same clock tick
+
+
+class _Listing(NamedTuple):
+    names: bytes  # the hash of the sources' names, in order
+    stamps: array
+    digests: bytes  # SHA-256 of each, in order
+    paths: list[str]
+
+
+def _listing_bytes(names: bytes, stamps: array, digests: bytes, paths: Sequence[str], taken_ns: int) -> bytes:
+    """A listing: the names' hash, the count, the stamps, the digests, the paths. A stamp whose mtime is within
+    :data:`RACY_NS` of ``taken_ns`` is kept with an mtime of :data:`_RACY` (as git does with "racily clean"
+    index entries): a rewrite within the same clock tick would not change the stamp, so the next check
+    compares that file's bytes instead, and the listing is refreshed once it is old enough."""
+    kept = array("q", stamps)
+    recent = taken_ns - RACY_NS
+    for at in range(1, len(kept), _STAMP):
+        if kept[at] >= recent:
+            kept[at] = _RACY
+    joined = "\0".join(paths).encode("utf-8", "surrogateescape")
+    return names + array("q", [len(paths)]).tobytes() + kept.tobytes() + digests + joined
+
+
+def _parsed(listing: bytes | None) -> _Listing | None:
+    """The parts of a listing, or None if it is not one (missing, truncated, another format)."""
+    if not listing or len(listing) < _NAMES + 8:
+        return None
+    count = array("q", listing[_NAMES:_NAMES + 8])[0]
+    start = _NAMES + 8
+    size = 8 * _STAMP * count
+    end = start + size + _HASH * count
+    if count < 0 or len(listing) < end:
+        return None
+    stamps = array("q")
+    stamps.frombytes(listing[start:start + size])
+    paths = listing[end:].decode("utf-8", "surrogateescape").split("\0") if count else []
+    if len(paths) != count:
+        return None
+    return _Listing(listing[:_NAMES], stamps, listing[start + size:end], paths)
+
+
+def _paths(groups: Grouped) -> list[str]:
+    return [os.path.join(folder, name) for folder, names in groups for name in names]
 
 
 def source_listing(groups: Grouped, previous: bytes | None = None) -> bytes:
     """What a step's run records of its sources before reading them, for :func:`sources_unchanged`: the
     names' hash, the packed stamps (in the machine's byte order: a listing from a machine of the other order
-    is a change, and the step runs again) and each file's SHA-256. A file whose stamp is the one ``previous``
-    (the last listing) has keeps its digest; only new or changed files are read."""
+    is a change, and the step runs again), each file's SHA-256 and the paths. A file whose stamp is the one
+    ``previous`` (the last listing) has for it keeps its digest, by its path: after a file is added, only
+    that file is read."""
+    taken = time.time_ns()
     names, stamps = source_stamps(groups)
-    old = _parsed(previous, len(stamps) // _STAMP) if previous else None
+    paths = _paths(groups)
+    old = _parsed(previous)
+    index_of = {path: j for j, path in enumerate(old.paths)} if old is not None else {}
     digests = []
-    index = 0
-    for folder, listed in groups:
-        for name in listed:
-            at = _STAMP * index
-            if old is not None and old[0] == names and old[1][at:at + _STAMP] == stamps[at:at + _STAMP]:
-                digests.append(old[2][_HASH * index:_HASH * (index + 1)])
-            else:
-                digests.append(_file_digest(os.path.join(folder, name)))
-            index += 1
-    return names + stamps.tobytes() + b"".join(digests)
-
-
-def _parsed(listing: bytes, count: int) -> tuple[bytes, array, bytes] | None:
-    """(names' hash, stamps, digests) of a listing of ``count`` files, or None if it is not one."""
-    size = 8 * _STAMP * count
-    if len(listing) != _NAMES + size + _HASH * count:
-        return None
-    stamps = array("q")
-    stamps.frombytes(listing[_NAMES:_NAMES + size])
-    return listing[:_NAMES], stamps, listing[_NAMES + size:]
+    for i, path in enumerate(paths):
+        j = index_of.get(path)
+        if old is not None and j is not None and old.stamps[_STAMP * j:_STAMP * (j + 1)] == stamps[
+                _STAMP * i:_STAMP * (i + 1)]:
+            digests.append(old.digests[_HASH * j:_HASH * (j + 1)])
+        else:
+            digests.append(_file_digest(path))
+    return _listing_bytes(names, stamps, b"".join(digests), paths, taken)
 
 
 def _file_digest(path: str) -> bytes:
@@ -230,11 +269,12 @@ def _file_digest(path: str) -> bytes:
 
 
 def sources_unchanged(listing: Path, sources: Sequence[str] | None = None, *,
-                      groups: Grouped | None = None) -> Callable[[], bool]:
+                      groups: Grouped | None = None) -> Callable[..., bool]:
     """A step is stale if one of its claimed files changed, or was added or removed, since its last
-    successful run recorded them (``listing``, written by the task's action before the step read them). A
-    file whose stamp changed but whose bytes did not (touched, checked out again) is not a change, as with
-    doit's own check of a ``file_dep``; it is hashed on each run until the step runs again.
+    successful run recorded them (``listing``, written by the task's action before the step read them; a step
+    that claims nothing now still has one, of no files). A file whose stamp changed but whose bytes did not
+    (touched, checked out again) is not a change, as with doit's own check of a ``file_dep``, and the listing
+    takes its new stamp, so the next run does not read it again.
 
     This is instead of one doit ``file_dep`` per source: doit decodes a state of every file from its database
     and checks each in Python, and at 10,000 sources that was most of a no-op's cost."""
@@ -242,6 +282,11 @@ def sources_unchanged(listing: Path, sources: Sequence[str] | None = None, *,
 
     def check(task: Any = None) -> bool:
         changed = _changed_sources(listing, grouped)
+        if changed is None:  # never built from these names: every source is new to it
+            changed = _paths(grouped)
+            if task is not None:
+                task.dep_changed = sorted({*(getattr(task, "dep_changed", None) or ()), *changed})
+            return False
         if changed and task is not None:  # what the task.started event names (doit's own file_deps are there)
             task.dep_changed = sorted({*(getattr(task, "dep_changed", None) or ()), *changed})
         return not changed
@@ -250,29 +295,35 @@ def sources_unchanged(listing: Path, sources: Sequence[str] | None = None, *,
     return check
 
 
-def _changed_sources(listing: Path, groups: Grouped) -> list[str]:
-    """The sources that changed since ``listing``: every one when there is no listing or the names differ
-    (a file added or removed), else those whose stamp and bytes differ (a file whose stamp changed is read)."""
+def _changed_sources(listing: Path, groups: Grouped) -> list[str] | None:
+    """The sources that changed since ``listing`` (those whose stamp and bytes differ: a file whose stamp
+    changed is read), or None when there is no listing or the names differ (a file added or removed)."""
+    taken = time.time_ns()
     try:
         recorded = listing.read_bytes()
     except OSError:
-        return [os.path.join(folder, name) for folder, names in groups for name in names]
+        return None
     names, stamps = source_stamps(groups)
-    old = _parsed(recorded, len(stamps) // _STAMP)
-    if old is None or old[0] != names:
-        return [os.path.join(folder, name) for folder, names in groups for name in names]
-    if old[1] == stamps:
+    old = _parsed(recorded)
+    if old is None or old.names != names or len(old.stamps) != len(stamps):
+        return None
+    if old.stamps == stamps:
         return []
     changed = []
     index = 0
     for folder, listed in groups:
         for name in listed:
             at = _STAMP * index
-            now, then = stamps[at:at + _STAMP], old[1][at:at + _STAMP]
+            now, then = stamps[at:at + _STAMP], old.stamps[at:at + _STAMP]
             if now != then and (now[0] != then[0] or now[0] < 0 or _file_digest(os.path.join(folder, name))
-                                != old[2][_HASH * index:_HASH * (index + 1)]):
+                                != old.digests[_HASH * index:_HASH * (index + 1)]):
                 changed.append(os.path.join(folder, name))
             index += 1
+    if not changed:  # only touched: keep the new stamps, so the next run reads none of them
+        from pipeline.core.fs import write_atomic
+
+        with contextlib.suppress(OSError):
+            write_atomic(listing, _listing_bytes(names, stamps, old.digests, old.paths, taken))
     return changed
 
 

@@ -161,7 +161,7 @@ class Registry:
             "uptodate": [settings_changed(ctx, settings)],
             "verbosity": 2,
         }
-        if sources:
+        if step.claims or step.claims_rest:  # one that claims nothing now is stale if it was built from some
             task["uptodate"].insert(0, sources_unchanged(sources_path(ctx.maps_dir, step.task_name), sources))
             task["meta"] = {"sources": list(sources)}  # what the dev server's watcher watches
         if step.target is None:

@@ -76,8 +76,9 @@ def run_step(ctx: Context, step: Step, sources: tuple[str, ...], upstream: tuple
     from pipeline.engine.step import StepResult, StepRun
 
     # Recorded before the step reads them: a source edited while it runs is stale on the next run.
+    claiming = bool(step.claims or step.claims_rest)
     listing = sources_path(ctx.maps_dir, step.task_name)
-    stamps = source_listing(by_folder(sources), _read_or_none(listing)) if sources else b""
+    stamps = source_listing(by_folder(sources), _read_or_none(listing)) if claiming else b""
 
     def body(task_ctx: Context) -> list[Path]:
         run = StepRun(task_ctx, step, tuple(Path(s) for s in sources), upstream)
@@ -91,7 +92,7 @@ def run_step(ctx: Context, step: Step, sources: tuple[str, ...], upstream: tuple
             for encoder in early:
                 for record in result.files:
                     guarded(encoder.owner, ctx.settings.debug, encoder.early, task_ctx, record)
-        if sources:  # built from them: the task's sources check holds until one changes
+        if claiming:  # built from them (or from none): the task's sources check holds until one changes
             from pipeline.core.fs import write_atomic
 
             write_atomic(listing, stamps)

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -15,10 +16,12 @@ from pipeline.engine.checks import by_folder, rebuild, source_listing, sources_u
 
 @pytest.fixture
 def sources(tmp_path: Path, monkeypatch) -> list[str]:
-    monkeypatch.chdir(tmp_path)  # the sources are relative to the working folder, as doit's file_deps are
+    monkeypatch.chdir(tmp_path)  # relative paths here; the registry's are absolute
+    hour_ago = time.time_ns() - 3600 * 1_000_000_000  # not "racily clean": see RACY_NS
     for relative in ("web/a.css", "web/b.css", "web/img/c.png", "web/z.css", "top.txt"):
         Path(relative).parent.mkdir(parents=True, exist_ok=True)
         Path(relative).write_text(relative, encoding="utf-8")
+        os.utime(relative, ns=(hour_ago, hour_ago))
     return ["web/a.css", "web/b.css", "web/img/c.png", "web/z.css", "top.txt"]
 
 
@@ -64,10 +67,9 @@ def test_a_touched_or_replaced_file_with_the_same_bytes_is_no_change(tmp_path: P
     os.replace("web/new.css", "web/z.css")  # the same bytes, another inode
     assert check() and sorted(read) == [os.path.join("web", "b.css"), os.path.join("web", "z.css")]
     read.clear()
-    stamped(listing, sources)  # the next run's listing reads only the files whose stamp changed
-    assert sorted(read) == [os.path.join("web", "b.css"), os.path.join("web", "z.css")]
-    read.clear()
-    assert check() and read == []
+    # The check took b.css's new stamp; z.css was written just now, so its stamp is not trusted yet.
+    stamped(listing, sources)
+    assert read == [os.path.join("web", "z.css")]
 
 
 def test_a_source_added_or_removed_is_a_change(tmp_path: Path, sources: list[str]):
@@ -83,8 +85,10 @@ def test_a_source_added_or_removed_is_a_change(tmp_path: Path, sources: list[str
 def test_a_listing_edited_by_hand_is_a_change(tmp_path: Path, sources: list[str]):
     listing = tmp_path / "css.sources"
     stamped(listing, sources)
-    listing.write_bytes(listing.read_bytes()[:-1])
-    assert not sources_unchanged(listing, sources)()
+    data = listing.read_bytes()
+    for broken in (data[:40], data[:100], data[:32] + bytes(8) + data[40:], b"", b"x" * 200):
+        listing.write_bytes(broken)
+        assert not sources_unchanged(listing, sources)(), broken[:48]
 
 
 def test_the_check_remembered_in_a_plan_is_the_same_check(tmp_path: Path, sources: list[str]):
@@ -131,3 +135,44 @@ def test_the_changed_sources_are_the_task_s_changed_inputs(tmp_path: Path, sourc
     task = Task()
     stamped(listing, sources)
     assert check(task) and task.dep_changed == ["build/maps/static.json"]
+
+
+def test_a_step_that_claims_nothing_is_stale_until_built_and_then_when_files_come(tmp_path: Path,
+                                                                                sources: list[str]):
+    listing = tmp_path / "css.sources"
+    stamped(listing, sources)
+    assert not sources_unchanged(listing, [])()  # every file gone: built from some, now from none
+    stamped(listing, [])
+    assert sources_unchanged(listing, [])()
+    assert not sources_unchanged(listing, sources)()  # the same files back, the same bytes: still a change
+    assert not sources_unchanged(tmp_path / "never.sources", [])()  # never built
+
+
+def test_a_touched_file_is_read_once_and_a_recent_one_until_it_is_old(tmp_path: Path, sources: list[str],
+                                                                       monkeypatch):
+    listing = tmp_path / "css.sources"
+    stamped(listing, sources)
+    read: list[str] = []
+    real = checks._file_digest
+    monkeypatch.setattr(checks, "_file_digest", lambda path: read.append(path) or real(path))
+    os.utime("web/a.css", ns=(1_000_000_000, 1_000_000_000))  # touched long ago
+    assert sources_unchanged(listing, sources)() and read == [os.path.join("web", "a.css")]
+    read.clear()
+    assert sources_unchanged(listing, sources)() and read == []  # the listing took its new stamp
+    Path("web/b.css").write_text("web/b.css", encoding="utf-8")  # rewritten just now, the same bytes
+    assert sources_unchanged(listing, sources)() and read == [os.path.join("web", "b.css")]
+    read.clear()
+    assert sources_unchanged(listing, sources)() and read == [os.path.join("web", "b.css")]  # still too recent
+    Path("web/b.css").write_text("web/b.cs!", encoding="utf-8")  # a rewrite in the same tick is seen
+    assert not sources_unchanged(listing, sources)()
+
+
+def test_after_a_file_is_added_only_that_file_is_read(tmp_path: Path, sources: list[str], monkeypatch):
+    listing = tmp_path / "css.sources"
+    stamped(listing, sources)
+    Path("web/new.css").write_text("new", encoding="utf-8")
+    read: list[str] = []
+    real = checks._file_digest
+    monkeypatch.setattr(checks, "_file_digest", lambda path: read.append(path) or real(path))
+    stamped(listing, ["web/new.css", *sources])
+    assert read == ["web/new.css"]
