@@ -11,8 +11,9 @@ import os
 import shutil
 import sys
 from array import array
-from collections.abc import Iterable
 from pathlib import Path
+
+from pipeline.core.stamps import packed_int64, packed_stats
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
@@ -115,19 +116,6 @@ _DIGEST = 96  # hex characters of a SHA-384
 _LAYOUT = 3  # the record's layout: names by folder, the stats packed, the digests in one string
 _STATS = 3  # size, mtime, ctime of each file, in the packed stats
 _MISSING = (-1, -1, -1)  # the stats of a file that cannot be stat'ed: never those of a file
-
-
-def packed_int64(numbers: Iterable[int]) -> array:
-    """Numbers as signed 64-bit integers, each taken modulo 2**64 (no information lost for any 64-bit value:
-    an inode number above 2**63, an mtime past the year 2262)."""
-    numbers = list(numbers)
-    try:
-        return array("q", numbers)
-    except OverflowError:
-        return array("q", [(n + _HALF) % (2 * _HALF) - _HALF for n in numbers])
-
-
-_HALF = 2 ** 63
 
 
 def record_published(build_dir: Path, dist: Path, files: list[str],
@@ -259,29 +247,8 @@ def drifted(build_dir: Path, dist: Path) -> list[str]:
     if record is None:
         return [""]
     folders, recorded, digests = record
-    current = array("q")
-    extend = current.extend
     root = str(dist)
-    for folder, names in folders:
-        try:
-            fd = os.open(os.path.join(root, folder) if folder else root, os.O_RDONLY | os.O_DIRECTORY)
-        except OSError:
-            extend(_MISSING * len(names))
-            continue
-        try:
-            for name in names:
-                try:
-                    stat = os.stat(name, dir_fd=fd)
-                except OSError:
-                    extend(_MISSING)
-                    continue
-                try:
-                    extend((stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns))
-                except OverflowError:  # an mtime past 2262 (touch -d 2300-01-01)
-                    del current[len(current) - len(current) % _STATS:]  # what extend took before it failed
-                    extend(packed_int64((stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)))
-        finally:
-            os.close(fd)
+    current = packed_stats(root, folders, inode=False)
     if current == recorded:
         return []
     return sorted(_changed(root, folders, recorded, current, digests))

@@ -156,36 +156,15 @@ def source_stamps(groups: Grouped) -> tuple[bytes, array]:
     of every step that has some, on every run."""
     import hashlib
 
-    stamps = array("q")
-    extend = stamps.extend
+    from pipeline.core.stamps import packed_stats
+
     names = hashlib.sha256()
     for folder, listed in groups:
         names.update(("\0".join((folder, *listed)) + "\n").encode("utf-8", "surrogateescape"))
-        try:
-            fd = os.open(folder or ".", os.O_RDONLY | os.O_DIRECTORY)
-        except OSError:
-            extend(_UNSTAT * len(listed))
-            continue
-        try:
-            for name in listed:
-                try:
-                    stat = os.stat(name, dir_fd=fd)
-                except OSError:
-                    extend(_UNSTAT)
-                    continue
-                try:
-                    extend((stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino))
-                except OverflowError:  # an inode number above 2**63, an mtime past the year 2262
-                    from pipeline.core.dirswap import packed_int64
-
-                    del stamps[len(stamps) - len(stamps) % _STAMP:]  # what extend took before it failed
-                    extend(packed_int64((stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)))
-        finally:
-            os.close(fd)
+    stamps = packed_stats("", groups, inode=True)
     return names.digest(), stamps
 
 
-_UNSTAT = (-1, -1, -1, -1)
 _STAMP = 4  # numbers per file in the stamps
 _NAMES = _HASH = 32  # bytes of a SHA-256
 _RACY = -2  # the mtime a listing keeps for a file changed just before its stamp was taken: never a match
