@@ -9,13 +9,13 @@ assets and the example, in one run:
 The same goals are measured on a more realistic shape too (``generate_site``: 500 pages in nested folders,
 modules importing a shared library), where a stylesheet belongs to one page.
 
-Measured here, the single-page generator: a no-op 1.5x to 1.76x (the task list comes from ``build/plan.json``;
-what grows with the app is doit's check of 10,000 file dependencies and dist/ checked against its publish
-record, a ``stat`` per file), an edit 0.15 to 0.19 of a clean build (its 971 kB page's brotli is a second of
-it) and 4.4x to 4.5x the edit at 1,000, and 161 to 168 MB at 10,000. The site: an edit 0.13 to 0.16 of a
-clean build (4 to 4.9 s against 28 to 39 s) and 4.4x the edit at 1,000 (every page is transformed again, and
-``sw.js``, the manifest and the maps are written whole), 160 MB. None of these goals is met yet
-(docs/performance.md). The assertions guard the level reached, with room for this machine's noise;
+Measured here, the single-page generator: a no-op 1.72x to 1.93x (both from the remembered task list;
+what grows with the app is the check of 10,000 sources against their listing and of dist/ against its
+publish record, a ``stat`` per file: 25,000 of them, about 70 ms), an edit 0.14 to 0.18 of a clean build (its
+971 kB page's brotli is a second of it) and 4.1x to 4.8x the edit at 1,000, and 156 to 163 MB at 10,000. The
+site: an edit 0.11 to 0.15 of a clean build and 4.4x to 4.7x the edit at 1,000 (every page is transformed
+again, and ``sw.js``, the manifest and the maps are written whole), 148 to 153 MB. None of these goals is met
+yet (docs/performance.md). The assertions guard the level reached, with room for this machine's noise;
 ``extra_info`` records the goals and the seconds.
 """
 
