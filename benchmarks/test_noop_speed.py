@@ -3,7 +3,7 @@ scale": goal at most 1.5x). Both are fresh Python processes in the same virtuale
 of ten.
 
 Measured here: 1.26x to 1.63x (0.18-0.23 s against 0.12-0.16 s, from run to run on this shared machine;
-four of five runs 1.26x to 1.44x; it was 3x, then 2.4x, then 1.85x to 2.2x, then 1.50x to 1.84x).
+six of seven runs 1.26x to 1.44x; it was 3x, then 2.4x, then 1.85x to 2.2x, then 1.50x to 1.84x).
 Both run with bytecode, as installed code does (``installed_env``). The task list comes from
 ``build/plan.json`` (``pipeline.engine.plan``): the config model, the addons, the registry and the steps are
 not imported (``tests/e2e/test_plan.py``), nor is prometheus-client (``metrics.prom`` is formatted by

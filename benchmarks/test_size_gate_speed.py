@@ -6,8 +6,8 @@ bytes a browser downloads (the ``.br`` sibling for a brotli budget, the file for
 compression off. So both sides do the same work, and ours also checks that dist/ is up to date, matches
 budgets by logical name and writes its report. Medians of alternated runs.
 
-Measured here: 0.84x to 1.02x (0.20-0.29 s against size-limit's 0.21-0.34 s; it was 3.4x, then 2x, then 1.6x,
-then 1.42x to 1.68x, then 1.22x to 1.42x). The gate itself takes a few milliseconds since it reads siblings
+Measured here: 0.82x to 1.02x (0.15-0.29 s against size-limit's 0.19-0.34 s; it was 3.4x, then 2x, then
+1.6x, then 1.42x to 1.68x, then 1.22x to 1.42x). The gate itself takes a few milliseconds since it reads siblings
 and no longer compresses images in memory (the sizes of files without siblings are remembered by digest).
 The release's no-op check it depends on comes from the remembered task list (see ``test_noop_speed.py``), and
 so does the gate: without ``--why`` it reads the settings and paths alone, so it judges without loading the
