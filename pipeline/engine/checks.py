@@ -261,14 +261,11 @@ def sources_unchanged(listing: Path, sources: Sequence[str] | None = None, *,
 
     def check(task: Any = None) -> bool:
         changed = _changed_sources(listing, grouped)
-        if changed is None:  # never built from these names: every source is new to it
-            changed = _paths(grouped)
-            if task is not None:
-                task.dep_changed = sorted({*(getattr(task, "dep_changed", None) or ()), *changed})
-            return False
-        if changed and task is not None:  # what the task.started event names (doit's own file_deps are there)
-            task.dep_changed = sorted({*(getattr(task, "dep_changed", None) or ()), *changed})
-        return not changed
+        stale = changed is None or bool(changed)
+        if stale and task is not None:  # what the task.started event names (doit's own file_deps are there)
+            new = _paths(grouped) if changed is None else changed  # None: never built from these names
+            task.dep_changed = sorted({*(getattr(task, "dep_changed", None) or ()), *new})
+        return not stale
 
     check.plan = ["sources", str(listing), [[folder, names] for folder, names in grouped]]  # type: ignore[attr-defined]
     return check

@@ -75,12 +75,13 @@ def run_step(ctx: Context, step: Step, sources: tuple[str, ...], upstream: tuple
     from pipeline.engine.checks import by_folder, source_listing, sources_path
     from pipeline.engine.step import StepResult, StepRun
 
-    # Recorded before the step reads them: a source edited while it runs is stale on the next run.
     claiming = bool(step.claims or step.claims_rest)
     listing = sources_path(ctx.maps_dir, step.task_name)
-    stamps = source_listing(by_folder(sources), _read_or_none(listing)) if claiming else b""
 
     def body(task_ctx: Context) -> list[Path]:
+        # Recorded before the step reads them (in its task's span): a source edited while it runs is stale
+        # on the next run.
+        stamps = source_listing(by_folder(sources), _read_or_none(listing)) if claiming else b""
         run = StepRun(task_ctx, step, tuple(Path(s) for s in sources), upstream)
         result = guarded(step.owner, ctx.settings.debug, step.build, run)
         if not isinstance(result, StepResult):

@@ -46,6 +46,29 @@ def test_changing_a_stylesheet_reruns_only_what_depends_on_it(app: Path, vango):
     assert any(path.endswith("theme.css") for path in started["changed"])
 
 
+def test_a_step_whose_files_all_go_and_come_back_is_built_each_time(app: Path, vango, tmp_path: Path):
+    """The css step's sources are checked by one stamp of them all: emptying the step rebuilds it (its map
+    lists nothing), and the same files back, with the same bytes, rebuild it again."""
+    assert vango(app).returncode == 0
+    saved = tmp_path / "css"
+    shutil.copytree(app / "web" / "css", saved)
+    page = app / "web" / "index.html"
+    html = page.read_text(encoding="utf-8")
+    shutil.rmtree(app / "web" / "css")
+    page.write_text(html.replace('<link rel="stylesheet" href="css/app.css">', ""), encoding="utf-8")
+    emptied = vango(app)
+    assert emptied.returncode == 0, emptied.stderr
+    assert "css" in emptied.executed()
+    assert json.loads((app / "build" / "maps" / "css.json").read_text())["files"] == []
+    shutil.copytree(saved, app / "web" / "css", copy_function=shutil.copy2)  # the old bytes and mtimes
+    page.write_text(html, encoding="utf-8")
+    back = vango(app)
+    assert back.returncode == 0, back.stderr
+    assert "css" in back.executed()
+    manifest = json.loads((app / "dist" / "asset-manifest.json").read_text())
+    assert "css/app.css" in manifest["assets"]
+
+
 def test_an_edit_parses_and_rewrites_only_the_file_that_changed(app: Path, vango):
     """The css and js steps keep per-file results: the other stylesheets and every module reuse their final
     text from the last run, and the output is what a clean build gives."""
