@@ -4,7 +4,9 @@
   ``wasm_exec.js`` (goal: at most 1.01x; minification, one copy of the error UI per page and a compact
   service worker get it there);
 - ``sw.js`` for a 5,000-file app against Workbox's ``generateSW`` on the same files (goal: at most 0.8x of
-  Workbox's brotli bytes).
+  Workbox's brotli bytes). At that size the precache list is in parts that ``sw.js`` imports: ours counts
+  ``sw.js`` and every part, each compressed on its own as it is served; Workbox's counts its ``sw.js``, which
+  holds its list (not the runtime it imports).
 
 Bytes do not depend on the machine's noise; the benchmark fixture times only the measuring.
 """
@@ -28,9 +30,13 @@ from pipeline.assets.compression import brotli_bytes
 from pipeline.core.hashing import hashed_name
 from pipeline.pwa.serviceworker import (
     NAME_HASH,
+    PART_NAME,
+    asset_url,
     cache_prefix_for,
     precache_entries,
+    precache_parts,
     precache_version,
+    render_precache_part,
     render_service_worker,
 )
 from pipeline.wasm.toolchain import find_toolchain
@@ -108,13 +114,18 @@ def _write(root: Path, logical: str, path: str, data: bytes) -> dict[str, object
             "integrity": "sha384-" + base64.b64encode(digest).decode()}
 
 
-def vango_sw(assets: dict[str, dict[str, object]]) -> bytes:
-    """sw.js as the ``sw`` step renders it for these files (release build: minified)."""
+def vango_sw(assets: dict[str, dict[str, object]]) -> dict[str, bytes]:
+    """sw.js and its precache parts as the ``sw`` step renders them for these files (release build:
+    minified), by served path."""
     entries = precache_entries(assets, "/", 16 * 1024 * 1024)
+    parts = {}
+    for bucket, listed in precache_parts(entries).items():
+        data = render_precache_part(listed)
+        parts[hashed_name(PART_NAME.format(bucket), hashlib.sha384(data).hexdigest()[:16])] = data
     worker = render_service_worker(precache=entries, shell_url="/index.html", scope="/",
                                    cache_prefix=cache_prefix_for("/"), update="prompt", denylist=["^/api/"],
-                                   version=precache_version(entries))
-    return minify.generated_script(worker, True)
+                                   version=precache_version(entries), parts=[asset_url("/", p) for p in parts])
+    return {"sw.js": minify.generated_script(worker, True), **parts}
 
 
 def workbox_sw(peers: Path, folder: Path, out: Path, hashed: str | None = None) -> bytes:
@@ -132,12 +143,15 @@ def test_service_worker_against_workbox(benchmark, node_peers: Path, tmp_path: P
     # Workbox as configured by default (a revision per file), and told which URLs carry their hash.
     theirs = workbox_sw(node_peers, tmp_path / "dist", tmp_path)
     theirs_hashed = workbox_sw(node_peers, tmp_path / "dist", tmp_path, NAME_HASH.pattern)
-    sizes = {name: len(brotli_bytes(data, 11)) for name, data in
-             (("vango", ours), ("workbox", theirs), ("workbox_hashed_urls", theirs_hashed))}
+    sizes = {"vango": sum(len(brotli_bytes(data, 11)) for data in ours.values()),
+             "workbox": len(brotli_bytes(theirs, 11)), "workbox_hashed_urls": len(brotli_bytes(theirs_hashed, 11))}
     ratio = sizes["vango"] / sizes["workbox"]
-    benchmark.extra_info.update({"brotli_bytes": sizes, "raw_bytes": {"vango": len(ours), "workbox": len(theirs)},
+    benchmark.extra_info.update({"brotli_bytes": sizes, "files": len(ours),
+                                 "raw_bytes": {"vango": sum(map(len, ours.values())), "workbox": len(theirs)},
                                  "ratio": round(ratio, 3),
                                  "ratio_hashed_urls": round(sizes["vango"] / sizes["workbox_hashed_urls"], 3)})
-    named = ours.count(b'.png"') + ours.count(b'.js"') + ours.count(b'.css"')
+    assert len(ours) > 2, "the list of 5,000 files is in parts"
+    listing = b"".join(ours.values())
+    named = listing.count(b'.png"') + listing.count(b'.js"') + listing.count(b'.css"')
     assert named >= FILES * 0.85, "every hashed file is precached by URL"
     assert ratio <= SW_GOAL, f"sw.js is {ratio:.2f}x Workbox's in brotli bytes (goal {SW_GOAL}x): {sizes}"

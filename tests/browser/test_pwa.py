@@ -16,9 +16,13 @@ from PIL import Image, ImageDraw
 from pipeline.core.hashing import fingerprint, hashed_name
 from pipeline.pwa.icons import APPLE_TOUCH_ICON, FAVICON, ICON_ENTRIES, render_icons
 from pipeline.pwa.serviceworker import (
+    PART_NAME,
+    asset_url,
     cache_prefix_for,
     precache_entries,
+    precache_parts,
     precache_version,
+    render_precache_part,
     render_register_script,
     render_service_worker,
 )
@@ -42,9 +46,10 @@ def icon_source() -> bytes:
     return out.getvalue()
 
 
-def deploy(dist: Path, text: str, update: str = "prompt") -> str:
+def deploy(dist: Path, text: str, update: str = "prompt", per_part: int | None = None) -> str:
     """Write a release of a one-page app into ``dist`` (older hashed files stay, as on a real host);
-    returns the worker's version."""
+    returns the worker's version. ``per_part``: the precache list in parts of about that many entries, as
+    the build splits a large app's."""
     base = "/"
     settings = PwaSettings.from_dict({"icon": "icon.png", "short_name": "Demo", "service_worker": {"update": update}},
                                      base)
@@ -80,10 +85,13 @@ def deploy(dist: Path, text: str, update: str = "prompt") -> str:
 <body><p id="text">{text}</p><a id="data" href="{data_url}">data</a></body></html>""".encode(), hashed=False)
     entries = precache_entries(assets, base, settings.service_worker.max_file_size)
     version = precache_version(entries)
+    parts = [] if per_part is None else [
+        add(PART_NAME.format(bucket), render_precache_part(listed))
+        for bucket, listed in precache_parts(entries, per_part=per_part).items()]
     write(dist / "sw.js", render_service_worker(
         precache=entries, shell_url=base + "index.html", scope=settings.scope,
         cache_prefix=cache_prefix_for(settings.id), update=update, denylist=list(settings.service_worker.denylist),
-        version=version))
+        version=version, parts=parts))
     return version
 
 
@@ -121,6 +129,32 @@ def test_offline_shell_precache_and_denylist(page, serve, tmp_path: Path) -> Non
     assert page.evaluate("fetch('/api/items').then(() => 'answered', () => 'network error')") == "network error"
     with pytest.raises(Exception, match="ERR_INTERNET_DISCONNECTED"):
         page.goto(url + "api/items")
+
+
+def test_a_worker_with_its_list_in_parts_installs_serves_offline_and_updates(page, serve, tmp_path: Path) -> None:
+    """A large app's precache list is in parts (hashed scripts sw.js imports): here a part per two files."""
+    first = deploy(tmp_path, "v1", update="auto", per_part=2)
+    parts = sorted(p.name for p in tmp_path.glob("sw-precache-*.js"))
+    assert len(parts) > 2 and all(f'"{asset_url("/", name)}"' in (tmp_path / "sw.js").read_text() for name in parts)
+    url = serve(tmp_path)
+    controlled(page, url)
+    assert page.evaluate(GET_VERSION) == first
+    cached = page.evaluate(f"caches.open('{cache_prefix_for('/')}-precache-{first}')"
+                           ".then((cache) => cache.keys()).then((keys) => keys.map((r) => new URL(r.url).pathname))")
+    app_files = {f"/{path.relative_to(tmp_path).as_posix()}" for path in tmp_path.rglob("*") if path.is_file()}
+    # Every file of the app, from the parts; not the parts themselves: they are the worker's own.
+    assert sorted(cached) == sorted(app_files - {"/sw.js"} - {f"/{name}" for name in parts})
+    page.context.set_offline(True)
+    page.goto(url + "some/client/route")
+    assert page.inner_text("#text") == "v1"
+    page.context.set_offline(False)
+    controlled(page, url)  # the client route above is the shell's only offline: the test server has none
+    second = deploy(tmp_path, "v2", update="auto", per_part=2)
+    with page.expect_navigation():
+        page.evaluate("navigator.serviceWorker.getRegistration().then((registration) => registration.update())")
+    page.wait_for_selector("html[data-vango-sw=registered]")
+    assert page.inner_text("#text") == "v2" and page.evaluate(GET_VERSION) == second
+    assert page.console_errors == []
 
 
 def test_prompt_update_flow_reloads_onto_the_new_version(page, serve, tmp_path: Path) -> None:

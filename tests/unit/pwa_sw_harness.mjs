@@ -3,7 +3,7 @@
 //
 // usage: node pwa_sw_harness.mjs <sw.js> <scenario.json>
 // scenario: {origin, caches: {name: {url: body}}, server: {path: body}, failing: [path], offline: bool,
-//            steps: [{do: "install"|"activate"|"fetch"|"message", ...}]}
+//            scripts: {path: file} (what importScripts loads), steps: [{do: "install"|"activate"|"fetch"|"message", ...}]}
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import vm from "node:vm";
@@ -68,13 +68,24 @@ class WorkerRequest extends Request {
 }
 
 const listeners = {};
-const record = { skipWaiting: 0, claimed: 0, messages: [] };
+const record = { skipWaiting: 0, claimed: 0, messages: [], imported: [] };
 const sandbox = {
   location, caches: storage, fetch: fakeFetch, Request: WorkerRequest, Response, Headers, URL, Blob, console,
   crypto: globalThis.crypto, Uint8Array, Array,
   clients: { claim: async () => { record.claimed += 1; } },
   skipWaiting: async () => { record.skipWaiting += 1; },
   addEventListener: (type, listener) => { (listeners[type] ||= []).push(listener); },
+  // As in a worker: each URL, resolved against the worker's, runs in its global scope, in order; one that
+  // cannot be loaded throws (the browser then refuses the worker).
+  importScripts: (...urls) => {
+    for (const url of urls) {
+      const path = new URL(url, location).pathname;
+      const file = (scenario.scripts || {})[path];
+      if (file === undefined) throw new TypeError(`importScripts: ${path} could not be loaded`);
+      record.imported.push(path);
+      vm.runInContext(readFileSync(file, "utf8"), sandbox, { filename: file });
+    }
+  },
 };
 sandbox.self = sandbox;
 vm.createContext(sandbox);
@@ -150,4 +161,4 @@ for (const step of scenario.steps) {
   outcome.claimed = record.claimed - before.claimed;
   results.push(outcome);
 }
-console.log(JSON.stringify({ listeners: Object.keys(listeners).sort(), results }));
+console.log(JSON.stringify({ listeners: Object.keys(listeners).sort(), imported: record.imported, results }));

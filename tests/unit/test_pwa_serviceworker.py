@@ -21,11 +21,15 @@ import pytest
 
 from pipeline.core.errors import PipelineError
 from pipeline.pwa.serviceworker import (
+    PART_ENTRIES,
+    PART_NAME,
     asset_url,
     cache_prefix_for,
     precache_entries,
     precache_entry,
+    precache_parts,
     precache_version,
+    render_precache_part,
     render_register_script,
     render_service_worker,
     template_paths,
@@ -197,6 +201,64 @@ def test_exact_duplicate_entries_are_merged() -> None:
     assert render(precache=[*ENTRIES, dict(ENTRIES[0])]) == render()
 
 
+# precache parts -------------------------------------------------------------------------------------------
+
+def hashed_entries(count: int, salt: str = "") -> list[dict[str, str | None]]:
+    """``count`` stylesheets named by their own hash and a page every 100th, as the build lists them."""
+    entries = []
+    for i in range(count):
+        body = f"/* {i}{salt if i == 7 else ''} */"
+        url = f"/sections/{i // 100}/s{i}.html" if i % 100 == 99 else \
+            f"/css/s{i}.{hashlib.sha384(body.encode()).hexdigest()[:16]}.css"
+        entries.append(entry(url, body))
+    return sorted(entries, key=lambda e: str(e["url"]))
+
+
+def test_a_list_of_up_to_a_part_has_no_parts() -> None:
+    assert precache_parts(ENTRIES) == {}
+    assert precache_parts(hashed_entries(PART_ENTRIES)) == {}
+    assert len(precache_parts(hashed_entries(PART_ENTRIES + 1))) == 2
+
+
+@pytest.mark.parametrize(("count", "buckets"), [(1001, 2), (2000, 2), (2001, 4), (3000, 4), (4001, 8)])
+def test_parts_hold_every_entry_once_in_a_power_of_two_of_buckets(count: int, buckets: int) -> None:
+    entries = hashed_entries(count)
+    parts = precache_parts(entries, per_part=1000)
+    assert set(parts) <= set(range(buckets)) and len(parts) > buckets // 2
+    assert list(parts) == sorted(parts)
+    assert sorted((e for part in parts.values() for e in part), key=lambda e: str(e["url"])) == entries
+    assert all(part == sorted(part, key=lambda e: str(e["url"])) for part in parts.values())
+    assert precache_parts(list(reversed(entries)), per_part=1000).keys() == parts.keys()
+
+
+def test_a_file_whose_bytes_change_stays_in_its_part() -> None:
+    before, after = precache_parts(hashed_entries(3000)), precache_parts(hashed_entries(3000, salt="edited"))
+    changed = [bucket for bucket in before if before[bucket] != after[bucket]]
+    assert before.keys() == after.keys() and len(changed) == 1
+    [old] = [e["url"] for e in before[changed[0]] if "/s7." in str(e["url"])]
+    [new] = [e["url"] for e in after[changed[0]] if "/s7." in str(e["url"])]
+    assert old != new
+
+
+def test_a_part_lists_its_entries_for_the_worker() -> None:
+    text = render_precache_part(list(reversed(ENTRIES))).decode()
+    assert text == render_precache_part(ENTRIES).decode() and text.endswith("]);\n")
+    named, checked = json.loads(text.removeprefix("self.VANGO_PRECACHE.push(").removesuffix(");\n"))
+    assert named == sorted(NAMED)
+    assert checked == [[url, integrity(body)] for url, body in sorted(SERVER.items()) if url not in NAMED]
+    with pytest.raises(ValueError, match="listed twice"):
+        render_precache_part([*ENTRIES, {**ENTRIES[0], "revision": "other"}])
+
+
+def test_with_parts_sw_js_imports_them_and_lists_no_file() -> None:
+    parts = ["/sw-precache-0.0123456789abcdef.js", "/sw-precache-3.fedcba9876543210.js"]
+    text = render(parts=parts).decode()
+    assert "importScripts(\n" + "".join(f'  "{url}",\n' for url in parts) + ");" in text
+    assert not any(json.dumps(item["url"]) in text for item in ENTRIES if item["url"] != "/index.html")
+    assert render(parts=parts) != render() and render(parts=parts) == render(parts=parts)
+    assert PART_NAME.format(3) == "sw-precache-3.js"
+
+
 def test_register_script_text() -> None:
     prompt = render_register_script(sw_url="/app/sw.js", scope="/app/", update="prompt").decode()
     auto = render_register_script(sw_url="/app/sw.js", scope="/app/", update="auto").decode()
@@ -222,6 +284,8 @@ def test_template_paths_exist() -> None:
 def test_generated_scripts_parse(tmp_path: Path, update: str) -> None:
     files = {
         "sw.js": render(update, shell_url=None),
+        "sw-parted.js": render(update, parts=["/sw-precache-0.0123456789abcdef.js"]),
+        "sw-precache-0.js": render_precache_part(ENTRIES),
         "register.js": render_register_script(sw_url="/sw.js", scope="/", update=update),
         "register.mjs": render_register_script(sw_url="/sw.js", scope="/", update=update),  # as a module
     }
@@ -244,8 +308,29 @@ def run_harness(tmp_path: Path, harness: str, script: bytes, scenario: dict[str,
 
 def run_sw(tmp_path: Path, steps: list[dict[str, Any]], *, script: bytes | None = None,
            caches: dict[str, Any] | None = None, server: dict[str, str] | None = None) -> list[dict[str, Any]]:
-    scenario = {"origin": "https://app.test", "server": server or SERVER, "caches": caches or {}, "steps": steps}
-    return run_harness(tmp_path, "pwa_sw_harness.mjs", script or render(), scenario)["results"]
+    return run_scenario(tmp_path, steps, script=script, caches=caches, server=server)["results"]
+
+
+def run_scenario(tmp_path: Path, steps: list[dict[str, Any]], *, script: bytes | None = None,
+                 caches: dict[str, Any] | None = None, server: dict[str, str] | None = None,
+                 scripts: dict[str, bytes] | None = None) -> dict[str, Any]:
+    """The harness's whole output; ``scripts``: what the worker's ``importScripts`` can load, by URL path."""
+    files = {}
+    for number, (path, data) in enumerate((scripts or {}).items()):
+        files[path] = str(tmp_path / f"imported-{number}.js")
+        Path(files[path]).write_bytes(data)
+    scenario = {"origin": "https://app.test", "server": server or SERVER, "caches": caches or {}, "steps": steps,
+                "scripts": files}
+    return run_harness(tmp_path, "pwa_sw_harness.mjs", script or render(), scenario)
+
+
+def parted(per_part: int = 1) -> tuple[bytes, dict[str, bytes]]:
+    """sw.js with ENTRIES in parts, and the parts by URL path, as the sw step names them."""
+    scripts = {}
+    for bucket, listed in precache_parts(ENTRIES, per_part=per_part).items():
+        data = render_precache_part(listed)
+        scripts[f"/sw-precache-{bucket}.{hashlib.sha384(data).hexdigest()[:16]}.js"] = data
+    return render(parts=list(scripts)), scripts
 
 
 PRECACHE = f"{PREFIX}-precache-v1"
@@ -265,6 +350,33 @@ def test_install_precaches_every_entry_with_integrity_and_reload(tmp_path: Path)
         assert stored["revision"] == item["revision"]
         assert stored["encoding"] is None and stored["length"] == str(len(SERVER[item["url"]].encode()))
     assert install["skipWaiting"] == 0  # prompt mode waits
+
+
+@needs_node
+def test_a_worker_with_parts_precaches_what_they_list(tmp_path: Path) -> None:
+    script, scripts = parted()
+    assert len(scripts) > 1
+    whole, = run_sw(tmp_path, [{"do": "install"}])
+    output = run_scenario(tmp_path, [{"do": "install"}, {"do": "activate"},
+                                     {"do": "fetch", "url": "/gone", "mode": "navigate", "offline": True}],
+                          script=script, scripts=scripts)
+    assert output["imported"] == list(scripts)
+    install, _, offline = output["results"]
+    assert install["ok"] and install["caches"] == whole["caches"]
+    assert sorted(install["network"], key=lambda r: r["url"]) == sorted(whole["network"], key=lambda r: r["url"])
+    assert offline["responded"] and offline["body"] == SERVER["/index.html"]  # the shell, known from a part
+
+
+@needs_node
+def test_a_part_that_cannot_be_loaded_stops_the_worker(tmp_path: Path) -> None:
+    script, scripts = parted()
+    missing = next(iter(scripts))
+    (tmp_path / "script.js").write_bytes(script)
+    (tmp_path / "scenario.json").write_text(json.dumps({"origin": "https://app.test", "server": SERVER,
+                                                        "steps": [{"do": "install"}]}))
+    proc = subprocess.run([NODE, str(HERE / "pwa_sw_harness.mjs"), str(tmp_path / "script.js"),
+                           str(tmp_path / "scenario.json")], capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0 and f"{missing} could not be loaded" in proc.stderr
 
 
 @needs_node
