@@ -29,7 +29,8 @@ _TRACEPARENT = re.compile(r"^00-(?P<trace>[0-9a-f]{32})-(?P<span>[0-9a-f]{16})-(
 ROOT_SPAN = "vango run"
 # The span names the pipeline produces: public API from v1.0 on (docs/observability.md lists them).
 SPAN_NAMES = (ROOT_SPAN, "task <name>", "go.list", "go.build", "compress.brotli", "compress.gzip", "text.rewrite",
-              "html.transform", "sri.hash", "sw.render", "gate.evaluate", "go.test", "bench.pytest", "http.request")
+              "html.transform", "sri.hash", "html.write", "sw.render", "gate.evaluate", "go.test", "bench.pytest",
+              "http.request")
 
 
 @dataclass(frozen=True)

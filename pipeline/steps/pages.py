@@ -12,6 +12,7 @@ derived from the result, recorded for the deploy files). Release builds then min
 
 from __future__ import annotations
 
+import hashlib
 from html import unescape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,11 +26,14 @@ from pipeline.config.context import Context
 from pipeline.core import urls
 from pipeline.core.errors import PipelineError, display_path
 from pipeline.core.fs import logical
+from pipeline.core.hashing import Fingerprint
 from pipeline.core.lazy import lazy_module
-from pipeline.engine.maps import emit, integrity_of
+from pipeline.engine.maps import OutputFile, emit, integrity_of
 from pipeline.engine.pages import PageSet, PageTransform, Phase
 from pipeline.engine.step import Role, Step, StepResult, StepRun
 from pipeline.observe import spans
+from pipeline.steps.text import open_cache
+from pipeline.steps.textcache import TextCache, digest
 from pipeline.steps.wasm import BOOTSTRAP_NAME
 from pipeline.wasm.bootstrap import render_guard, template_paths
 
@@ -60,15 +64,37 @@ def build_pages(run: StepRun) -> StepResult:
                                              "vango.transform.phase": str(transform.phase.value),
                                              "vango.transform.owner": transform.owner, "vango.pages": len(pages)}):
             guarded(transform.owner, ctx.settings.debug, transform.apply, page_set)
-    outputs = [emit(ctx.out_dir, name, final_bytes(ctx, name, tree), hashed=False)
-               for name, tree in page_set.trees.items()]
+    cache = open_cache(run)
+    minifying = [ctx.config.minify.html, ctx.config.csp.enabled, minify.versions() if ctx.config.minify.html else None]
+    with spans.span("html.write", **{"vango.pages": len(pages)}) as measured:
+        outputs = [page_output(ctx, cache, name, tree, minifying) for name, tree in page_set.trees.items()]
+        measured.set(**{"vango.reused": cache.reused})
+    cache.save()
     return StepResult(files=tuple(outputs), facts=page_set.facts)
 
 
-def final_bytes(ctx: Context, name: str, tree: etree._ElementTree) -> bytes:
-    """The page as served: serialized, and minified in release builds. The policy hashed the inline code of
-    the tree, so a minified page whose inline code reads differently is refused rather than served broken."""
+def page_output(ctx: Context, cache: TextCache, name: str, tree: etree._ElementTree,
+                minifying: list[Any]) -> OutputFile:
+    """The page's file in build/out. Minifying a page and parsing the result again to check its inline code
+    is most of what a page costs once transformed, so a page whose serialized tree is the last run's, with its
+    file still in build/out as written, is taken as it is: an edit of one page of 500 minifies one. The key
+    names the page, its serialized bytes and what minifying depends on (``minifying``: the settings and the
+    minifiers' versions; the pipeline's code is the cache's)."""
     data = html.serialize(tree)
+    key = digest("page", name, hashlib.sha256(data).hexdigest(), minifying)
+    found = cache.written(key)
+    if found is not None:
+        return OutputFile.from_fingerprint(name, found[0], found[1], hashed=False)
+    record = emit(ctx.out_dir, name, final_bytes(ctx, name, tree, data), hashed=False)
+    cache.remember_text(key, record.path, Fingerprint(bytes.fromhex(record.hash), record.size))
+    return record
+
+
+def final_bytes(ctx: Context, name: str, tree: etree._ElementTree, data: bytes | None = None) -> bytes:
+    """The page as served: serialized (``data``, when the caller has it), and minified in release builds. The
+    policy hashed the inline code of the tree, so a minified page whose inline code reads differently is
+    refused rather than served broken."""
+    data = html.serialize(tree) if data is None else data
     if not ctx.config.minify.html:
         return data
     minified = minify.html(data)

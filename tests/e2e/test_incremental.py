@@ -245,3 +245,44 @@ def test_a_new_package_imported_by_an_existing_file_is_noticed_and_then_tracked(
     (app / "internal" / "label" / "label.go").write_text('package label\n\nfunc Text() string { return "v2" }\n')
     run = vango(app)
     assert run.returncode == 0 and "wasm:compile" in run.executed(), run.stderr
+
+
+def page_writes(run) -> dict[str, int]:
+    return next(e["attributes"] for e in run.events if e.get("event") == "span.finished"
+                and e.get("name") == "html.write")
+
+
+def test_an_edit_of_one_page_minifies_that_page_alone(app: Path, vango):
+    """The pages step takes a page whose serialized tree is the last run's from build/out as it is (not
+    minified and checked again); the output is what a clean build gives, and a changed setting that minifying
+    depends on is never answered from the last run."""
+    web = app / "web"
+    template = (web / "index.html").read_text(encoding="utf-8")
+    for i in range(4):
+        (web / f"page{i}.html").write_text(template.replace("<title>", f"<title>Page {i} "), encoding="utf-8")
+    assert vango(app).returncode == 0
+    out = app / "build" / "out"
+    stamps = {i: (out / f"page{i}.html").stat().st_mtime_ns for i in range(4)}
+    (web / "page2.html").write_text(template.replace("<title>", "<title>Page 2, edited "), encoding="utf-8")
+
+    debug = {"VANGO_LOG_LEVEL": "DEBUG"}  # spans are logged at debug level
+    run = vango(app, env=debug)
+    assert run.returncode == 0, run.stderr
+    assert page_writes(run) == {"vango.pages": 5, "vango.reused": 4}
+    assert {i: (out / f"page{i}.html").stat().st_mtime_ns for i in (0, 1, 3)} == {i: stamps[i] for i in (0, 1, 3)}
+    assert "Page 2, edited" in (app / "dist" / "page2.html").read_text(encoding="utf-8")
+    edited = release_files(app / "dist")
+
+    config = json.loads((app / "vango.json").read_text(encoding="utf-8"))
+    (app / "vango.json").write_text(json.dumps({**config, "minify": {"html": False}}), encoding="utf-8")
+    plain = vango(app, env=debug)
+    assert plain.returncode == 0, plain.stderr
+    assert page_writes(plain)["vango.reused"] == 0
+    assert len((app / "dist" / "page0.html").read_bytes()) > len(edited["page0.html"])  # not minified
+    (app / "vango.json").write_text(json.dumps(config), encoding="utf-8")
+    assert vango(app).returncode == 0
+    assert release_files(app / "dist") == edited
+    shutil.rmtree(app / "build")
+    shutil.rmtree(app / "dist")
+    assert vango(app).returncode == 0
+    assert release_files(app / "dist") == edited  # the same files and bytes as a clean build

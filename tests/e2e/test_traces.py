@@ -106,7 +106,10 @@ def check_build_trace(app: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert {s.attributes["vango.transform.name"] for s in transforms} >= {"urls", "loader", "sri", "csp"}
     protect = next(s for s in transforms if s.attributes["vango.transform.name"] == "sri")
     under("sri.hash", protect)
-    under("sw.render", tasks["sw"])
+    (written,) = under("html.write", tasks["pages"])
+    assert written.attributes["vango.pages"] >= 1 and written.attributes["vango.reused"] == 0  # a first build
+    (rendered,) = under("sw.render", tasks["sw"])
+    assert rendered.attributes["vango.sw.parts"] == 0  # a small app's sw.js lists its files itself
     (brotli,) = [s for s in under("compress.brotli", tasks["compress"]) if s.attributes["vango.file"].endswith(".wasm")]
     assert 0 < brotli.attributes["vango.bytes_out"] < brotli.attributes["vango.bytes_in"]
     ids = [s.context.span_id for s in spans]
