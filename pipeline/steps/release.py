@@ -25,8 +25,8 @@ from pipeline.assets.serverconf import retained_files
 from pipeline.config.context import Context
 from pipeline.core.dirswap import (
     clear_stale_staging,
-    published_state,
     record_published,
+    served_state,
     staging_dir,
     swap_into_place,
     take_spare,
@@ -47,8 +47,8 @@ def publish_release(run: StepRun) -> StepResult:
     current = served_files(manifest)
     retained = retained_files(read_json_or_none(dist / MANIFEST_NAME), current, ctx.config.deploy.keep_releases)
     retained = {path: age for path, age in retained.items() if _relative(path) and (dist / path).is_file()}
-    before = published_state(ctx.build_dir, dist) or {}
-    stage = _Stage(staging, dist, before, _hashes(manifest))
+    before, intact = served_state(ctx.build_dir, dist) or ({}, None)
+    stage = _Stage(staging, dist, before, _hashes(manifest), intact)
     if os.path.lexists(staging) and not (os.path.isdir(staging) and not os.path.islink(staging)):
         os.unlink(staging)  # a file or link where this run's staging folder goes
     try:
@@ -62,7 +62,7 @@ def publish_release(run: StepRun) -> StepResult:
                 if os.path.lexists(staging):  # what could not be removed stays out of this release
                     staging = Path(tempfile.mkdtemp(dir=dist.parent, prefix=f".{dist.name}.staging-fresh-",
                                                     suffix=f"-{os.getpid()}"))
-                stage = _Stage(staging, dist, before, stage.hashes)
+                stage = _Stage(staging, dist, before, stage.hashes, intact)
                 copied = _stage(ctx, stage, manifest, current, retained)
         else:
             copied = _stage(ctx, stage, manifest, current, retained)
@@ -106,12 +106,16 @@ class _Stage:
     new file is written beside it and renamed over it, and anything the release does not have is removed.
     String paths, each folder made once: this runs for every file of every publish."""
 
-    def __init__(self, root: Path, dist: Path, published: dict[str, Any], hashes: dict[str, str]):
+    def __init__(self, root: Path, dist: Path, published: dict[str, Any], hashes: dict[str, str],
+                 intact: dict[str, int] | None = None):
         self.root, self.dist, self.published, self.hashes = root, dist, published, hashes
+        # the inodes of the published files dist/ holds untouched (dirswap.served_state); None: stat each
+        self.intact = intact
         self.present: dict[str, int] = {}  # the spare's files, links and other non-folders -> inode
         self.made: set[str] = set()  # folders known to exist
         self.placed: dict[str, str] = {}  # this release's paths, by their casefold (see sweep)
-        self.unchanged: dict[str, os.stat_result] = {}  # files left as they were: their stat holds after the swap
+        # files left as they were: their size, mtime and ctime hold after the swap
+        self.unchanged: dict[str, tuple[int, int, int]] = {}
 
     def reuse(self) -> None:
         """List the spare taken into staging: one ``scandir`` per folder, the inodes from its entries (a link to a
@@ -139,16 +143,22 @@ class _Stage:
         if ctime is None or (digest is not None and published_digest != digest):
             return False
         old, new = os.path.join(self.dist, relative), os.path.join(self.root, relative)
-        try:
-            served = os.stat(old)
-        except OSError:
-            return False
-        if served.st_size != size or served.st_mtime_ns != mtime or served.st_ctime_ns != ctime:
-            return False
+        if self.intact is not None:
+            inode = self.intact.get(relative)
+            if inode is None:
+                return False
+        else:
+            try:
+                served = os.stat(old)
+            except OSError:
+                return False
+            if served.st_size != size or served.st_mtime_ns != mtime or served.st_ctime_ns != ctime:
+                return False
+            inode = served.st_ino
         self.placed[relative.casefold()] = relative
-        if self.present.get(relative) == served.st_ino:  # the spare holds this very file (same folder tree)
+        if self.present.get(relative) == inode:  # the spare holds this very file (same folder tree)
             del self.present[relative]
-            self.unchanged[relative] = served
+            self.unchanged[relative] = (size, mtime, ctime)
             return True
         self.vacate(relative)
         self._folder(relative)

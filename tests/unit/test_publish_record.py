@@ -9,7 +9,7 @@ import os
 from array import array
 from pathlib import Path
 
-from pipeline.core.dirswap import drifted, published_state, record_published
+from pipeline.core.dirswap import drifted, published_state, record_published, served_state
 from pipeline.engine.checks import listing_path, outputs_exist, read_listing
 from pipeline.engine.maps import OutputFile, write_map
 
@@ -91,6 +91,26 @@ def test_an_older_pipeline_s_record_keeps_the_inodes_of_the_next_publish(tmp_pat
     digests = "".join(str(state[f"{f}/{e[0]}" if f else e[0]][2]) for f, entries in folders.items() for e in entries)
     (build / "published.json").write_text(json.dumps({"dist": str(dist), "folders": folders, "digests": digests}))
     assert published_state(build, dist) == state and drifted(build, dist) == [""]
+
+
+def test_the_publish_knows_which_files_dist_holds_untouched_and_their_inodes(tmp_path: Path):
+    """What the publish step keeps as it is (``served_state``): each published file dist/ still holds with its
+    size, mtime and ctime, by inode; a file touched, edited, replaced or deleted is left out (it is copied)."""
+    build, dist = publish(tmp_path)
+    state, intact = served_state(build, dist)
+    assert state == published_state(build, dist)
+    assert intact == {relative: os.stat(dist / relative).st_ino for relative in FILES}
+    os.utime(dist / "css" / "x.css", ns=(1_000_000_000, 1_000_000_000))
+    (dist / "z.txt").write_bytes(b"ZZ")
+    (dist / "css" / "deep" / "y.css").unlink()
+    (dist / "js" / "m.2").write_bytes(b"m()")
+    os.replace(dist / "js" / "m.2", dist / "js" / "m.js")  # the same bytes, another inode
+    state, intact = served_state(build, dist)
+    assert state == published_state(build, dist)
+    assert intact == {relative: os.stat(dist / relative).st_ino for relative in ("a.txt", "index.html")}
+    (build / "published.json").write_text(json.dumps({"dist": str(dist), "files": state}))  # an older layout
+    assert served_state(build, dist) == (state, None)  # the publish stats each file
+    assert served_state(build, tmp_path / "elsewhere") is None
 
 
 def test_only_changed_stats_are_looked_at(tmp_path: Path, monkeypatch):
