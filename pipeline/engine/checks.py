@@ -22,9 +22,16 @@ def outputs_exist(map_file: Path, out_dir: Path) -> Callable[[], bool]:
     """A step is stale if a file its map lists went missing from build/out."""
 
     def check() -> bool:
-        folders = read_listing(map_file)
-        if folders is not None:
-            return all_named(str(out_dir), folders)
+        listing = _listing(map_file)
+        if listing is not None:
+            folders, verified = listing
+            stamps = present_since(str(out_dir), folders, verified)
+            if stamps is None:
+                return False
+            if stamps != verified:  # the folders found whole this time are not listed again while unchanged
+                with contextlib.suppress(OSError):
+                    _write_listing(map_file, folders, stamps)
+            return True
         try:
             entries = json.loads(map_file.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -55,19 +62,30 @@ def _map_stamp(map_file: Path) -> list[int]:
 def write_listing(map_file: Path, body: dict[str, Any]) -> None:
     """Next to a map just written, its outputs by folder with the map's stamp: the check reads this small
     file rather than decoding the whole map (megabytes at 10,000 files) on every run."""
-    from pipeline.core.fs import write_if_changed
-
     folders: dict[str, list[str]] = {}
     for path in map_outputs(body):
         folder, _, name = path.rpartition("/")
         folders.setdefault(folder, []).append(name)
-    listing = {"map": _map_stamp(map_file), "folders": folders}
+    _write_listing(map_file, folders, {})
+
+
+def _write_listing(map_file: Path, folders: dict[str, list[str]], verified: dict[str, list[int]]) -> None:
+    from pipeline.core.fs import write_if_changed
+
+    listing = {"map": _map_stamp(map_file), "folders": folders, "verified": verified}
     write_if_changed(listing_path(map_file), json.dumps(listing, separators=(",", ":")).encode("utf-8"))
 
 
 def read_listing(map_file: Path) -> dict[str, list[str]] | None:
     """The outputs of ``map_file`` by folder, or None unless the listing was written for this very map (a map
     rewritten, edited or restored since has another stamp: its inode and ctime change)."""
+    listing = _listing(map_file)
+    return listing[0] if listing is not None else None
+
+
+def _listing(map_file: Path) -> tuple[dict[str, list[str]], dict[str, list[int]]] | None:
+    """:func:`read_listing`, and the stamps of the folders last found holding all their names (none when
+    unreadable: each folder is then listed)."""
     try:
         listing = json.loads(listing_path(map_file).read_bytes())
         if listing["map"] != _map_stamp(map_file):
@@ -78,7 +96,39 @@ def read_listing(map_file: Path) -> dict[str, list[str]] | None:
     if not isinstance(folders, dict) or not all(
             isinstance(names, list) and all(isinstance(n, str) for n in names) for names in folders.values()):
         return None  # not one this pipeline wrote: the map is read instead
-    return folders
+    verified = listing.get("verified")
+    if not isinstance(verified, dict) or not all(
+            isinstance(stamp, list) and len(stamp) == 4 and all(type(n) is int for n in stamp)
+            for stamp in verified.values()):
+        verified = {}
+    return folders, verified
+
+
+def present_since(root: str, folders: dict[str, list[str]],
+                  verified: dict[str, list[int]]) -> dict[str, list[int]] | None:
+    """None unless each folder below ``root`` holds a file of each of its names; else the stamps (mtime, ctime,
+    inode, device) of the folders to trust next time. A folder whose stamp is the one ``verified`` has for it
+    had no entry added, removed or renamed since its names were all found in it (each of those changes a
+    folder's mtime and ctime), so it is not listed again: a no-op stats a folder, not each of its files. As
+    with git's racily clean entries, a folder changed within two seconds of being listed is not trusted (a
+    change in the same clock tick would leave the stamp as it was)."""
+    stamps: dict[str, list[int]] = {}
+    now = time.time_ns()
+    for folder, listed in folders.items():
+        path = os.path.join(root, folder) if folder else root
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return None
+        stamp = [stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, stat.st_dev]
+        if verified.get(folder) == stamp:
+            stamps[folder] = stamp
+            continue
+        if not all_named(root, {folder: listed}):
+            return None
+        if max(stat.st_mtime_ns, stat.st_ctime_ns) < now - RACY_NS:
+            stamps[folder] = stamp
+    return stamps
 
 
 def all_present(root: str, paths: Iterable[str]) -> bool:

@@ -11,7 +11,7 @@ from pipeline.assets.asset_manifest import MANIFEST_NAME, build_manifest, dumps,
 from pipeline.assets.unreferenced import size_text, unreferenced
 from pipeline.config.context import Context
 from pipeline.core.errors import PipelineError
-from pipeline.core.fs import walk_names, write_if_changed
+from pipeline.core.fs import write_if_changed
 from pipeline.core.jsonio import read_json_or_none
 from pipeline.engine.step import APP_ROLES, CONTENT_ROLES, Role, Step, StepResult, StepRun
 
@@ -57,13 +57,33 @@ def _changed_part(manifest: dict[str, Any], previous: Any) -> dict[str, Any]:
 
 
 def _remove_stale(ctx: Context, keep: set[str]) -> None:
-    """Drop outputs of earlier builds from build/out, so it holds exactly the next release."""
-    for name, path in walk_names(ctx.out_dir):
-        if name not in keep:
-            os.unlink(path)
-    for folder, dirs, names in os.walk(ctx.out_dir, topdown=False):
-        if folder != str(ctx.out_dir) and not dirs and not names:
-            os.rmdir(folder)
+    """Drop outputs of earlier builds from build/out, so it holds exactly the next release. One ``scandir`` per
+    folder (this runs for every file of every build): a file or link this release does not have is removed,
+    then a folder left empty."""
+
+    def clear(folder: str, prefix: str) -> bool:
+        """Whether ``folder`` is empty once cleared."""
+        try:
+            with os.scandir(folder) as listing:
+                entries = list(listing)
+        except OSError:  # not a folder this pipeline can list: left as it is
+            return False
+        empty = True
+        for entry in entries:
+            relative = prefix + entry.name
+            if entry.is_dir(follow_symlinks=False):
+                if clear(entry.path, relative + "/"):
+                    os.rmdir(entry.path)
+                else:
+                    empty = False
+            elif relative in keep:
+                empty = False
+            else:
+                os.unlink(entry.path)
+        return empty
+
+    if ctx.out_dir.is_dir():
+        clear(str(ctx.out_dir), "")
 
 
 def manifest_settings(ctx: Context) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shutil
 from array import array
 from pathlib import Path
 
@@ -124,6 +125,45 @@ def test_only_changed_stats_are_looked_at(tmp_path: Path, monkeypatch):
     assert drifted(build, dist) == [] and opened == []
     os.utime(dist / "css" / "x.css", ns=(1_000_000_000, 1_000_000_000))
     assert drifted(build, dist) == [] and opened == [str(dist / "css" / "x.css")]
+
+
+def test_a_folder_found_whole_is_not_listed_again_while_its_stamp_holds(tmp_path: Path, monkeypatch):
+    """The outputs check stats a folder it found holding all its names before, rather than listing it, unless
+    the folder changed since (an entry added, removed or renamed) or had changed within two seconds of the
+    listing that found it whole (the same clock tick could hide a later change)."""
+    from pipeline.engine import checks
+
+    maps, out = tmp_path / "maps", tmp_path / "out"
+    (out / "css").mkdir(parents=True)
+    (out / "css" / "a.1.css").write_text("a")
+    (out / "index.html").write_text("<p>")
+    files = [OutputFile("css/a.css", "css/a.1.css", "0" * 96, "sha384-x", 1, True),
+             OutputFile("index.html", "index.html", "0" * 96, "sha384-x", 3, False)]
+    map_file = write_map(maps, "pages", files)
+    listed: list[str] = []
+    real = checks.all_named
+    monkeypatch.setattr(checks, "all_named", lambda root, folders: listed.extend(folders) or real(root, folders))
+    check = outputs_exist(map_file, out)
+    assert check() and sorted(listed) == ["", "css"]
+    assert json.loads(listing_path(map_file).read_text())["verified"] == {}  # both changed just now: racy
+    old = 1_000_000_000
+    for folder in (out, out / "css"):
+        os.utime(folder, ns=(old, old))  # the ctime stays recent: still racy
+    listed.clear()
+    assert check() and sorted(listed) == ["", "css"]
+    monkeypatch.setattr(checks, "RACY_NS", 0)  # as if the folders were listed long after their last change
+    listed.clear()
+    assert check() and sorted(listed) == ["", "css"]
+    assert set(json.loads(listing_path(map_file).read_text())["verified"]) == {"", "css"}
+    listed.clear()
+    assert check() and listed == []  # one stat per folder, no listing
+    (out / "css" / "a.1.css").unlink()  # changes the folder's stamp
+    assert not check() and listed == ["css"]
+    (out / "css" / "a.1.css").write_text("a")
+    listed.clear()
+    assert check() and listed == ["css"]
+    shutil.rmtree(out / "css")
+    assert not check()
 
 
 def test_the_outputs_check_reads_the_listing_of_this_very_map(tmp_path: Path):
