@@ -353,6 +353,88 @@ def _changed_sources(listing: Path, groups: Grouped) -> list[str] | None:
     return changed
 
 
+def upstream_path(maps_dir: Path, task: str) -> Path:
+    """Where a ``cutoff`` step's last successful run recorded what it read of the steps before it."""
+    return maps_dir / f"{task.replace(':', '.')}.upstream"
+
+
+def map_stamps(maps: Sequence[str]) -> dict[str, list[int]] | None:
+    """Each map's mtime, ctime, inode and size (a map is replaced, never written into: a new one has another
+    inode), or None if one is missing."""
+    stamps = {}
+    for path in maps:
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return None
+        stamps[path] = [stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, stat.st_size]
+    return stamps
+
+
+def upstream_listing(stamps: dict[str, list[int]] | None, found: dict[str, dict[str, Any] | None],
+                     everything: bool) -> bytes:
+    """What :func:`upstream_unchanged` compares: the upstream maps' stamps, taken before the step read them,
+    and the record the step found for each name it asked for (None: no such file), or ``everything``."""
+    body = {"version": 1, "maps": stamps, "everything": everything, "found": found}
+    return json.dumps(body, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def upstream_unchanged(listing: Path, maps: Sequence[str]) -> Callable[..., bool]:
+    """A ``cutoff`` step is stale when a file it read by name of the steps before it changed, appeared or went
+    away since its last successful run (``listing``); changes to files it did not name leave it up to date.
+    While the upstream maps keep their stamps, nothing is read; when one changed, the maps are read and
+    the records the step found are compared. A run that listed the upstream files (``everything``) is
+    stale on any change, like a doit ``file_dep`` on each map. Instead of that ``file_dep``."""
+    maps = list(maps)
+
+    def check(task: Any = None) -> bool:
+        try:
+            recorded = json.loads(listing.read_bytes())
+            stamps, found = recorded["maps"], recorded["found"]
+            if recorded["version"] != 1 or not isinstance(stamps, dict) or not isinstance(found, dict):
+                return False
+        except (OSError, ValueError, TypeError, KeyError):
+            return False
+        now = map_stamps(maps)
+        if now is None or set(stamps) != set(maps):
+            return False
+        if now == stamps:
+            return True
+        if recorded.get("everything") is not False:
+            return False
+        current = _records_of(maps)
+        changed = [name for name, record in found.items() if current is None or current.get(name) != record]
+        if changed:
+            if task is not None:  # what the task.started event names
+                task.dep_changed = sorted({*(getattr(task, "dep_changed", None) or ()),
+                                           *(p for p in maps if now[p] != stamps.get(p))})
+            return False
+        with contextlib.suppress(OSError):  # the next run compares stamps alone again
+            from pipeline.core.fs import write_atomic
+
+            write_atomic(listing, upstream_listing(now, found, False))
+        return True
+
+    check.plan = ["upstream", str(listing), maps]  # type: ignore[attr-defined]
+    return check
+
+
+def _records_of(maps: Sequence[str]) -> dict[str, Any] | None:
+    """The records of the maps by logical name (as the maps hold them), or None if one cannot be read or a
+    name is in two (the steps report that error when they run)."""
+    records: dict[str, Any] = {}
+    for path in maps:
+        try:
+            files = json.loads(Path(path).read_bytes())["files"]
+            for record in files:
+                if record["logical"] in records:
+                    return None
+                records[record["logical"]] = record
+        except (OSError, ValueError, TypeError, KeyError):
+            return None
+    return records
+
+
 def rebuild(plan: list[Any], logger: Any) -> Callable[[], bool]:
     """The check a ``plan`` describes (``logger`` takes what a check reports)."""
     kind, *args = plan
@@ -362,4 +444,6 @@ def rebuild(plan: list[Any], logger: Any) -> Callable[[], bool]:
         return sources_unchanged(Path(args[0]), groups=[(folder, names) for folder, names in args[1]])
     if kind == "dist":
         return dist_intact(Path(args[0]), Path(args[1]), logger)
+    if kind == "upstream":
+        return upstream_unchanged(Path(args[0]), args[1])
     raise ValueError(f"unknown check {kind!r}")

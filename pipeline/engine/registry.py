@@ -14,7 +14,7 @@ from typing import Any
 from pipeline.addons.manager import AddonConfigError, collect, guarded, order
 from pipeline.config.context import Context
 from pipeline.core.errors import ConfigError, display_path
-from pipeline.engine.checks import sources_path, sources_unchanged
+from pipeline.engine.checks import sources_path, sources_unchanged, upstream_path, upstream_unchanged
 from pipeline.engine.maps import map_path
 from pipeline.engine.pages import PageTransform, Phase
 from pipeline.engine.step import READS, Role, Step
@@ -148,8 +148,11 @@ class Registry:
         target = self.target(ctx, step)
         debug = ctx.settings.debug
         inputs = list(guarded(step.owner, debug, step.inputs, ctx)) if step.inputs is not None else []
-        # The claimed files are checked by one stamp of them all (sources_unchanged), not a file_dep each.
-        deps = [*inputs, *prepared, *(self.target(ctx, s) for s in upstream)]
+        # The claimed files are checked by one stamp of them all (sources_unchanged), not a file_dep each; a
+        # cutoff step's upstream maps by the records it read of them (upstream_unchanged).
+        maps = [self.target(ctx, s) for s in upstream]
+        cutoff = step.cutoff and bool(upstream) and all(s.target is None for s in upstream)
+        deps = [*inputs, *prepared, *([] if cutoff else maps)]
         settings = guarded(step.owner, debug, step.settings, ctx) if step.settings is not None else None
         task: dict[str, Any] = {
             "doc": step.doc,
@@ -164,6 +167,9 @@ class Registry:
         if step.claims or step.claims_rest:  # one that claims nothing now is stale if it was built from some
             task["uptodate"].insert(0, sources_unchanged(sources_path(ctx.maps_dir, step.task_name), sources))
             task["meta"] = {"sources": list(sources)}  # what the dev server's watcher watches
+        if cutoff:
+            task["uptodate"].insert(0, upstream_unchanged(upstream_path(ctx.maps_dir, step.task_name),
+                                                          [os.fspath(p) for p in maps]))
         if step.target is None:
             task["uptodate"].insert(0, outputs_exist(target, ctx.out_dir))
         if step.uptodate is not None:

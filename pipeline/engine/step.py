@@ -97,6 +97,10 @@ class Step:
     - ``uptodate(ctx)``: a further doit up-to-date check, for outputs doit cannot see change (dist/).
     - ``early(ctx, file)``: an encode step's head start: called for every file a content step writes, as soon
       as the file is final, so work that needs only its bytes (brotli of the wasm) overlaps the steps between.
+    - ``cutoff``: the step reads the files before it only by name (``run.known()[name]``, ``name in
+      run.known()``, ``.get(name)``), never by listing them or through ``run.facts``: it is then not run again
+      when the upstream steps change files it did not name (a stylesheet edit leaves the modules alone). A
+      run that lists them anyway is re-run on any upstream change, as without ``cutoff``.
     """
 
     name: str
@@ -116,6 +120,7 @@ class Step:
     after: tuple[str, ...] = ()
     uptodate: Callable[[Context], Callable[[], bool]] | None = None  # an extra doit up-to-date check
     early: Callable[[Context, OutputFile], None] | None = None  # encode steps: begin on a file once it is final
+    cutoff: bool = False  # reads upstream files by name only: re-run only when those change (see above)
     owner: str = ""  # the addon that registered it (set by the registry)
 
     @property
@@ -141,6 +146,50 @@ def _claim_matchers(claims: tuple[str, ...]) -> tuple[re.Pattern[str] | None, re
     return combined([p for p in claims if "/" in p]), combined([p for p in claims if "/" not in p])
 
 
+class UpstreamReads:
+    """What a run of a ``cutoff`` step read of the files before it: each name it asked for, with the record
+    it found (None: none), or ``everything`` once it listed them or read a fact."""
+
+    __slots__ = ("everything", "found")
+
+    def __init__(self) -> None:
+        self.everything = False
+        self.found: dict[str, OutputFile | None] = {}
+
+
+class NamedFiles(Mapping[str, OutputFile]):
+    """:meth:`StepRun.known` for a ``cutoff`` step: the upstream files by logical name, noting each name asked
+    for (a miss too: a file that appears later changes the step's output); iterating or measuring it counts as
+    reading every file."""
+
+    __slots__ = ("_files", "_reads")
+
+    def __init__(self, files: dict[str, OutputFile], reads: UpstreamReads) -> None:
+        self._files, self._reads = files, reads
+
+    def __getitem__(self, name: str) -> OutputFile:
+        self._reads.found[name] = self._files.get(name)
+        return self._files[name]
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        self._reads.found[name] = self._files.get(name)
+        return name in self._files
+
+    def get(self, name: str, default: Any = None) -> Any:
+        self._reads.found[name] = self._files.get(name)
+        return self._files.get(name, default)
+
+    def __iter__(self) -> Any:
+        self._reads.everything = True
+        return iter(self._files)
+
+    def __len__(self) -> int:
+        self._reads.everything = True
+        return len(self._files)
+
+
 @dataclass(frozen=True)
 class StepRun:
     """A step's view of the build while it runs: the context, the files it claimed, the steps before it."""
@@ -149,17 +198,21 @@ class StepRun:
     step: Step
     sources: tuple[Path, ...]
     upstream: tuple[tuple[str, str], ...]  # (step name, role value) of the content steps it may read
+    reads: UpstreamReads = field(default_factory=UpstreamReads)  # what a cutoff step read of them
 
     def upstream_steps(self, *roles: Role) -> list[str]:
         wanted = {r.value for r in roles} if roles else None
         return [name for name, role in self.upstream if wanted is None or role in wanted]
 
-    def known(self, *roles: Role) -> dict[str, OutputFile]:
-        """Files written by the steps before this one (of ``roles``, or all), by logical name."""
-        return read_files(self.ctx.maps_dir, self.upstream_steps(*roles))
+    def known(self, *roles: Role) -> Mapping[str, OutputFile]:
+        """Files written by the steps before this one (of ``roles``, or all), by logical name (for a ``cutoff``
+        step, a mapping that notes the names asked for)."""
+        files = read_files(self.ctx.maps_dir, self.upstream_steps(*roles))
+        return NamedFiles(files, self.reads) if self.step.cutoff else files
 
     def facts(self, key: str, *roles: Role) -> list[Any]:
         """The ``key`` fact of every upstream map that has one (e.g. the pages' ``csp``)."""
+        self.reads.everything = True
         values = []
         for name in self.upstream_steps(*roles):
             value = read_map(self.ctx.maps_dir, name).get(key)

@@ -72,7 +72,14 @@ def run_step(ctx: Context, step: Step, sources: tuple[str, ...], upstream: tuple
     their head start on them (``early``), report what was written. ``sources`` are the claimed files' paths
     as strings (the registry lists them on every run); the step sees them as paths."""
     from pipeline.addons.manager import guarded
-    from pipeline.engine.checks import by_folder, source_listing, sources_path
+    from pipeline.engine.checks import (
+        by_folder,
+        map_stamps,
+        source_listing,
+        sources_path,
+        upstream_listing,
+        upstream_path,
+    )
     from pipeline.engine.step import StepResult, StepRun
 
     claiming = bool(step.claims or step.claims_rest)
@@ -82,6 +89,8 @@ def run_step(ctx: Context, step: Step, sources: tuple[str, ...], upstream: tuple
         # Recorded before the step reads them (in its task's span): a source edited while it runs is stale
         # on the next run.
         stamps = source_listing(by_folder(sources), _read_or_none(listing)) if claiming else b""
+        maps = upstream_maps(ctx, step, upstream)
+        before = map_stamps(maps) if maps is not None else None  # likewise, before the step reads them
         run = StepRun(task_ctx, step, tuple(Path(s) for s in sources), upstream)
         result = guarded(step.owner, ctx.settings.debug, step.build, run)
         if not isinstance(result, StepResult):
@@ -93,13 +102,29 @@ def run_step(ctx: Context, step: Step, sources: tuple[str, ...], upstream: tuple
             for encoder in early:
                 for record in result.files:
                     guarded(encoder.owner, ctx.settings.debug, encoder.early, task_ctx, record)
-        if claiming:  # built from them (or from none): the task's sources check holds until one changes
+        if claiming or maps is not None:
             from pipeline.core.fs import write_atomic
 
-            write_atomic(listing, stamps)
+            if claiming:  # built from them (or from none): the task's sources check holds until one changes
+                write_atomic(listing, stamps)
+            if maps is not None:  # what it read by name of the steps before it (upstream_unchanged)
+                from dataclasses import asdict
+
+                found = {name: asdict(record) if record is not None else None
+                         for name, record in sorted(run.reads.found.items())}
+                write_atomic(upstream_path(ctx.maps_dir, step.task_name),
+                             upstream_listing(before, found, run.reads.everything))
         return written
 
     return _in_task(ctx, task, body)
+
+
+def upstream_maps(ctx: Context, step: Step, upstream: Iterable[tuple[str, str]]) -> list[str] | None:
+    """The maps a ``cutoff`` step's upstream check compares (:func:`~pipeline.engine.checks.upstream_unchanged`),
+    or None for a step without ``cutoff`` (it depends on each map as a doit ``file_dep``)."""
+    from pipeline.engine.maps import map_path
+
+    return [str(map_path(ctx.maps_dir, name)) for name, _ in upstream] if step.cutoff else None
 
 
 def _read_or_none(path: Path) -> bytes | None:

@@ -34,7 +34,7 @@ def build_css(run: StepRun) -> list[OutputFile]:
 
 
 STEP = Step("css", Role.STYLESHEET, "Rewrite url()/@import in stylesheets and give them hashed names", build_css,
-            claims=("*.css",), settings=base_settings, config="base")
+            claims=("*.css",), settings=base_settings, config="base", cutoff=True)
 
 
 @hookimpl

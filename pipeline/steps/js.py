@@ -35,7 +35,7 @@ def build_js(run: StepRun) -> StepResult:
 
 
 STEP = Step("js", Role.SCRIPT, "Rewrite JS module imports and give the modules hashed names", build_js,
-            claims=("*.js", "*.mjs"), settings=base_settings, config="base")
+            claims=("*.js", "*.mjs"), settings=base_settings, config="base", cutoff=True)
 
 
 @hookimpl

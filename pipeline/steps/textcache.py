@@ -53,6 +53,8 @@ class TextCache:
     def references(self, text: str, parse: Callable[[str], list[Reference]]) -> list[Reference]:
         key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
         found = self.old["refs"].get(key)
+        if found is None:  # parsed already in this run (the JS step asks again whether a module opens others)
+            found = self.new["refs"].get(key)
         if found is None:
             found = [[r.url, r.start, r.end, r.line, r.kind] for r in parse(text)]
             self.parsed += 1

@@ -39,11 +39,40 @@ def test_changing_a_stylesheet_reruns_only_what_depends_on_it(app: Path, vango):
     assert run.returncode == 0, run.stderr
     # theme.css is @imported by app.css, whose name changes, so the page changes too.
     # The service worker's precache revisions change with them.
-    # js re-checks its references against the new stylesheet names, writes nothing new, and stops there.
-    assert run.executed() == {"css", "js", "pages", "sw", "deploy", "compress", "manifest", "release"}
-    assert "wasm:compile" in run.uptodate()
+    # js names no stylesheet (its last run read none of the css step's files), so it is not run at all.
+    assert run.executed() == {"css", "pages", "sw", "deploy", "compress", "manifest", "release"}
+    assert "wasm:compile" in run.uptodate() and "js" in run.uptodate()
     started = next(e for e in run.events if e.get("event") == "task.started" and e["task"] == "css")
     assert any(path.endswith("theme.css") for path in started["changed"])
+
+
+def test_a_module_is_rebuilt_when_a_file_it_names_changes_and_only_then(app: Path, vango):
+    """The js step reads the files before it by name (Step.cutoff): a stylesheet edit re-runs it when one of
+    its modules names that stylesheet, not when another changes; the output is a clean build's."""
+    web = app / "web"
+    (web / "js" / "style-url.js").write_text('export const sheet = new URL("../css/theme.css", import.meta.url);\n')
+    assert vango(app).returncode == 0
+    (web / "css" / "extra.css").write_text(".extra { margin: 1px; }\n")
+    added = vango(app)
+    assert added.returncode == 0 and "css" in added.executed() and "js" in added.uptodate()
+    theme = web / "css" / "theme.css"
+    theme.write_text(theme.read_text() + "\n:root { --vango-test: 2px; }\n")
+    named = vango(app)
+    assert named.returncode == 0, named.stderr
+    assert "js" in named.executed()
+    started = next(e for e in named.events if e.get("event") == "task.started" and e["task"] == "js")
+    assert any(path.endswith("css.json") for path in started["changed"])
+    manifest = json.loads((app / "dist" / "asset-manifest.json").read_text())["assets"]
+    served = manifest["css/theme.css"]["path"].split("/")[-1]
+    assert f'"../css/{served}"' in (app / "dist" / manifest["js/style-url.js"]["path"]).read_text()
+    (web / "css" / "extra.css").write_text(".extra { margin: 2px; }\n")
+    other = vango(app)
+    assert other.returncode == 0 and "css" in other.executed() and "js" in other.uptodate()
+    edited = release_files(app / "dist")
+    shutil.rmtree(app / "build")
+    shutil.rmtree(app / "dist")
+    assert vango(app).returncode == 0
+    assert release_files(app / "dist") == edited
 
 
 def test_a_step_whose_files_all_go_and_come_back_is_built_each_time(app: Path, vango, tmp_path: Path):
@@ -86,7 +115,16 @@ def test_an_edit_parses_and_rewrites_only_the_file_that_changed(app: Path, vango
     assert rewrites["css"]["vango.files"] == stylesheets and rewrites["css"]["vango.parsed"] == 1
     # all but the edited one and app.css, which inlines theme.css (a file that bundles others is always rendered)
     assert rewrites["css"]["vango.reused"] == stylesheets - 2
-    assert rewrites["js"]["vango.parsed"] == 0 and rewrites["js"]["vango.reused"] == rewrites["js"]["vango.files"]
+    assert "js" not in rewrites  # its modules name no stylesheet: not run (Step.cutoff)
+    (web / "js" / "extra.js").write_text("export const extra = 1;\n")
+    assert vango(app).returncode == 0
+    (web / "js" / "extra.js").write_text("export const extra = 2;\n")
+    run = vango(app, env={"VANGO_LOG_LEVEL": "DEBUG"})
+    assert run.returncode == 0, run.stderr
+    rewrites = {e["attributes"]["vango.step"]: e["attributes"] for e in run.events
+                if e.get("event") == "span.finished" and e.get("name") == "text.rewrite"}
+    assert set(rewrites) == {"js"} and rewrites["js"]["vango.parsed"] == 1
+    assert rewrites["js"]["vango.reused"] == rewrites["js"]["vango.files"] - 1
     edited = release_files(app / "dist")
     shutil.rmtree(app / "build")
     shutil.rmtree(app / "dist")
