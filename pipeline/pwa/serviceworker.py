@@ -24,6 +24,7 @@ SW_NAME = "sw.js"
 # Above this many entries the precache list goes into parts (see precache_parts), about this many each.
 PART_ENTRIES = 1024
 PART_NAME = "sw-precache-{}.js"  # a part's logical name, by its bucket; the build hashes it
+PART_NAMES = re.compile(r"sw-precache-\d+\.js", re.IGNORECASE)  # reserved whenever the PWA is on
 _SLUG = re.compile(r"[^a-z0-9]+")
 # Where hashed_name puts the hash: before the last suffix, or at the end of a name without one. The worker
 # runs the same pattern (JavaScript reads it alike).
@@ -82,14 +83,22 @@ def precache_parts(entries: Sequence[Mapping[str, str | None]],
     ``sw.js`` changes with every release, and the compress step encodes it again each time: brotli 11 of the
     list of 10,000 files takes about 0.7 s, most of a one-file edit. In parts, named by their own hash, an
     edit changes the part that lists the edited file. An entry's bucket comes from its URL without the hash
-    in its name, so a file whose bytes change stays in its part. The number of buckets is a power of two,
-    about ``len(entries) / per_part``: it changes, and so every part, only when the app doubles or halves."""
+    in its name, so a file whose bytes change stays in its part. Entries that carry their SRI value (pages,
+    ``favicon.ico``) have buckets of their own, after the others': an edit that changes every page (a
+    stylesheet or the loader they all use) changes those parts, not every part. Each kind's number of
+    buckets is a power of two, about its entries / ``per_part``: it changes, and so every part of that kind,
+    only when the app doubles or halves."""
     if len(entries) <= per_part:
         return {}
-    count = 1 << (-(-len(entries) // per_part) - 1).bit_length()
+    named = [e for e in entries if e["integrity"] is None]
+    checked = [e for e in entries if e["integrity"] is not None]
     parts: dict[int, list[Mapping[str, str | None]]] = {}
-    for entry in entries:
-        parts.setdefault(_bucket(str(entry["url"]), count), []).append(entry)
+    first = 0
+    for kind in (named, checked):
+        count = 1 << (-(-len(kind) // per_part) - 1).bit_length() if kind else 0
+        for entry in kind:
+            parts.setdefault(first + _bucket(str(entry["url"]), count), []).append(entry)
+        first += count
     return dict(sorted(parts.items()))
 
 

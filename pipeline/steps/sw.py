@@ -12,11 +12,13 @@ from typing import Any
 from pipeline.addons.hookspecs import hookimpl
 from pipeline.assets import minify
 from pipeline.config.context import Context
+from pipeline.core.errors import PipelineError
 from pipeline.engine.maps import OutputFile, emit
 from pipeline.engine.step import Role, Step, StepRun
 from pipeline.observe import spans
 from pipeline.pwa.serviceworker import (
     PART_NAME,
+    PART_NAMES,
     SW_NAME,
     asset_url,
     cache_prefix_for,
@@ -36,6 +38,10 @@ def build_service_worker(run: StepRun) -> list[OutputFile]:
         return []
     assets = {name: {"path": r.path, "size": r.size, "hash": r.hash, "integrity": r.integrity}
               for name, r in run.known().items()}
+    taken = sorted(name for name in assets if PART_NAMES.fullmatch(name))
+    if taken:  # reserved at any size, so a file does not break the build the day the app outgrows one list
+        raise PipelineError(f"'{taken[0]}' is reserved for the service worker's precache parts "
+                            "(sw-precache-<n>.js); rename that file")
     entries = precache_entries(assets, config.base, settings.service_worker.max_file_size)
     with spans.span("sw.render", **{"vango.sw.precache_entries": len(entries)}) as measured:
         parts = [emit(run.ctx.out_dir, PART_NAME.format(bucket), render_precache_part(listed))

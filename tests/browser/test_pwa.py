@@ -147,8 +147,16 @@ def test_a_worker_with_its_list_in_parts_installs_serves_offline_and_updates(pag
     page.context.set_offline(True)
     page.goto(url + "some/client/route")
     assert page.inner_text("#text") == "v1"
+    # A worker started again (as the browser does after it stopped one) runs sw.js and its parts from the
+    # copies kept with it: offline, it still knows every file.
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("ServiceWorker.enable")
+    cdp.send("ServiceWorker.stopAllWorkers")
+    page.goto(url + "another/route")
+    assert page.inner_text("#text") == "v1"
+    assert page.evaluate("fetch(document.getElementById('data').href).then((r) => r.text())") == "v1"
     page.context.set_offline(False)
-    controlled(page, url)  # the client route above is the shell's only offline: the test server has none
+    controlled(page, url)  # the client routes above are the shell's only offline: the test server has none
     second = deploy(tmp_path, "v2", update="auto", per_part=2)
     with page.expect_navigation():
         page.evaluate("navigator.serviceWorker.getRegistration().then((registration) => registration.update())")

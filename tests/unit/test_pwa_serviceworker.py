@@ -220,11 +220,15 @@ def test_a_list_of_up_to_a_part_has_no_parts() -> None:
     assert len(precache_parts(hashed_entries(PART_ENTRIES + 1))) == 2
 
 
-@pytest.mark.parametrize(("count", "buckets"), [(1001, 2), (2000, 2), (2001, 4), (3000, 4), (4001, 8)])
+@pytest.mark.parametrize(("count", "buckets"), [(1001, 1), (2000, 2), (2030, 4), (3000, 4), (4100, 8)])
 def test_parts_hold_every_entry_once_in_a_power_of_two_of_buckets(count: int, buckets: int) -> None:
+    """``buckets`` for the files named by their hash; the pages (every 100th), which carry their SRI value,
+    come after them in buckets of their own."""
     entries = hashed_entries(count)
     parts = precache_parts(entries, per_part=1000)
-    assert set(parts) <= set(range(buckets)) and len(parts) > buckets // 2
+    assert set(parts) <= set(range(buckets + 1)) and len(parts) > buckets // 2
+    assert [e["url"] for e in parts[buckets]] == sorted(e["url"] for e in entries if e["integrity"] is not None)
+    assert all(e["integrity"] is None for bucket, part in parts.items() if bucket != buckets for e in part)
     assert list(parts) == sorted(parts)
     assert sorted((e for part in parts.values() for e in part), key=lambda e: str(e["url"])) == entries
     assert all(part == sorted(part, key=lambda e: str(e["url"])) for part in parts.values())
@@ -238,6 +242,16 @@ def test_a_file_whose_bytes_change_stays_in_its_part() -> None:
     [old] = [e["url"] for e in before[changed[0]] if "/s7." in str(e["url"])]
     [new] = [e["url"] for e in after[changed[0]] if "/s7." in str(e["url"])]
     assert old != new
+
+
+def test_an_edit_that_changes_every_page_changes_the_pages_parts_alone() -> None:
+    entries = hashed_entries(3000)
+    before = precache_parts(entries, per_part=1000)
+    pages = {e["url"] for e in entries if e["integrity"] is not None}
+    after = precache_parts([{**e, "revision": "sha384-new", "integrity": "sha384-new"} if e["url"] in pages else e
+                            for e in entries], per_part=1000)
+    assert before.keys() == after.keys()
+    assert [bucket for bucket in before if before[bucket] != after[bucket]] == [max(before)]
 
 
 def test_a_part_lists_its_entries_for_the_worker() -> None:
