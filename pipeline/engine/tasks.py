@@ -108,9 +108,7 @@ def run_step(ctx: Context, step: Step, sources: tuple[str, ...], upstream: tuple
             if claiming:  # built from them (or from none): the task's sources check holds until one changes
                 write_atomic(listing, stamps)
             if maps is not None:  # what it read by name of the steps before it (upstream_unchanged)
-                from dataclasses import asdict
-
-                found = {name: asdict(record) if record is not None else None
+                found = {name: record.as_dict() if record is not None else None
                          for name, record in sorted(run.reads.found.items())}
                 write_atomic(upstream_path(ctx.maps_dir, step.task_name),
                              upstream_listing(before, found, run.reads.everything))

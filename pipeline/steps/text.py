@@ -7,6 +7,7 @@ share this code.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -39,18 +40,21 @@ def open_cache(run: StepRun) -> TextCache:
 def build_text_assets(run: StepRun, rewriter: ModuleType, skip: Callable[[Reference], bool] | None = None,
                       cycles: str = "", bundle: bool = False, minify: Callable[[str], str] | None = None,
                       cache: TextCache | None = None, graph: dict[str, list[str]] | None = None,
-                      unknown: set[str] | None = None) -> list[OutputFile]:
+                      unknown: set[str] | None = None, read: dict[Path, str] | None = None) -> list[OutputFile]:
     """Rewrite and hash the step's claimed files (all of one kind) against the outputs of the steps before it;
     ``minify`` (release builds) runs on each file's final text, before it is hashed. A file whose source and
     resolved references are those of the last run reuses its final text (``cache``; the caller saves a cache
     it passes, else it is saved here). ``graph`` gets, for each file, the files of this step it references, and
-    ``unknown`` the files that may reference others too (``rewriter.imports_unknown``, for JS modules)."""
+    ``unknown`` the files that may reference others too (``rewriter.imports_unknown``, for JS modules), and
+    ``read`` each source's text by path, for a caller that looks at them too (so they are read once)."""
     ctx = run.ctx
     web, base = ctx.web_dir, ctx.config.base
     known = run.known()
     owned = cache is None
     cache = cache or open_cache(run)
     texts = {logical(p, web): read_text(p) for p in run.sources}
+    if read is not None:
+        read.update(zip(run.sources, texts.values(), strict=True))
     paths = {logical(p, web): p for p in run.sources}
     refs = {name: [r for r in cache.references(text, rewriter.references) if not (skip and skip(r))]
             for name, text in texts.items()}

@@ -108,3 +108,7 @@ def test_the_check_is_made_again_from_its_plan(tmp_path: Path):
     check = upstream_unchanged(listing, paths)
     again = rebuild(json.loads(json.dumps(check.plan)), logger=None)
     assert again.plan == check.plan and again()
+
+
+def test_a_record_as_a_map_holds_it_is_its_dataclass_dict():
+    assert CSS.as_dict() == asdict(CSS) and list(CSS.as_dict()) == list(asdict(CSS))
