@@ -387,28 +387,32 @@ def upstream_unchanged(listing: Path, maps: Sequence[str]) -> Callable[..., bool
     stale on any change, like a doit ``file_dep`` on each map. Instead of that ``file_dep``."""
     maps = list(maps)
 
+    def stale(task: Any, stamps: Any, now: dict[str, list[int]] | None) -> bool:
+        """False, with the maps that changed (all, when that is not known) in what the task.started event
+        names, as with a doit ``file_dep`` on each."""
+        if task is not None:
+            moved = [p for p in maps if not isinstance(stamps, dict) or now is None or now.get(p) != stamps.get(p)]
+            task.dep_changed = sorted({*(getattr(task, "dep_changed", None) or ()), *moved})
+        return False
+
     def check(task: Any = None) -> bool:
         try:
             recorded = json.loads(listing.read_bytes())
             stamps, found = recorded["maps"], recorded["found"]
             if recorded["version"] != 1 or not isinstance(stamps, dict) or not isinstance(found, dict):
-                return False
+                return stale(task, None, None)
         except (OSError, ValueError, TypeError, KeyError):
-            return False
+            return stale(task, None, None)
         now = map_stamps(maps)
         if now is None or set(stamps) != set(maps):
-            return False
+            return stale(task, stamps, now)
         if now == stamps:
             return True
         if recorded.get("everything") is not False:
-            return False
+            return stale(task, stamps, now)
         current = _records_of(maps)
-        changed = [name for name, record in found.items() if current is None or current.get(name) != record]
-        if changed:
-            if task is not None:  # what the task.started event names
-                task.dep_changed = sorted({*(getattr(task, "dep_changed", None) or ()),
-                                           *(p for p in maps if now[p] != stamps.get(p))})
-            return False
+        if current is None or any(current.get(name) != record for name, record in found.items()):
+            return stale(task, stamps, now)  # None: a map unreadable, or a name in two (the step says which)
         with contextlib.suppress(OSError):  # the next run compares stamps alone again
             from pipeline.core.fs import write_atomic
 

@@ -100,7 +100,9 @@ class Step:
     - ``cutoff``: the step reads the files before it only by name (``run.known()[name]``, ``name in
       run.known()``, ``.get(name)``), never by listing them or through ``run.facts``: it is then not run again
       when the upstream steps change files it did not name (a stylesheet edit leaves the modules alone). A
-      run that lists them anyway is re-run on any upstream change, as without ``cutoff``.
+      run that lists them anyway is re-run on any upstream change, as without ``cutoff``. Every name the
+      output depends on must be asked for on every run, in the step's own process (a result cached by the
+      step must still ask its names again; the mapping cannot be sent to another process).
     """
 
     name: str
@@ -188,6 +190,10 @@ class NamedFiles(Mapping[str, OutputFile]):
     def __len__(self) -> int:
         self._reads.everything = True
         return len(self._files)
+
+    def __reduce__(self) -> Any:
+        raise TypeError("the upstream files of a cutoff step are read in its own process: what another reads of "
+                        "them is not recorded (pass the records themselves)")
 
 
 @dataclass(frozen=True)

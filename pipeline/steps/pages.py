@@ -118,14 +118,21 @@ def refuse_classic_loaders(pages: PageSet) -> None:
     from pipeline.core.errors import ConfigError
 
     ctx = pages.ctx
+    texts: dict[str, str | None] = {}  # by logical name: the pages of a site share their scripts
+
+    def text_of(target: str) -> str | None:
+        if target not in texts:
+            path = ctx.web_dir / target
+            texts[target] = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else None
+        return texts[target]
+
     for name, tree in pages.trees.items():
         def read(src: str, page: str = name, base_href: str | None = html.base_href(tree)) -> str | None:
             try:
                 target = urls.to_logical(src, page, ctx.config.base, base_href)
             except urls.EscapesRoot:
                 return None
-            path = ctx.web_dir / target if target else None
-            return path.read_text(encoding="utf-8", errors="replace") if path and path.is_file() else None
+            return text_of(target) if target else None
 
         found = find_loaders(tree, read)
         if found:

@@ -5,9 +5,10 @@ doit re-runs a step when any of its files changed; inside the step, this cache k
 ``build/steps/<step>.json``:
 
 - ``refs``: a source's references, by the SHA-256 of its text (parsing is most of a step's time);
-- ``texts``: the served path, SHA-384, size and mtime of a file's final text, by a key that names the file
-  and everything its text depends on (the source, what each of its references resolved to, the step's
-  settings). While that file is still in ``build/out`` with that size and mtime, the step takes the record
+- ``texts``: the served path, SHA-384, size, mtime, ctime and inode of a file's final text, by a key that
+  names the file and everything its text depends on (the source, what each of its references resolved to,
+  the step's settings). While that file is still in ``build/out`` with that stamp (a page's name holds no
+  hash: the same path holds other bytes over time, and a file system's mtime may be coarse), the step takes the record
   as it is: it neither renders, reads, hashes nor writes the file; a file in an import cycle reads its text
   back from there (and checks it against the SHA-384);
 - ``memo``: other pure results by key (the CSP findings of a stylesheet).
@@ -29,7 +30,7 @@ from pipeline.assets.rewrite import Reference
 from pipeline.core.fs import write_if_changed
 from pipeline.core.hashing import Fingerprint
 
-VERSION = 3  # 3: texts hold [path, sha384 hex, size, mtime_ns] by a key that names the file
+VERSION = 4  # 4: texts hold [path, sha384 hex, size, mtime_ns, ctime_ns, inode] by a key that names the file
 
 
 def digest(*parts: Any) -> str:
@@ -79,28 +80,28 @@ class TextCache:
 
     def written(self, key: str) -> tuple[str, Fingerprint] | None:
         """The served path and fingerprint of the final text remembered under ``key``, if the file the last
-        run wrote is still in build/out, untouched: the same size and mtime (one ``stat``, no read)."""
+        run wrote is still in build/out, untouched: the same size, mtime, ctime and inode (one ``stat``, no read)."""
         entry = self.old["texts"].get(key)
         if entry is None:
             return None
-        path, hex_digest, size, mtime = entry
+        path, hex_digest, *stamp = entry
         try:
             stat = os.stat(os.path.join(self.out_dir, path))
         except OSError:
             return None
-        if stat.st_size != size or stat.st_mtime_ns != mtime:
+        if [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino] != stamp:
             return None
         self.reused += 1
         self.new["texts"][key] = entry
-        return path, Fingerprint(bytes.fromhex(hex_digest), size)
+        return path, Fingerprint(bytes.fromhex(hex_digest), stamp[0])
 
     def remember_text(self, key: str, path: str, fp: Fingerprint) -> None:
         """Remember the file this run wrote (or found already written) at ``path`` in build/out."""
         try:
-            mtime = os.stat(os.path.join(self.out_dir, path)).st_mtime_ns
+            stat = os.stat(os.path.join(self.out_dir, path))
         except OSError:
             return
-        self.new["texts"][key] = [path, fp.hex, fp.size, mtime]
+        self.new["texts"][key] = [path, fp.hex, fp.size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
 
     def memo(self, key: str, compute: Callable[[], Any]) -> Any:
         value = self.old["memo"].get(key)

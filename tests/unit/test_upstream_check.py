@@ -112,3 +112,19 @@ def test_the_check_is_made_again_from_its_plan(tmp_path: Path):
 
 def test_a_record_as_a_map_holds_it_is_its_dataclass_dict():
     assert CSS.as_dict() == asdict(CSS) and list(CSS.as_dict()) == list(asdict(CSS))
+
+
+def test_what_a_stale_check_knows_of_the_maps_goes_into_the_event(tmp_path: Path):
+    """However the check finds the step stale, the task.started event names the maps that changed (all of
+    them when it cannot tell), as doit's file_dep did; and the mapping a step reads cannot leave its process."""
+    maps, paths, listing = setup(tmp_path, {"img/b.png": IMG}, everything=True)
+    write_map(maps, "css", [replace(CSS, size=11)])
+    task = SimpleNamespace(dep_changed=None)
+    assert not upstream_unchanged(listing, paths)(task) and task.dep_changed == [paths[1]]
+    listing.unlink()
+    task = SimpleNamespace()
+    assert not upstream_unchanged(listing, paths)(task) and task.dep_changed == sorted(paths)
+    import pickle
+
+    with pytest.raises(TypeError, match="own process"):
+        pickle.dumps(NamedFiles({}, UpstreamReads()))
