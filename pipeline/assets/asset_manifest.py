@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -50,21 +51,65 @@ def served_files(manifest: Mapping[str, Any]) -> list[str]:
     return sorted(paths)
 
 
-def dumps(manifest: Mapping[str, Any]) -> bytes:
+def dumps(manifest: Mapping[str, Any], previous: tuple[Any, bytes] | None = None) -> bytes:
     """Sorted-key JSON with one asset (and one retained file) per line: as readable and diffable as an
     indented document, but each line comes from the C encoder, so a 15,000-entry manifest of a large app
-    is written in milliseconds rather than the half second the pure-Python indenting encoder takes."""
+    is written in milliseconds rather than the half second the pure-Python indenting encoder takes.
+
+    ``previous`` (a document and the bytes this function wrote for it) lends its lines to the entries that are
+    equal in both: an edit of one file of 10,000 encodes one line, not 10,000. The bytes are the same either
+    way (tested)."""
+    lent = _lines_by_entry(previous)
     lines = []
     for key in sorted(manifest):
         value = manifest[key]
         if key in PER_LINE and isinstance(value, Mapping) and value:
-            entries = ",\n".join(f"    {_compact(name)}: {_compact(value[name])}" for name in sorted(value))
+            old, old_lines = lent.get(key, ({}, {}))
+            entries = ",\n".join(old_lines[name] if name in old_lines and old[name] == value[name]
+                                 else f"    {_compact(name)}: {_compact(value[name])}" for name in sorted(value))
             lines.append(f"  {_compact(key)}: {{\n{entries}\n  }}")
         else:
             lines.append(f"  {_compact(key)}: {_compact(value)}")
     return ("{\n" + ",\n".join(lines) + "\n}\n").encode("utf-8")
 
 
+def _lines_by_entry(previous: tuple[Any, bytes] | None) -> dict[str, tuple[Mapping[str, Any], dict[str, str]]]:
+    """For each per-line block of ``previous``, its entries and their lines (without the comma), taken only
+    where the text has exactly the lines :func:`dumps` writes for that document (sorted, one an entry, each
+    starting with its encoded name): anything else lends nothing."""
+    if previous is None or not isinstance(previous[0], Mapping):
+        return {}
+    document, data = previous
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return {}
+    found = {}
+    for key in PER_LINE:
+        block = document.get(key)
+        if not isinstance(block, Mapping) or not block:
+            continue
+        opening = f"\n  {_compact(key)}: {{\n"
+        start = text.find(opening)
+        end = text.find("\n  }", start + len(opening))
+        if start < 0 or end < 0:
+            continue
+        names = sorted(block)
+        lines = text[start + len(opening):end].split("\n")
+        if len(lines) != len(names):
+            continue
+        by_name = {}
+        for name, line in zip(names, lines, strict=True):
+            head = f'    "{name}": ' if not _ESCAPED.search(name) else f"    {_compact(name)}: "
+            if not line.startswith(head):
+                break
+            by_name[name] = line[:-1] if line.endswith(",") else line
+        else:
+            found[key] = (block, by_name)
+    return found
+
+
+_ESCAPED = re.compile(r'[\x00-\x1f"\\]')  # what json.dumps escapes in a string with ensure_ascii=False
 PER_LINE = frozenset({"assets", "retained"})
 
 

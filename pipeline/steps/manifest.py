@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,6 @@ from pipeline.assets.unreferenced import size_text, unreferenced
 from pipeline.config.context import Context
 from pipeline.core.errors import PipelineError
 from pipeline.core.fs import write_if_changed
-from pipeline.core.jsonio import read_json_or_none
 from pipeline.engine.step import APP_ROLES, CONTENT_ROLES, Role, Step, StepResult, StepRun
 
 
@@ -31,7 +31,8 @@ def write_manifest(run: StepRun) -> StepResult:
             encodings.setdefault(name, {}).update(by_encoding)
     manifest = build_manifest(ctx.config, files, encodings)
     target = manifest_path(ctx)
-    problems = validate_manifest(_changed_part(manifest, read_json_or_none(target)))
+    previous = _previous(target)
+    problems = validate_manifest(_changed_part(manifest, previous[0] if previous else None))
     if problems:
         raise PipelineError(f"internal error, the asset manifest is invalid: {problems[0]}")
     # References count from the app's own files, not from generated lists of every file (sw.js, _headers).
@@ -41,9 +42,18 @@ def write_manifest(run: StepRun) -> StepResult:
         ctx.logger.warning("%s (%s) is published but nothing in the app references it; if it is not meant to be "
                            "served, leave it out with publish.exclude", record.logical, size_text(record.size),
                            extra={"event": "publish.unreferenced"})
-    write_if_changed(target, dumps(manifest))
+    write_if_changed(target, dumps(manifest, previous))
     _remove_stale(ctx, set(served_files(manifest)))
     return StepResult(written=(target,))
+
+
+def _previous(target: Path) -> tuple[Any, bytes] | None:
+    """The manifest this step wrote last, parsed and as bytes (``dumps`` reuses its lines), or None."""
+    try:
+        data = target.read_bytes()
+        return json.loads(data), data
+    except (OSError, ValueError):
+        return None
 
 
 def _changed_part(manifest: dict[str, Any], previous: Any) -> dict[str, Any]:

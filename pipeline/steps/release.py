@@ -43,7 +43,8 @@ def publish_release(run: StepRun) -> StepResult:
     dist.parent.mkdir(parents=True, exist_ok=True)
     clear_stale_staging(dist)
     staging = staging_dir(dist)
-    manifest = json.loads(manifest_path(ctx).read_text(encoding="utf-8"))
+    indexed = manifest_path(ctx).read_bytes()
+    manifest = json.loads(indexed)
     current = served_files(manifest)
     retained = retained_files(read_json_or_none(dist / MANIFEST_NAME), current, ctx.config.deploy.keep_releases)
     retained = {path: age for path, age in retained.items() if _relative(path) and (dist / path).is_file()}
@@ -56,16 +57,16 @@ def publish_release(run: StepRun) -> StepResult:
         if os.path.isdir(staging) or take_spare(dist, staging):
             try:
                 stage.reuse()
-                copied = _stage(ctx, stage, manifest, current, retained)
+                copied = _stage(ctx, stage, (manifest, indexed), current, retained)
             except OSError:  # a spare changed by hand in a way this cannot mend: stage afresh
                 shutil.rmtree(staging, ignore_errors=True)
                 if os.path.lexists(staging):  # what could not be removed stays out of this release
                     staging = Path(tempfile.mkdtemp(dir=dist.parent, prefix=f".{dist.name}.staging-fresh-",
                                                     suffix=f"-{os.getpid()}"))
                 stage = _Stage(staging, dist, before, stage.hashes, intact)
-                copied = _stage(ctx, stage, manifest, current, retained)
+                copied = _stage(ctx, stage, (manifest, indexed), current, retained)
         else:
-            copied = _stage(ctx, stage, manifest, current, retained)
+            copied = _stage(ctx, stage, (manifest, indexed), current, retained)
         swap_into_place(staging, dist, keep_spare=True)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -74,9 +75,10 @@ def publish_release(run: StepRun) -> StepResult:
     return StepResult(written=tuple(dist / relative for relative in copied))
 
 
-def _stage(ctx: Context, stage: _Stage, manifest: dict[str, Any], current: list[str],
+def _stage(ctx: Context, stage: _Stage, indexed: tuple[dict[str, Any], bytes], current: list[str],
            retained: dict[str, int]) -> list[str]:
-    """Put this release's files into staging; what it wrote anew (a file linked or kept is one already served)."""
+    """Put this release's files into staging; what it wrote anew (a file linked or kept is one already served).
+    ``indexed``: the index step's manifest, parsed and as bytes."""
     copied = [MANIFEST_NAME]
     for relative in current:
         if relative == MANIFEST_NAME:  # written below: this release's, never the last one's
@@ -89,9 +91,9 @@ def _stage(ctx: Context, stage: _Stage, manifest: dict[str, Any], current: list[
             stage.copy(ctx.dist_dir / relative, relative)
             copied.append(relative)
     if retained:
-        manifest["retained"] = {path: {"releases_ago": age} for path, age in retained.items()}
+        manifest = {**indexed[0], "retained": {path: {"releases_ago": age} for path, age in retained.items()}}
         stage.vacate(MANIFEST_NAME)
-        write_atomic(stage.root / MANIFEST_NAME, dumps(manifest))
+        write_atomic(stage.root / MANIFEST_NAME, dumps(manifest, indexed))  # the assets' lines are the index's
     else:  # the index step's bytes as they are
         stage.copy(manifest_path(ctx), MANIFEST_NAME)
     stage.sweep()

@@ -153,3 +153,32 @@ def test_dumps_writes_one_asset_per_line(built: dict) -> None:
         assert json.loads(line.strip().rstrip(",").split(": ", 1)[1]) == asset
     assert '    "old.1234.css": {"releases_ago": 1}' in lines
     assert lines[0] == "{" and lines[-1] == "}"
+
+
+def test_dumps_lends_the_previous_lines_of_equal_entries_and_writes_the_same_bytes(built: dict) -> None:
+    built["assets"]['odd "name"\\\n.css'] = dict(built["assets"]["css/app.css"], path="odd.css")
+    built["assets"]["é.css"] = dict(built["assets"]["css/app.css"], path="e.css")
+    built["retained"] = {"old.1234.css": {"releases_ago": 1}, "older.99.js": {"releases_ago": 2}}
+    before = manifest.dumps(built)
+    edited = copy.deepcopy(built)
+    edited["assets"]["css/app.css"]["size"] += 1  # changed
+    del edited["assets"]["main.wasm"]  # removed
+    edited["assets"]["new.js"] = dict(built["assets"]["css/app.css"], path="new.1.js")  # added
+    edited["retained"]["older.99.js"]["releases_ago"] = 3
+    for document in (built, edited, {**edited, "retained": {}}, {k: v for k, v in edited.items() if k != "retained"}):
+        assert manifest.dumps(document, (built, before)) == manifest.dumps(document)
+    # A line that is not the one the encoder writes for that entry shows it was lent, and from where.
+    marked = before.replace(b'"size": 15, "type": "text/css"}', b'"size": 15,  "type": "text/css"}', 1)
+    assert b"15,  " in manifest.dumps(built, (built, marked))
+    assert b"15,  " not in manifest.dumps(edited, (built, marked))  # that entry changed: encoded again
+
+
+@pytest.mark.parametrize("previous", [
+    b"", b"\xff\xfe", b"[]", json.dumps({"assets": {"x": 1}}, indent=2).encode(), b'{\n  "assets": {\n  }\n}\n',
+])
+def test_dumps_lends_nothing_from_bytes_it_did_not_write(built: dict, previous: bytes) -> None:
+    try:
+        document = json.loads(previous)
+    except ValueError:
+        document = {"assets": {"css/app.css": built["assets"]["css/app.css"]}}
+    assert manifest.dumps(built, (document, previous)) == manifest.dumps(built)
