@@ -32,6 +32,7 @@ from pipeline.engine.maps import OutputFile, emit, integrity_of
 from pipeline.engine.pages import PageSet, PageTransform, Phase
 from pipeline.engine.step import Role, Step, StepResult, StepRun
 from pipeline.observe import spans
+from pipeline.steps import pagememo
 from pipeline.steps.text import open_cache
 from pipeline.steps.textcache import TextCache, digest
 from pipeline.steps.wasm import BOOTSTRAP_NAME
@@ -46,42 +47,75 @@ sri_html = lazy_module("pipeline.assets.sri.html")
 blocked = lazy_module("pipeline.assets.sri.blocked")
 
 
-def _parse(path: Path) -> etree._ElementTree:
+def _parse(path: Path, data: bytes) -> etree._ElementTree:
     try:
-        return html.parse(path.read_bytes())
+        return html.parse(data)
     except html.HtmlError as exc:
         raise PipelineError(str(exc), path=path) from None
 
 
 def build_pages(run: StepRun) -> StepResult:
+    """Every page transformed, or, when every transform is tracked, those whose source or reads changed, the
+    others taken from the last run as they were (:mod:`pipeline.steps.pagememo`)."""
+    from pipeline.addons.manager import INSTALLED
     from pipeline.engine.registry import Registry
 
     ctx = run.ctx
     pages = {logical(p, ctx.web_dir): p for p in run.sources}
-    page_set = PageSet(run, {name: _parse(path) for name, path in pages.items()}, pages, run.known())
-    for transform in Registry.from_addons(ctx).transforms:
-        with spans.span("html.transform", **{"vango.transform.name": transform.name,
-                                             "vango.transform.phase": str(transform.phase.value),
-                                             "vango.transform.owner": transform.owner, "vango.pages": len(pages)}):
-            guarded(transform.owner, ctx.settings.debug, transform.apply, page_set)
+    sources = {name: path.read_bytes() for name, path in pages.items()}
+    transforms = Registry.from_addons(ctx).transforms
     cache = open_cache(run)
+    installed = ctx.addons is not None and any(a.kind == INSTALLED for a in ctx.addons.addons)
+    known = run.known()
+    key = pagememo.memo_key(PageSet(run, {}, pages, known), transforms, installed)
+    page_set, settled = _transform(run, pages, sources, known, transforms, cache, key)
+    if settled and pagememo.cross_changed(page_set, {name: entry for name, (entry, _) in settled.items()}):
+        page_set, settled = _transform(run, pages, sources, known, transforms, cache, None)
     minifying = [ctx.config.minify.html, ctx.config.csp.enabled, minify.versions() if ctx.config.minify.html else None]
+    written: dict[str, str] = {}
     with spans.span("html.write", **{"vango.pages": len(pages)}) as measured:
-        outputs = [page_output(ctx, cache, name, tree, minifying) for name, tree in page_set.trees.items()]
+        outputs = [settled[name][1] if name in settled
+                   else page_output(ctx, cache, name, page_set.trees[name], minifying, written) for name in pages]
         measured.set(**{"vango.reused": cache.reused})
+    if key is not None:
+        pagememo.remember(cache, key, page_set, sources, {n: entry for n, (entry, _) in settled.items()}, written)
     cache.save()
     return StepResult(files=tuple(outputs), facts=page_set.facts)
 
 
-def page_output(ctx: Context, cache: TextCache, name: str, tree: etree._ElementTree,
-                minifying: list[Any]) -> OutputFile:
+def _transform(run: StepRun, pages: dict[str, Path], sources: dict[str, bytes], known: dict[str, OutputFile],
+               transforms: list[PageTransform], cache: TextCache,
+               key: str | None) -> tuple[PageSet, dict[str, tuple[Any, OutputFile]]]:
+    """The page set after every transform ran on the pages not taken from the last run (all, with no
+    ``key``), and the settled pages' entries and files."""
+    ctx = run.ctx
+    page_set = PageSet(run, {}, pages, known)
+    settled: dict[str, tuple[Any, OutputFile]] = {}
+    if key is not None:
+        for name, entry in pagememo.settled_pages(cache, key, page_set, sources).items():
+            found = cache.written(entry["written"]) if isinstance(entry.get("written"), str) else None
+            if found is not None:
+                settled[name] = (entry, OutputFile.from_fingerprint(name, found[0], found[1], hashed=False))
+    page_set.settled = {name: entry.get("notes") or {} for name, (entry, _) in settled.items()}
+    page_set.trees = {name: _parse(path, sources[name]) for name, path in pages.items() if name not in settled}
+    for transform in transforms:
+        with spans.span("html.transform", **{"vango.transform.name": transform.name,
+                                             "vango.transform.phase": str(transform.phase.value),
+                                             "vango.transform.owner": transform.owner,
+                                             "vango.pages": len(page_set.trees)}):
+            guarded(transform.owner, ctx.settings.debug, transform.apply, page_set)
+    return page_set, settled
+
+
+def page_output(ctx: Context, cache: TextCache, name: str, tree: etree._ElementTree, minifying: list[Any],
+                written: dict[str, str]) -> OutputFile:
     """The page's file in build/out. Minifying a page and parsing the result again to check its inline code
     is most of what a page costs once transformed, so a page whose serialized tree is the last run's, with its
     file still in build/out as written, is taken as it is: an edit of one page of 500 minifies one. The key
     names the page, its serialized bytes and what minifying depends on (``minifying``: the settings and the
     minifiers' versions; the pipeline's code is the cache's)."""
     data = html.serialize(tree)
-    key = digest("page", name, hashlib.sha256(data).hexdigest(), minifying)
+    key = written[name] = digest("page", name, hashlib.sha256(data).hexdigest(), minifying)
     found = cache.written(key)
     if found is not None:
         return OutputFile.from_fingerprint(name, found[0], found[1], hashed=False)
@@ -118,21 +152,13 @@ def refuse_classic_loaders(pages: PageSet) -> None:
     from pipeline.core.errors import ConfigError
 
     ctx = pages.ctx
-    texts: dict[str, str | None] = {}  # by logical name: the pages of a site share their scripts
-
-    def text_of(target: str) -> str | None:
-        if target not in texts:
-            path = ctx.web_dir / target
-            texts[target] = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else None
-        return texts[target]
-
     for name, tree in pages.trees.items():
         def read(src: str, page: str = name, base_href: str | None = html.base_href(tree)) -> str | None:
             try:
                 target = urls.to_logical(src, page, ctx.config.base, base_href)
             except urls.EscapesRoot:
                 return None
-            return text_of(target) if target else None
+            return pages.source_text(page, target) if target else None  # a site's pages share their scripts
 
         found = find_loaders(tree, read)
         if found:
@@ -144,33 +170,37 @@ def refuse_classic_loaders(pages: PageSet) -> None:
 
 
 def rewrite_urls(pages: PageSet) -> None:
-    config, known = pages.ctx.config, pages.known
-
-    def lookup(target: str) -> str | None:
-        if target in known:
-            return known[target].path
-        return target if target in pages.trees else None
+    config = pages.ctx.config
 
     for name, tree in pages.trees.items():
+        def lookup(target: str, page: str = name) -> str | None:
+            record = pages.record(page, target)
+            if record is not None:
+                return record.path
+            return target if pages.is_page(page, target) else None
+
         new_url = resolver(name, pages.sources[name], lookup, base=config.base, web_dir=pages.ctx.web_dir,
                            base_href=html.base_href(tree))
         html.rewrite(tree, new_url)
 
 
 def insert_loader(pages: PageSet) -> None:
-    """After rewriting: the loader's URL is already the served one."""
+    """After rewriting: the loader's URL is already the served one. Whether any page has a marker is a
+    fact of every page (``cross``): the entry page gets the loader only when none has."""
     loader_src = pages.url(BOOTSTRAP_NAME)
     marked = {name for name, tree in pages.trees.items()
               if html.replace_marker(tree, lambda: html.script_element(loader_src))}
+    for name in pages.trees:
+        pages.note(name, "marked", name in marked)
+    pages.cross["marked"] = bool(marked) or any(notes.get("marked") for notes in pages.settled.values())
     entry = pages.ctx.config.entry
-    if not marked and entry in pages.trees:
+    if not pages.cross["marked"] and entry in pages.trees:
         html.append_to_head(pages.trees[entry], html.script_element(loader_src))
 
 
 def protect(pages: PageSet) -> None:
     """Integrity for every script/stylesheet/preload of every page, from the final bytes of its target."""
     ctx = pages.ctx
-    served = {record.path: record for record in pages.known.values()}
     for name, tree in pages.trees.items():
         base_href = html.base_href(tree)
 
@@ -179,7 +209,7 @@ def protect(pages: PageSet) -> None:
                 target = urls.to_logical(url, name, ctx.config.base, base_href)
             except urls.EscapesRoot:
                 return None
-            record = served.get(target or "")  # the URL is already rewritten to the served path
+            record = pages.served(name, target) if target else None  # the URL is already the served path
             return integrity_of(record, ctx.out_dir, ctx.config.sri.algorithms) if record else None
 
         try:
@@ -199,36 +229,31 @@ def importmap_integrity(pages: PageSet) -> None:
     from pipeline.addons.manager import INSTALLED
 
     ctx = pages.ctx
-    records = {r.path: r for r in pages.files_of(Role.SCRIPT).values()}
     # An installed addon's transforms may add scripts to a page after this one: list every module then.
     everything = ctx.addons is not None and any(a.kind == INSTALLED for a in ctx.addons.addons)
-    imports: dict[str, list[str]] = {}
-    for listed in pages.run.facts("imports", Role.SCRIPT):
-        imports.update(listed)
-    unknown = {path for listed in pages.run.facts("open", Role.SCRIPT) for path in listed}
-    unknown |= set(records) - set(imports)
     hashes: dict[str, str] = {}
 
-    def entry(path: str) -> tuple[str, str]:
+    def entry(path: str, record: OutputFile) -> tuple[str, str]:
         if path not in hashes:
-            hashes[path] = integrity_of(records[path], ctx.out_dir, ctx.config.sri.algorithms)
+            hashes[path] = integrity_of(record, ctx.out_dir, ctx.config.sri.algorithms)
         return ctx.config.base + path, hashes[path]
 
     for name, tree in pages.trees.items():
-        loaded = None if everything else _loadable(ctx, name, tree, records, imports, unknown)
+        loaded = None if everything else _loadable(pages, name, tree)
+        if loaded is None:
+            loaded = pages.all_modules(name)
         try:
-            sri_html.add_importmap_integrity(tree, dict(entry(p) for p in sorted(loaded if loaded is not None
-                                                                                  else records)))
+            sri_html.add_importmap_integrity(tree, dict(entry(p, loaded[p]) for p in sorted(loaded)))
         except sri_html.SriError as exc:
             raise PipelineError(str(exc), path=pages.sources[name], location=exc.line) from None
 
 
-def _loadable(ctx: Context, name: str, tree: etree._ElementTree, records: dict[str, Any],
-              imports: dict[str, list[str]], unknown: set[str]) -> set[str] | None:
+def _loadable(pages: PageSet, name: str, tree: etree._ElementTree) -> dict[str, OutputFile] | None:
     """The served paths of the modules a page can load, or None when that cannot be known: from each script it
     loads (a classic one's ``import()`` goes through the import map too) and module preload, what those import,
     transitively. An import map of the page's own, an inline module, or inline code that mentions ``import``
     (a classic script's ``import()``, an event handler's) is not followed: None."""
+    ctx = pages.ctx
     base_href = html.base_href(tree)
     pending = []
     for element in tree.iter():
@@ -254,17 +279,21 @@ def _loadable(ctx: Context, name: str, tree: etree._ElementTree, records: dict[s
             target = urls.to_logical(url.strip(), name, ctx.config.base, base_href)
         except urls.EscapesRoot:
             continue
-        if target in records:
+        if target and pages.module(name, target) is not None:
             pending.append(target)
-    loaded: set[str] = set()
+    loaded: dict[str, OutputFile] = {}
     while pending:
         path = pending.pop()
         if path in loaded:
             continue
-        if path in unknown:
+        found = pages.module(name, path)
+        if found is None:  # an import the script step named that serves no module
+            continue
+        record, imports, opens = found
+        if opens:
             return None
-        loaded.add(path)
-        pending.extend(imports.get(path, ()))
+        loaded[path] = record
+        pending.extend(imports)
     return loaded
 
 
@@ -289,20 +318,32 @@ def minify_inline_code(pages: PageSet) -> None:
 
 
 def content_security_policy(pages: PageSet) -> None:
+    """The policy of every page: the inline code's hashes and the sources each page uses (its ``csp`` note,
+    so pages taken from the last run count too), and the sources transforms asked for. Each page's findings
+    (what the policy would block) are noted as well: a page taken from the last run reports them again."""
     ctx = pages.ctx
+    for name, tree in pages.trees.items():
+        pages.note(name, "csp", {"scripts": sorted(sri_html.inline_script_hashes(tree)),
+                                 "styles": sorted(sri_html.inline_style_hashes(tree)),
+                                 "attributes": sri_html.has_style_attributes(tree),
+                                 "sources": sri_html.cross_origin_sources(tree)})
     scripts, styles, attributes = set(), set(), False
-    for tree in pages.trees.values():
-        pages.allow_all(sri_html.cross_origin_sources(tree))  # what the build accepted, the policy allows
-        scripts.update(sri_html.inline_script_hashes(tree))
-        styles.update(sri_html.inline_style_hashes(tree))
-        attributes = attributes or sri_html.has_style_attributes(tree)
+    for name in pages.sources:
+        used = pages.notes_of(name).get("csp") or {}
+        pages.allow_all(used.get("sources") or {})  # what the build accepted, the policy allows
+        scripts.update(used.get("scripts") or ())
+        styles.update(used.get("styles") or ())
+        attributes = attributes or bool(used.get("attributes"))
     policy = csp.build_policy(script_hashes=scripts, style_hashes=styles, style_attributes=attributes,
                               extra=dict(ctx.config.csp.directives))
     if pages.allowed:
         policy = csp.merge([policy, pages.allowed])
+    pages.cross["csp"] = policy
     if ctx.config.csp.enabled:
         for name, tree in pages.trees.items():
-            for line, message in blocked.html_findings(tree, policy):
+            pages.note(name, "blocked", [list(found) for found in blocked.html_findings(tree, policy)])
+        for name in pages.sources:
+            for line, message in pages.notes_of(name).get("blocked") or ():
                 ctx.logger.warning("%s:%d: %s", display_path(pages.sources[name]), line, message,
                                    extra={"event": "csp.blocked"})
     if ctx.config.csp.enabled and ctx.config.csp.meta:
@@ -344,17 +385,20 @@ def page_settings(ctx: Context) -> dict[str, Any]:
 STEP = Step("pages", Role.PAGE, "Rewrite HTML pages to hashed names, insert the wasm loader, add SRI", build_pages,
             claims=("*.html", "*.htm"), inputs=page_inputs, settings=page_settings, config="sri, csp")
 TRANSFORMS = [
-    PageTransform("classic-loader", Phase.REWRITE, refuse_classic_loaders,
+    PageTransform("classic-loader", Phase.REWRITE, refuse_classic_loaders, tracked=True,
                   doc="refuse a hand-written Go loader (vango init removes it)"),
-    PageTransform("urls", Phase.REWRITE, rewrite_urls, after=("classic-loader",), doc="references to hashed names"),
-    PageTransform("loader", Phase.INJECT, insert_loader, doc="the wasm loader at the marker or in the entry page"),
-    PageTransform("sri", Phase.PROTECT, protect, doc="integrity on every script, stylesheet and preload"),
-    PageTransform("importmap-integrity", Phase.PROTECT, importmap_integrity, after=("sri",),
+    PageTransform("urls", Phase.REWRITE, rewrite_urls, after=("classic-loader",), tracked=True,
+                  doc="references to hashed names"),
+    PageTransform("loader", Phase.INJECT, insert_loader, tracked=True,
+                  doc="the wasm loader at the marker or in the entry page"),
+    PageTransform("sri", Phase.PROTECT, protect, tracked=True, doc="integrity on every script, stylesheet and preload"),
+    PageTransform("importmap-integrity", Phase.PROTECT, importmap_integrity, after=("sri",), tracked=True,
                   doc="integrity of imported modules through the import map"),
-    PageTransform("guard", Phase.PROTECT, insert_guard, after=("importmap-integrity",),
+    PageTransform("guard", Phase.PROTECT, insert_guard, after=("importmap-integrity",), tracked=True,
                   doc="the inline guard that reports a refused script or stylesheet"),
-    PageTransform("minify", Phase.POLICY, minify_inline_code, doc="minify inline scripts and styles (release builds)"),
-    PageTransform("csp", Phase.POLICY, content_security_policy, after=("minify",),
+    PageTransform("minify", Phase.POLICY, minify_inline_code, tracked=True,
+                  doc="minify inline scripts and styles (release builds)"),
+    PageTransform("csp", Phase.POLICY, content_security_policy, after=("minify",), tracked=True,
                   doc="the Content-Security-Policy of the pages"),
 ]
 

@@ -96,7 +96,7 @@ def link_pwa(pages: PageSet) -> None:
 
 STEP = Step("pwa", Role.PAGE_ASSET, "Generate PWA icons, manifest.webmanifest and the worker registration", build_pwa,
             inputs=pwa_inputs, settings=pwa_settings, config="pwa")
-LINKS = PageTransform("pwa-links", Phase.INJECT, link_pwa, after=("loader",),
+LINKS = PageTransform("pwa-links", Phase.INJECT, link_pwa, after=("loader",), tracked=True,
                       doc="link the web app manifest, icons and the worker registration")
 
 

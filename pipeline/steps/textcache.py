@@ -11,7 +11,8 @@ doit re-runs a step when any of its files changed; inside the step, this cache k
   hash: the same path holds other bytes over time, and a file system's mtime may be coarse), the step takes the record
   as it is: it neither renders, reads, hashes nor writes the file; a file in an import cycle reads its text
   back from there (and checks it against the SHA-384);
-- ``memo``: other pure results by key (the CSP findings of a stylesheet).
+- ``memo``: other pure results by key (the CSP findings of a stylesheet, what a page read: see
+  :mod:`pipeline.steps.pagememo`).
 
 Each run keeps only the entries it used, so the file stays the size of the app. The file records the
 pipeline's fingerprint: results of other pipeline code are never reused.
@@ -109,6 +110,14 @@ class TextCache:
             value = compute()
         self.new["memo"][key] = value
         return value
+
+    def recall(self, key: str) -> Any:
+        """The last run's ``memo`` value under ``key`` (None if there is none); kept only if :meth:`keep` is
+        called, unlike :meth:`memo`'s."""
+        return self.old["memo"].get(key)
+
+    def keep(self, key: str, value: Any) -> None:
+        self.new["memo"][key] = value
 
     def save(self) -> None:
         body = {"version": VERSION, "fingerprint": self.fingerprint, **self.new}
