@@ -47,7 +47,7 @@ def settled_pages(cache: TextCache, key: str, pages: PageSet, sources: dict[str,
         try:
             if any(pages.current(*read.split("\0", 1)) != value for read, value in entry["reads"].items()):
                 continue
-        except (ValueError, TypeError, AttributeError):  # an entry this code did not write
+        except (KeyError, ValueError, TypeError, AttributeError):  # an entry this code did not write
             continue
         found[name] = entry
     return found

@@ -320,7 +320,9 @@ def minify_inline_code(pages: PageSet) -> None:
 def content_security_policy(pages: PageSet) -> None:
     """The policy of every page: the inline code's hashes and the sources each page uses (its ``csp`` note,
     so pages taken from the last run count too), and the sources transforms asked for. Each page's findings
-    (what the policy would block) are noted as well: a page taken from the last run reports them again."""
+    (what the policy would block) are noted as well: a page taken from the last run reports them again. What
+    a page's output depends on is ``cross``: the policy when a meta element holds it, else only the switches
+    the findings read, so a new inline script re-transforms one page, not all."""
     ctx = pages.ctx
     for name, tree in pages.trees.items():
         pages.note(name, "csp", {"scripts": sorted(sri_html.inline_script_hashes(tree)),
@@ -338,8 +340,10 @@ def content_security_policy(pages: PageSet) -> None:
                               extra=dict(ctx.config.csp.directives))
     if pages.allowed:
         policy = csp.merge([policy, pages.allowed])
-    pages.cross["csp"] = policy
+    if ctx.config.csp.enabled and ctx.config.csp.meta:
+        pages.cross["csp"] = policy  # in every page's meta element
     if ctx.config.csp.enabled:
+        pages.cross["blocking"] = blocked.html_switches(policy)  # what each page's findings depend on
         for name, tree in pages.trees.items():
             pages.note(name, "blocked", [list(found) for found in blocked.html_findings(tree, policy)])
         for name in pages.sources:

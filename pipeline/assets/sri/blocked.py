@@ -21,11 +21,16 @@ def _allows(policy: Policy, directive: str, source: str) -> bool:
     return source in set(sources)
 
 
+def html_switches(policy: Policy) -> list[bool]:
+    """All :func:`html_findings` reads of the policy: whether it allows inline scripts and ``data:`` media (a
+    page whose findings were found under the same switches has the same findings)."""
+    return [_allows(policy, "script-src", "'unsafe-inline'"), _allows(policy, "media-src", "data:")]
+
+
 def html_findings(tree: etree._ElementTree, policy: Policy) -> list[tuple[int, str]]:
     """(line, message) for each element of a page the policy will block."""
     found: list[tuple[int, str]] = []
-    inline_scripts = _allows(policy, "script-src", "'unsafe-inline'")
-    media_data = _allows(policy, "media-src", "data:")
+    inline_scripts, media_data = html_switches(policy)
     for element in tree.iter():
         if not isinstance(element.tag, str):
             continue
