@@ -56,9 +56,11 @@ def dumps(manifest: Mapping[str, Any], previous: tuple[Any, bytes] | None = None
     indented document, but each line comes from the C encoder, so a 15,000-entry manifest of a large app
     is written in milliseconds rather than the half second the pure-Python indenting encoder takes.
 
-    ``previous`` (a document and the bytes this function wrote for it) lends its lines to the entries that are
-    equal in both: an edit of one file of 10,000 encodes one line, not 10,000. The bytes are the same either
-    way (tested)."""
+    ``previous`` (a document and the bytes this function wrote for it: the caller makes sure of that, since a
+    line is lent by its name) lends its lines to the entries that are equal in both: an edit of one file of
+    10,000 encodes one line, not 10,000. The bytes are the same either way (tested), for entries whose values
+    compare equal only when they encode alike (a manifest's: strings, integers, booleans and objects of
+    them, never 1 against 1.0 or True)."""
     lent = _lines_by_entry(previous)
     lines = []
     for key in sorted(manifest):
@@ -74,9 +76,9 @@ def dumps(manifest: Mapping[str, Any], previous: tuple[Any, bytes] | None = None
 
 
 def _lines_by_entry(previous: tuple[Any, bytes] | None) -> dict[str, tuple[Mapping[str, Any], dict[str, str]]]:
-    """For each per-line block of ``previous``, its entries and their lines (without the comma), taken only
-    where the text has exactly the lines :func:`dumps` writes for that document (sorted, one an entry, each
-    starting with its encoded name): anything else lends nothing."""
+    """For each per-line block of ``previous``, its entries and their lines (without the comma), where the
+    text has the shape :func:`dumps` writes for that document (sorted, one line an entry, each starting with
+    its encoded name); a block of another shape lends nothing."""
     if previous is None or not isinstance(previous[0], Mapping):
         return {}
     document, data = previous

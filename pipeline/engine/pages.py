@@ -9,12 +9,12 @@ gets integrity and CSP coverage with no code of its own. Within a phase, transfo
 order, adjusted by ``after=`` (names of other transforms).
 
 A transform marked ``tracked`` reads other files only through the page-named lookups of :class:`PageSet`
-(``record``, ``served``, ``is_page``, ``source_text``, ``module``, ``all_modules``, and ``url`` for what every
-page gets), and leaves in ``notes`` what a transform needs of the pages it does not see. When every transform
-is tracked, a page whose source and reads are unchanged is taken from the last run as it was
-(:mod:`pipeline.steps.pagememo`): ``trees`` then holds only the pages transformed in this run, ``settled``
-the notes of the others, and ``cross`` what each transform derived from all pages together (a page taken from
-the last run that saw other values makes the step transform every page again).
+(``record``, ``served``, ``is_page``, ``source_text``, ``module``, ``all_modules``, ``url``), and leaves in
+``notes`` what a transform needs of the pages it does not see. When every transform is tracked, a page whose
+source and reads are unchanged is taken from the last run as it was (:mod:`pipeline.steps.pagememo`):
+``trees`` then holds only the pages transformed in this run, ``settled`` the notes of the others, and
+``cross`` what each transform derived from all pages together (a page taken from the last run that saw
+other values makes the step transform every page again).
 """
 
 from __future__ import annotations
@@ -82,9 +82,13 @@ class PageSet:
     def ctx(self) -> Any:
         return self.run.ctx
 
-    def url(self, logical: str) -> str:
-        """The served URL of a file built before the pages (``base`` + hashed path), for any page."""
-        self.shared[read_key("record", logical)] = self.current("record", logical)
+    def url(self, logical: str, page: str | None = None) -> str:
+        """The served URL of a file built before the pages (``base`` + hashed path), for ``page`` (a read of
+        that page), or, without one, for any page (a read of every page transformed)."""
+        if page is None:
+            self.shared[read_key("record", logical)] = self.current("record", logical)
+        else:
+            self._read(page, "record", logical)
         return self.ctx.config.base + self.known[logical].path
 
     def files_of(self, *roles: Role) -> dict[str, OutputFile]:

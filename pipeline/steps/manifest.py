@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -31,7 +32,7 @@ def write_manifest(run: StepRun) -> StepResult:
             encodings.setdefault(name, {}).update(by_encoding)
     manifest = build_manifest(ctx.config, files, encodings)
     target = manifest_path(ctx)
-    previous = _previous(target)
+    previous = _previous(ctx, target)
     problems = validate_manifest(_changed_part(manifest, previous[0] if previous else None))
     if problems:
         raise PipelineError(f"internal error, the asset manifest is invalid: {problems[0]}")
@@ -42,18 +43,33 @@ def write_manifest(run: StepRun) -> StepResult:
         ctx.logger.warning("%s (%s) is published but nothing in the app references it; if it is not meant to be "
                            "served, leave it out with publish.exclude", record.logical, size_text(record.size),
                            extra={"event": "publish.unreferenced"})
-    write_if_changed(target, dumps(manifest, previous))
+    data = dumps(manifest, (previous[0], previous[1]) if previous and previous[1] is not None else None)
+    write_if_changed(target, data)
+    write_if_changed(_digest_path(ctx), hashlib.sha256(data).hexdigest().encode("ascii"))
     _remove_stale(ctx, set(served_files(manifest)))
     return StepResult(written=(target,))
 
 
-def _previous(target: Path) -> tuple[Any, bytes] | None:
-    """The manifest this step wrote last, parsed and as bytes (``dumps`` reuses its lines), or None."""
+def _previous(ctx: Context, target: Path) -> tuple[Any, bytes | None] | None:
+    """The manifest this step wrote last, parsed, and its bytes when they are the ones it wrote (``dumps``
+    reuses their lines: a file changed by hand lends nothing), or None."""
     try:
         data = target.read_bytes()
-        return json.loads(data), data
+        return json.loads(data), data if written_here(ctx, data) else None
     except (OSError, ValueError):
         return None
+
+
+def _digest_path(ctx: Context) -> Path:
+    return ctx.build_dir / "steps" / "manifest.sha256"
+
+
+def written_here(ctx: Context, data: bytes) -> bool:
+    """Whether ``data`` are the bytes this step wrote last (their SHA-256 is kept beside its cache)."""
+    try:
+        return _digest_path(ctx).read_text(encoding="ascii") == hashlib.sha256(data).hexdigest()
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def _changed_part(manifest: dict[str, Any], previous: Any) -> dict[str, Any]:

@@ -6,11 +6,11 @@ When every transform is ``tracked`` (:mod:`pipeline.engine.pages`), each read go
 lookup that notes the value it saw; this memo keeps, per page, the source's SHA-256, those reads, the notes
 other pages' transforms need (whether it has a loader marker, its inline code's hashes) and the values
 derived from all pages (``cross``), under a key of everything else: the pipeline's fingerprint (the
-cache's), the transforms, the whole app config and whether addons are installed. A page is taken as it was
-when that key, its source and every read's value now are the same, and its file is still in build/out as
-written (the step's :class:`~pipeline.steps.textcache.TextCache` entry). If the pages transformed in this
-run change a ``cross`` value (a page's new inline script changes the policy every page is checked
-against), every page is transformed again.
+cache's), the transforms, the whole app config, the minifiers' versions and whether addons are installed. A
+page is taken as it was when that key, its source and every read's value now are the same, and its file is
+still in build/out as written (the step's :class:`~pipeline.steps.textcache.TextCache` entry). If the pages
+transformed in this run change a ``cross`` value (whether any page has a loader marker; the policy, when a
+meta element holds it), every page is transformed again.
 """
 
 from __future__ import annotations
@@ -25,12 +25,13 @@ from pipeline.steps.textcache import TextCache, digest
 VERSION = 1
 
 
-def memo_key(pages: PageSet, transforms: Sequence[PageTransform], installed: bool) -> str | None:
-    """The key every page's entry is kept under, or None when a transform is not tracked (nothing is kept)."""
+def memo_key(pages: PageSet, transforms: Sequence[PageTransform], installed: bool, minifying: Any) -> str | None:
+    """The key every page's entry is kept under, or None when a transform is not tracked (nothing is kept).
+    ``minifying``: what minifying a page depends on besides the config (the minifiers' versions)."""
     if not all(t.tracked for t in transforms):
         return None
     return digest(VERSION, [(t.name, t.owner, str(t.phase.value)) for t in transforms], repr(pages.ctx.config),
-                  installed)
+                  installed, minifying)
 
 
 def source_digest(data: bytes) -> str:

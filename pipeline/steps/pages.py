@@ -67,11 +67,12 @@ def build_pages(run: StepRun) -> StepResult:
     cache = open_cache(run)
     installed = ctx.addons is not None and any(a.kind == INSTALLED for a in ctx.addons.addons)
     known = run.known()
-    key = pagememo.memo_key(PageSet(run, {}, pages, known), transforms, installed)
+    minifying = [ctx.config.minify.html, ctx.config.csp.enabled, minify.versions() if ctx.config.minify.html else None]
+    key = pagememo.memo_key(PageSet(run, {}, pages, known), transforms, installed, minifying)
     page_set, settled = _transform(run, pages, sources, known, transforms, cache, key)
     if settled and pagememo.cross_changed(page_set, {name: entry for name, (entry, _) in settled.items()}):
         page_set, settled = _transform(run, pages, sources, known, transforms, cache, None)
-    minifying = [ctx.config.minify.html, ctx.config.csp.enabled, minify.versions() if ctx.config.minify.html else None]
+    report_blocked(page_set)
     written: dict[str, str] = {}
     with spans.span("html.write", **{"vango.pages": len(pages)}) as measured:
         outputs = [settled[name][1] if name in settled
@@ -105,6 +106,19 @@ def _transform(run: StepRun, pages: dict[str, Path], sources: dict[str, bytes], 
                                              "vango.pages": len(page_set.trees)}):
             guarded(transform.owner, ctx.settings.debug, transform.apply, page_set)
     return page_set, settled
+
+
+def report_blocked(pages: PageSet) -> None:
+    """A warning for each element the policy will block, page by page in order, those of a page taken from the
+    last run too (its notes): once the pages are final, so a step that transforms every page again reports
+    each once."""
+    ctx = pages.ctx
+    if not ctx.config.csp.enabled:
+        return
+    for name in pages.sources:
+        for line, message in pages.notes_of(name).get("blocked") or ():
+            ctx.logger.warning("%s:%d: %s", display_path(pages.sources[name]), line, message,
+                               extra={"event": "csp.blocked"})
 
 
 def page_output(ctx: Context, cache: TextCache, name: str, tree: etree._ElementTree, minifying: list[Any],
@@ -187,15 +201,17 @@ def rewrite_urls(pages: PageSet) -> None:
 def insert_loader(pages: PageSet) -> None:
     """After rewriting: the loader's URL is already the served one. Whether any page has a marker is a
     fact of every page (``cross``): the entry page gets the loader only when none has."""
-    loader_src = pages.url(BOOTSTRAP_NAME)
+    def loader(page: str) -> etree._Element:  # a read of the pages that get it (a Go edit changes its name)
+        return html.script_element(pages.url(BOOTSTRAP_NAME, page))
+
     marked = {name for name, tree in pages.trees.items()
-              if html.replace_marker(tree, lambda: html.script_element(loader_src))}
+              if html.replace_marker(tree, lambda name=name: loader(name))}
     for name in pages.trees:
         pages.note(name, "marked", name in marked)
     pages.cross["marked"] = bool(marked) or any(notes.get("marked") for notes in pages.settled.values())
     entry = pages.ctx.config.entry
     if not pages.cross["marked"] and entry in pages.trees:
-        html.append_to_head(pages.trees[entry], html.script_element(loader_src))
+        html.append_to_head(pages.trees[entry], loader(entry))
 
 
 def protect(pages: PageSet) -> None:
@@ -320,7 +336,7 @@ def minify_inline_code(pages: PageSet) -> None:
 def content_security_policy(pages: PageSet) -> None:
     """The policy of every page: the inline code's hashes and the sources each page uses (its ``csp`` note,
     so pages taken from the last run count too), and the sources transforms asked for. Each page's findings
-    (what the policy would block) are noted as well: a page taken from the last run reports them again. What
+    (what the policy would block) are noted as well, so a page taken from the last run reports them again. What
     a page's output depends on is ``cross``: the policy when a meta element holds it, else only the switches
     the findings read, so a new inline script re-transforms one page, not all."""
     ctx = pages.ctx
@@ -344,12 +360,8 @@ def content_security_policy(pages: PageSet) -> None:
         pages.cross["csp"] = policy  # in every page's meta element
     if ctx.config.csp.enabled:
         pages.cross["blocking"] = blocked.html_switches(policy)  # what each page's findings depend on
-        for name, tree in pages.trees.items():
+        for name, tree in pages.trees.items():  # reported once the pages are final (report_blocked)
             pages.note(name, "blocked", [list(found) for found in blocked.html_findings(tree, policy)])
-        for name in pages.sources:
-            for line, message in pages.notes_of(name).get("blocked") or ():
-                ctx.logger.warning("%s:%d: %s", display_path(pages.sources[name]), line, message,
-                                   extra={"event": "csp.blocked"})
     if ctx.config.csp.enabled and ctx.config.csp.meta:
         for tree in pages.trees.values():
             _meta_policy(tree, csp.serialize(policy, for_meta=True))

@@ -68,7 +68,7 @@ def link_pwa(pages: PageSet) -> None:
     settings = pages.ctx.config.pwa
     if settings is None:
         return
-    for tree in pages.trees.values():
+    for name, tree in pages.trees.items():
         head = tree.getroot().find("head")
         if head is None:
             head = etree.Element("head")
@@ -79,14 +79,14 @@ def link_pwa(pages: PageSet) -> None:
 
         additions = []
         if not has("link[contains(concat(' ', normalize-space(@rel), ' '), ' manifest ')]"):
-            additions.append(("link", {"rel": "manifest", "href": pages.url(WEBMANIFEST_NAME)}))
+            additions.append(("link", {"rel": "manifest", "href": pages.url(WEBMANIFEST_NAME, name)}))
         if not has("meta[@name='theme-color']"):
             additions.append(("meta", {"name": "theme-color", "content": settings.theme_color}))
         if not has("link[@rel='apple-touch-icon']"):
-            additions.append(("link", {"rel": "apple-touch-icon", "href": pages.url(icons.APPLE_TOUCH_ICON)}))
+            additions.append(("link", {"rel": "apple-touch-icon", "href": pages.url(icons.APPLE_TOUCH_ICON, name)}))
         if not has("link[contains(concat(' ', normalize-space(@rel), ' '), ' icon ')]"):
-            additions.append(("link", {"rel": "icon", "href": pages.url(icons.FAVICON), "sizes": "48x48"}))
-        additions.append(("script", {"src": pages.url(REGISTER_NAME), "defer": ""}))
+            additions.append(("link", {"rel": "icon", "href": pages.url(icons.FAVICON, name), "sizes": "48x48"}))
+        additions.append(("script", {"src": pages.url(REGISTER_NAME, name), "defer": ""}))
         for tag, attributes in additions:
             element = etree.Element(tag, attributes)
             if tag == "script":

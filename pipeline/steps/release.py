@@ -34,7 +34,7 @@ from pipeline.core.dirswap import (
 from pipeline.core.fs import copy_atomic, write_atomic
 from pipeline.core.jsonio import read_json_or_none
 from pipeline.engine.step import Role, Step, StepResult, StepRun
-from pipeline.steps.manifest import manifest_path
+from pipeline.steps.manifest import manifest_path, written_here
 
 
 def publish_release(run: StepRun) -> StepResult:
@@ -93,7 +93,8 @@ def _stage(ctx: Context, stage: _Stage, indexed: tuple[dict[str, Any], bytes], c
     if retained:
         manifest = {**indexed[0], "retained": {path: {"releases_ago": age} for path, age in retained.items()}}
         stage.vacate(MANIFEST_NAME)
-        write_atomic(stage.root / MANIFEST_NAME, dumps(manifest, indexed))  # the assets' lines are the index's
+        lent = indexed if written_here(ctx, indexed[1]) else None  # the assets' lines: the index step's
+        write_atomic(stage.root / MANIFEST_NAME, dumps(manifest, lent))
     else:  # the index step's bytes as they are
         stage.copy(manifest_path(ctx), MANIFEST_NAME)
     stage.sweep()

@@ -73,6 +73,9 @@ def test_each_edit_transforms_the_pages_it_reaches_and_gives_a_clean_builds_byte
         # (what changes, the pages transformed: those whose source or reads changed, then every page when that
         # changed what all pages depend on)
         (lambda: edit(web / "css" / "p2.css", "margin: 2px", "margin: 20px"), [1]),
+        # a new wasm: the loader's name changes in the page that has it
+        (lambda: edit(site / "main.go", 'const storageKey = "vango-todo/v1"', 'const storageKey = "vango-todo/v2"'),
+         [1]),
         (lambda: edit(web / "js" / "p3.js", "+ shared", "+ shared + 1"), [1]),
         # shared.js is in every docs page's import map (what the page can load), not in the entry page's
         (lambda: edit(web / "js" / "shared.js", "= 1", "= 2"), [PAGES]),
@@ -117,4 +120,22 @@ def test_a_page_file_changed_in_build_out_and_a_page_warning_are_not_lost(site: 
     assert run.returncode == 0, run.stderr
     assert transformed(run) == [2]  # the edited one's page, and the one whose file was changed
     assert out.read_bytes() == written
-    assert "docs/p3.html" in run.stderr and "onclick" in run.stderr  # a settled page's finding, again
+    assert run.stderr.count("onclick") == 1  # a settled page's finding, again
+    edit(web / "index.html", '<link data-vango rel="go">', "")  # every page is transformed again: still once
+    run = vango(site, env=debug)
+    assert run.returncode == 0, run.stderr
+    assert transformed(run) == [1, PAGES + 1] and run.stderr.count("onclick") == 1
+
+
+def test_a_manifest_changed_by_hand_in_build_out_lends_no_lines(site: Path, vango, tmp_path: Path):
+    """The manifest step encodes only the entries that changed, taking the others' lines from the manifest it
+    wrote last: never from one that was changed since."""
+    assert vango(site).returncode == 0
+    written = site / "build" / "out" / "asset-manifest.json"
+    text = written.read_text(encoding="utf-8")
+    assert '"hash": ' in text
+    written.write_text(text.replace('"hash": ', '"hash":'), encoding="utf-8")  # the same document
+    edit(site / "web" / "css" / "p2.css", "margin: 2px", "margin: 23px")
+    assert vango(site).returncode == 0
+    assert (site / "dist" / "asset-manifest.json").read_text(encoding="utf-8").count('"hash":"') == 0
+    assert release_files(site / "dist") == clean_build(site, vango, tmp_path)

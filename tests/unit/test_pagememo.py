@@ -25,14 +25,18 @@ def tracked(name: str) -> PageTransform:
 
 
 def test_the_key_names_the_transforms_and_the_config_and_an_untracked_transform_gives_none(tmp_path: Path):
+    def key(pages: PageSet, transforms: list[PageTransform], installed: bool = False, minifying: object = None):
+        return pagememo.memo_key(pages, transforms, installed, minifying)
+
     pages = page_set(tmp_path)
-    key = pagememo.memo_key(pages, [tracked("a")], installed=False)
-    assert key is not None and key == pagememo.memo_key(page_set(tmp_path), [tracked("a")], installed=False)
-    assert key != pagememo.memo_key(pages, [tracked("a"), tracked("b")], installed=False)
-    assert key != pagememo.memo_key(pages, [tracked("a")], installed=True)
-    assert key != pagememo.memo_key(page_set(tmp_path, AppConfig(name="other")), [tracked("a")], installed=False)
+    first = key(pages, [tracked("a")])
+    assert first is not None and first == key(page_set(tmp_path), [tracked("a")])
+    assert first != key(pages, [tracked("a"), tracked("b")])
+    assert first != key(pages, [tracked("a")], installed=True)
+    assert first != key(pages, [tracked("a")], minifying=["minify-html 0.16"])  # an upgrade of a minifier
+    assert first != key(page_set(tmp_path, AppConfig(name="other")), [tracked("a")])
     untracked = PageTransform("banner", Phase.INJECT, lambda pages: None)
-    assert pagememo.memo_key(pages, [tracked("a"), untracked], installed=False) is None
+    assert key(pages, [tracked("a"), untracked]) is None
 
 
 def test_a_page_is_settled_only_with_its_key_source_and_reads_unchanged(tmp_path: Path):
