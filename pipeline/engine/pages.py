@@ -82,7 +82,7 @@ class PageSet:
     def ctx(self) -> Any:
         return self.run.ctx
 
-    def url(self, logical: str, page: str | None = None) -> str:
+    def url(self, logical: str, *, page: str | None = None) -> str:
         """The served URL of a file built before the pages (``base`` + hashed path), for ``page`` (a read of
         that page), or, without one, for any page (a read of every page transformed)."""
         if page is None:

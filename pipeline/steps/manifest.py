@@ -33,7 +33,7 @@ def write_manifest(run: StepRun) -> StepResult:
     manifest = build_manifest(ctx.config, files, encodings)
     target = manifest_path(ctx)
     previous = _previous(ctx, target)
-    problems = validate_manifest(_changed_part(manifest, previous[0] if previous else None))
+    problems = validate_manifest(_changed_part(manifest, previous[0] if previous and previous[1] else None))
     if problems:
         raise PipelineError(f"internal error, the asset manifest is invalid: {problems[0]}")
     # References count from the app's own files, not from generated lists of every file (sw.js, _headers).

@@ -6,7 +6,7 @@ When every transform is ``tracked`` (:mod:`pipeline.engine.pages`), each read go
 lookup that notes the value it saw; this memo keeps, per page, the source's SHA-256, those reads, the notes
 other pages' transforms need (whether it has a loader marker, its inline code's hashes) and the values
 derived from all pages (``cross``), under a key of everything else: the pipeline's fingerprint (the
-cache's), the transforms, the whole app config, the minifiers' versions and whether addons are installed. A
+cache's), the transforms, the whole app config, the minifiers' and lxml's versions and whether addons are installed. A
 page is taken as it was when that key, its source and every read's value now are the same, and its file is
 still in build/out as written (the step's :class:`~pipeline.steps.textcache.TextCache` entry). If the pages
 transformed in this run change a ``cross`` value (whether any page has a loader marker; the policy, when a
@@ -28,10 +28,12 @@ VERSION = 1
 def memo_key(pages: PageSet, transforms: Sequence[PageTransform], installed: bool, minifying: Any) -> str | None:
     """The key every page's entry is kept under, or None when a transform is not tracked (nothing is kept).
     ``minifying``: what minifying a page depends on besides the config (the minifiers' versions)."""
+    from lxml import etree  # the parser and serializer: an upgrade may read or write a page otherwise
+
     if not all(t.tracked for t in transforms):
         return None
     return digest(VERSION, [(t.name, t.owner, str(t.phase.value)) for t in transforms], repr(pages.ctx.config),
-                  installed, minifying)
+                  installed, minifying, etree.LXML_VERSION, etree.LIBXML_VERSION)
 
 
 def source_digest(data: bytes) -> str:

@@ -202,7 +202,7 @@ def insert_loader(pages: PageSet) -> None:
     """After rewriting: the loader's URL is already the served one. Whether any page has a marker is a
     fact of every page (``cross``): the entry page gets the loader only when none has."""
     def loader(page: str) -> etree._Element:  # a read of the pages that get it (a Go edit changes its name)
-        return html.script_element(pages.url(BOOTSTRAP_NAME, page))
+        return html.script_element(pages.url(BOOTSTRAP_NAME, page=page))
 
     marked = {name for name, tree in pages.trees.items()
               if html.replace_marker(tree, lambda name=name: loader(name))}

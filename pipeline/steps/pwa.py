@@ -78,15 +78,19 @@ def link_pwa(pages: PageSet) -> None:
             return bool(head.xpath(xpath))
 
         additions = []
+
+        def url(logical: str, page: str = name) -> str:  # a read of this page
+            return pages.url(logical, page=page)
+
         if not has("link[contains(concat(' ', normalize-space(@rel), ' '), ' manifest ')]"):
-            additions.append(("link", {"rel": "manifest", "href": pages.url(WEBMANIFEST_NAME, name)}))
+            additions.append(("link", {"rel": "manifest", "href": url(WEBMANIFEST_NAME)}))
         if not has("meta[@name='theme-color']"):
             additions.append(("meta", {"name": "theme-color", "content": settings.theme_color}))
         if not has("link[@rel='apple-touch-icon']"):
-            additions.append(("link", {"rel": "apple-touch-icon", "href": pages.url(icons.APPLE_TOUCH_ICON, name)}))
+            additions.append(("link", {"rel": "apple-touch-icon", "href": url(icons.APPLE_TOUCH_ICON)}))
         if not has("link[contains(concat(' ', normalize-space(@rel), ' '), ' icon ')]"):
-            additions.append(("link", {"rel": "icon", "href": pages.url(icons.FAVICON, name), "sizes": "48x48"}))
-        additions.append(("script", {"src": pages.url(REGISTER_NAME, name), "defer": ""}))
+            additions.append(("link", {"rel": "icon", "href": url(icons.FAVICON), "sizes": "48x48"}))
+        additions.append(("script", {"src": url(REGISTER_NAME), "defer": ""}))
         for tag, attributes in additions:
             element = etree.Element(tag, attributes)
             if tag == "script":
