@@ -9,12 +9,14 @@ assets and the example, in one run:
 The same goals are measured on a more realistic shape too (``generate_site``: 500 pages in nested folders,
 modules importing a shared library), where a stylesheet belongs to one page.
 
-Measured here, the single-page generator: a no-op 1.67x to 2.17x (both from the remembered task list,
-0.23-0.28 s against 0.13-0.14 s; what grows with the app is the check of 10,000 sources against their
-listing and of dist/ against its publish record, a ``stat`` per file: 25,000 of them, 70-85 ms), an edit
-0.15 to 0.16 of a clean build (its 971 kB page's brotli is a second of it) and 4.3x to 4.4x the edit at
-1,000, and 150 MB at 10,000. The site: an edit 0.08 to 0.10 of a clean build and 3.4x to 3.5x the edit at
-1,000 (every page is transformed again, the manifest and the publish record are written whole), 141 MB.
+Measured here, the single-page generator: a no-op 1.55x to 2.17x (both from the remembered task list,
+0.23-0.28 s against 0.13-0.14 s, and 0.62 s against 0.40 s on a day the machine ran 2.5x slower; what grows
+with the app is the check of 10,000 sources against their listing and of dist/ against its publish record,
+a ``stat`` per file: 25,000 of them, 70-85 ms), an edit 0.14 to 0.16 of a clean build (its 971 kB page's
+brotli is a second of it) and 4.1x to 4.4x the edit at 1,000, and 150-154 MB at 10,000. The site: an edit
+0.08 to 0.10 of a clean build and 3.0x to 3.5x the edit at 1,000 (it transforms the one page the stylesheet
+belongs to; what is left grows with the app in every step: per-file keys in css, staging 15,000 names, the
+manifest's parse and compare), 137-141 MB.
 None of these goals is met yet (docs/performance.md). The assertions guard the level reached, with room for
 this machine's noise; ``extra_info`` records the goals and the seconds.
 """
