@@ -50,14 +50,25 @@ def header(name: str, documentation: str) -> str:
     return f"# HELP {name} {help_text(documentation)}\n# TYPE {name} gauge\n"
 
 
-def sample_line(name: str, labels: Sequence[str], values: Sequence[str], value: float) -> str:
-    """One sample's line, its labels in the order of their names."""
-    pairs = sorted(zip(labels, values, strict=True))
-    inside = ",".join(f'{label}="{label_value(str(text))}"' for label, text in pairs)
-    return f"{name}{{{inside}}} {number(value)}\n" if inside else f"{name} {number(value)}\n"
-
-
 def gauge(name: str, documentation: str, labels: Sequence[str], samples: Iterable[Sample]) -> bytes:
-    """A whole gauge family: its header, then one line a sample, in the order given."""
-    lines = [header(name, documentation), *(sample_line(name, labels, values, value) for values, value in samples)]
+    """A whole gauge family: its header, then one line a sample (its labels in the order of their names), in
+    the order given. The order and each label's ``name="`` are worked out once per family, and each value's
+    text once: the artifact family of a 10,000-file app has 15,000 samples, formatted on every run that
+    publishes."""
+    order = sorted(range(len(labels)), key=labels.__getitem__)
+    heads = [(f'{labels[i]}="', i) for i in order]
+    numbers: dict[int, str] = {}  # integers only: 0.0 and -0.0 are equal keys that print differently
+    lines = [header(name, documentation)]
+    for values, value in samples:
+        if type(value) is int:
+            text = numbers.get(value)
+            if text is None:
+                text = numbers[value] = number(value)
+        else:
+            text = number(value)
+        if heads:
+            inside = '",'.join(head + label_value(str(values[i])) for head, i in heads)
+            lines.append(f'{name}{{{inside}"}} {text}\n')
+        else:
+            lines.append(f"{name} {text}\n")
     return "".join(lines).encode("utf-8")

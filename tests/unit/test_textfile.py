@@ -46,3 +46,11 @@ def test_label_values_and_help_are_escaped_the_same():
 
 def test_a_family_without_samples_is_its_header():
     assert textfile.gauge("vango_z", "z", ("gate",), []) == theirs("vango_z", "z", ["gate"], [])
+
+
+def test_a_family_of_many_samples_prints_each_value_as_its_own():
+    """The family's texts of repeated integers are reused: never for another value that compares equal."""
+    values = [0.0, -0.0, 0, 1, 1.0, True, 7, 7, 1234567, 1234567.0, float("nan"), 3, -0.0, 0]
+    samples = [([f"a{i}.js", "br" if i % 2 else "identity"], value) for i, value in enumerate(values)]
+    ours = textfile.gauge("vango_w", "w", ("asset", "encoding"), [(v, value) for v, value in samples])
+    assert ours == theirs("vango_w", "w", ["asset", "encoding"], samples)
