@@ -12,7 +12,6 @@ The names are public API (see docs/observability.md); they follow Prometheus con
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
@@ -22,6 +21,7 @@ from typing import Any
 
 from pipeline import __version__
 from pipeline.core.fs import write_atomic
+from pipeline.core.jsonio import read_document
 from pipeline.observe import events, textfile
 
 TEXTFILE = "metrics.prom"
@@ -163,7 +163,7 @@ class RunMetrics:
         samples = self.artifact.samples
         samples.clear()
         try:
-            manifest = json.loads(self.manifest.read_text(encoding="utf-8"))
+            manifest = read_document(self.manifest)  # decoded already when this process published it
         except (OSError, ValueError):
             return
         for name, asset in (manifest.get("assets") or {}).items():

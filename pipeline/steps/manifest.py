@@ -14,6 +14,7 @@ from pipeline.assets.unreferenced import size_text, unreferenced
 from pipeline.config.context import Context
 from pipeline.core.errors import PipelineError
 from pipeline.core.fs import write_if_changed
+from pipeline.core.jsonio import remember_document
 from pipeline.engine.step import APP_ROLES, CONTENT_ROLES, Role, Step, StepResult, StepRun
 
 
@@ -45,6 +46,7 @@ def write_manifest(run: StepRun) -> StepResult:
                            extra={"event": "publish.unreferenced"})
     data = dumps(manifest, (previous[0], previous[1]) if previous and previous[1] is not None else None)
     write_if_changed(target, data)
+    remember_document(target, manifest)  # the publish reads it next
     write_if_changed(_digest_path(ctx), hashlib.sha256(data).hexdigest().encode("ascii"))
     _remove_stale(ctx, set(served_files(manifest)))
     return StepResult(written=(target,))

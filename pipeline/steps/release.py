@@ -10,7 +10,6 @@ touches dist/; with nothing changed it does not run at all and dist/ keeps its f
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import stat
@@ -32,7 +31,7 @@ from pipeline.core.dirswap import (
     take_spare,
 )
 from pipeline.core.fs import copy_atomic, write_atomic
-from pipeline.core.jsonio import read_json_or_none
+from pipeline.core.jsonio import read_document, remember_document
 from pipeline.engine.step import Role, Step, StepResult, StepRun
 from pipeline.steps.manifest import manifest_path, written_here
 
@@ -43,10 +42,10 @@ def publish_release(run: StepRun) -> StepResult:
     dist.parent.mkdir(parents=True, exist_ok=True)
     clear_stale_staging(dist)
     staging = staging_dir(dist)
+    manifest = read_document(manifest_path(ctx))  # as the index step left it, in the same run
     indexed = manifest_path(ctx).read_bytes()
-    manifest = json.loads(indexed)
     current = served_files(manifest)
-    retained = retained_files(read_json_or_none(dist / MANIFEST_NAME), current, ctx.config.deploy.keep_releases)
+    retained = retained_files(_published(dist), current, ctx.config.deploy.keep_releases)
     retained = {path: age for path, age in retained.items() if _relative(path) and (dist / path).is_file()}
     before, intact = served_state(ctx.build_dir, dist) or ({}, None)
     stage = _Stage(staging, dist, before, _hashes(manifest), intact)
@@ -72,6 +71,7 @@ def publish_release(run: StepRun) -> StepResult:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     record_published(ctx.build_dir, dist, [*current, *retained], known=before, stats=stage.unchanged)
+    remember_document(dist / MANIFEST_NAME, _with_retained(manifest, retained))
     return StepResult(written=tuple(dist / relative for relative in copied))
 
 
@@ -91,7 +91,7 @@ def _stage(ctx: Context, stage: _Stage, indexed: tuple[dict[str, Any], bytes], c
             stage.copy(ctx.dist_dir / relative, relative)
             copied.append(relative)
     if retained:
-        manifest = {**indexed[0], "retained": {path: {"releases_ago": age} for path, age in retained.items()}}
+        manifest = _with_retained(indexed[0], retained)
         stage.vacate(MANIFEST_NAME)
         lent = indexed if written_here(ctx, indexed[1]) else None  # the assets' lines: the index step's
         write_atomic(stage.root / MANIFEST_NAME, dumps(manifest, lent))
@@ -225,6 +225,21 @@ class _Stage:
                 break  # this one and those below are made next
         os.makedirs(folder, exist_ok=True)
         self.made.add(folder)
+
+
+def _with_retained(manifest: dict[str, Any], retained: dict[str, int]) -> dict[str, Any]:
+    """The manifest dist/ gets: the index step's, with the older files it keeps, if any."""
+    if not retained:
+        return manifest
+    return {**manifest, "retained": {path: {"releases_ago": age} for path, age in retained.items()}}
+
+
+def _published(dist: Path) -> Any:
+    """The manifest dist/ serves now, or None."""
+    try:
+        return read_document(dist / MANIFEST_NAME)
+    except (OSError, ValueError):
+        return None
 
 
 def _relative(path: str) -> bool:
