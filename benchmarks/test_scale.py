@@ -18,7 +18,8 @@ brotli is a second of it) and 4.1x to 4.4x the edit at 1,000, and 150-154 MB at 
 belongs to; what is left grows with the app in every step: per-file keys in css, staging 15,000 names, the
 manifest's parse and compare), 137-141 MB.
 None of these goals is met yet (docs/performance.md). The assertions guard the level reached, with room for
-this machine's noise; ``extra_info`` records the goals and the seconds.
+this machine's noise; ``extra_info`` records the goals and the seconds. Unmeasured (``pytest`` alone, as
+the test suite runs it), the large apps have 2,000 assets and nothing is asserted of the ratios.
 """
 
 from __future__ import annotations
@@ -62,12 +63,19 @@ def edit(app: Path, value: int) -> tuple[float, float]:
     return build(app)
 
 
+def large(config: pytest.Config) -> int:
+    """The large apps' assets: 10,000 when measured; 2,000 when ``pytest`` runs the benchmark once, unmeasured
+    (the test suite runs every benchmark so that none rots: the same code at a fifth of the cost)."""
+    unmeasured = config.getoption("benchmark_disable") and not config.getoption("benchmark_enable")
+    return 2000 if unmeasured else 10000
+
+
 @pytest.fixture(scope="module")
-def apps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def apps(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("scale")
     example = root / "example"
     shutil.copytree(EXAMPLE, example, ignore=shutil.ignore_patterns("build", "dist"))
-    return {"example": example, "1k": generate_app(root, 1000), "10k": generate_app(root, 10000)}
+    return {"example": example, "1k": generate_app(root, 1000), "10k": generate_app(root, large(request.config))}
 
 
 def test_cost_of_a_noop_and_an_edit_as_the_app_grows(benchmark, apps: dict[str, Path]):
@@ -115,9 +123,9 @@ SITE_CEILINGS = {"site_edit_vs_clean_10k": 0.2, "site_edit_10k_vs_1k": 5.5, "sit
 
 
 @pytest.fixture(scope="module")
-def sites(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def sites(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("sites")
-    return {"1k": generate_site(root, 1000), "10k": generate_site(root, 10000)}
+    return {"1k": generate_site(root, 1000), "10k": generate_site(root, large(request.config))}
 
 
 def test_cost_of_an_edit_in_a_site_of_many_pages(benchmark, sites: dict[str, Path]):
