@@ -7,9 +7,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+from pipeline.core.fs import stat_stamp
+
 # Documents this process wrote or read, by path, with the stat they had: the asset manifest (4 MB at 10,000
 # assets) is written by the index step and read by the publish and the metrics of the same run.
-_DOCUMENTS: dict[str, tuple[tuple[int, int, int, int], Any]] = {}
+_DOCUMENTS: dict[str, tuple[list[int], Any]] = {}
 
 
 def dumps(document: Any, *, indent: int | None = 2) -> bytes:
@@ -25,16 +27,11 @@ def read_json_or_none(path: Path) -> Any:
         return None
 
 
-def _stamp(path: Path) -> tuple[int, int, int, int]:
-    stat = os.stat(path)
-    return stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino
-
-
 def remember_document(path: Path, document: Any) -> None:
     """``path`` holds ``document`` (just written, or just read): a later :func:`read_document` of it in this
-    process takes it as it is while the file keeps its size, mtime, ctime and inode."""
+    process takes it as it is while the file keeps its stat stamp (mtime, ctime, inode, device, size)."""
     try:
-        _DOCUMENTS[os.fspath(path)] = (_stamp(path), document)
+        _DOCUMENTS[os.fspath(path)] = (stat_stamp(path), document)
     except OSError:
         _DOCUMENTS.pop(os.fspath(path), None)
 
@@ -42,7 +39,7 @@ def remember_document(path: Path, document: Any) -> None:
 def read_document(path: Path) -> Any:
     """The JSON document at ``path`` (decoded once per version of the file in this process: treat it as
     read-only); raises ``OSError`` or ``ValueError`` as reading and decoding it would."""
-    stamp = _stamp(path)
+    stamp = stat_stamp(path)
     known = _DOCUMENTS.get(os.fspath(path))
     if known is not None and known[0] == stamp:
         return known[1]

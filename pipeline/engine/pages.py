@@ -153,7 +153,7 @@ class PageSet:
         if kind == "page":
             return argument in self.sources
         if kind == "source":
-            return stat_stamp(self.ctx.web_dir / argument)
+            return source_stamp(self.ctx.web_dir / argument)
         records, imports, unknown = self._index("modules")
         if kind == "module":
             record = records.get(argument)
@@ -190,12 +190,11 @@ def read_key(kind: str, argument: str) -> str:
     return f"{kind}\0{argument}"
 
 
-def stat_stamp(path: Path) -> list[int] | None:
-    """Size, mtime, ctime and inode (what the per-file caches compare), or None for no file."""
-    import os
+def source_stamp(path: Path) -> list[int] | None:
+    """The file's :func:`~pipeline.core.fs.stat_stamp`, or None for no file."""
+    from pipeline.core.fs import stat_stamp
 
     try:
-        stat = os.stat(path)
+        return stat_stamp(path)
     except OSError:
         return None
-    return [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]

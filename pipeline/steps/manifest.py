@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from pipeline.assets.unreferenced import size_text, unreferenced
 from pipeline.config.context import Context
 from pipeline.core.errors import PipelineError
 from pipeline.core.fs import write_if_changed
-from pipeline.core.jsonio import remember_document
+from pipeline.core.jsonio import read_document, remember_document
 from pipeline.engine.step import APP_ROLES, CONTENT_ROLES, Role, Step, StepResult, StepRun
 
 
@@ -33,8 +32,8 @@ def write_manifest(run: StepRun) -> StepResult:
             encodings.setdefault(name, {}).update(by_encoding)
     manifest = build_manifest(ctx.config, files, encodings)
     target = manifest_path(ctx)
-    previous = _previous(ctx, target)
-    problems = validate_manifest(_changed_part(manifest, previous[0] if previous and previous[1] else None))
+    previous = _previous(ctx, target)  # None, or the last manifest this step wrote (as bytes too)
+    problems = validate_manifest(_changed_part(manifest, previous[0] if previous else None))
     if problems:
         raise PipelineError(f"internal error, the asset manifest is invalid: {problems[0]}")
     # References count from the app's own files, not from generated lists of every file (sw.js, _headers).
@@ -44,7 +43,7 @@ def write_manifest(run: StepRun) -> StepResult:
         ctx.logger.warning("%s (%s) is published but nothing in the app references it; if it is not meant to be "
                            "served, leave it out with publish.exclude", record.logical, size_text(record.size),
                            extra={"event": "publish.unreferenced"})
-    data = dumps(manifest, (previous[0], previous[1]) if previous and previous[1] is not None else None)
+    data = dumps(manifest, previous)
     write_if_changed(target, data)
     remember_document(target, manifest)  # the publish reads it next
     write_if_changed(_digest_path(ctx), hashlib.sha256(data).hexdigest().encode("ascii"))
@@ -52,12 +51,12 @@ def write_manifest(run: StepRun) -> StepResult:
     return StepResult(written=(target,))
 
 
-def _previous(ctx: Context, target: Path) -> tuple[Any, bytes | None] | None:
-    """The manifest this step wrote last, parsed, and its bytes when they are the ones it wrote (``dumps``
-    reuses their lines: a file changed by hand lends nothing), or None."""
+def _previous(ctx: Context, target: Path) -> tuple[Any, bytes] | None:
+    """The manifest this step wrote last, parsed and as bytes, or None when the file is not those bytes (one
+    changed by hand neither lends ``dumps`` its lines nor vouches for entries as checked)."""
     try:
         data = target.read_bytes()
-        return json.loads(data), data if written_here(ctx, data) else None
+        return (read_document(target), data) if written_here(ctx, data) else None
     except (OSError, ValueError):
         return None
 

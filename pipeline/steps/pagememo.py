@@ -6,9 +6,9 @@ When every transform is ``tracked`` (:mod:`pipeline.engine.pages`), each read go
 lookup that notes the value it saw; this memo keeps, per page, the source's SHA-256, those reads, the notes
 other pages' transforms need (whether it has a loader marker, its inline code's hashes) and the values
 derived from all pages (``cross``), under a key of everything else: the pipeline's fingerprint (the
-cache's), the transforms, the whole app config, the minifiers' and lxml's versions and whether addons are installed. A
-page is taken as it was when that key, its source and every read's value now are the same, and its file is
-still in build/out as written (the step's :class:`~pipeline.steps.textcache.TextCache` entry). If the pages
+cache's), the transforms, the whole app config, the minifiers' and lxml's versions and whether addons are
+installed. A page is taken as it was when that key, its source and every read's value now are the same, and
+its file is still in build/out as written (the step's :class:`~pipeline.steps.textcache.TextCache` entry). If the pages
 transformed in this run change a ``cross`` value (whether any page has a loader marker; the policy, when a
 meta element holds it), every page is transformed again.
 """

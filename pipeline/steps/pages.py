@@ -69,8 +69,10 @@ def build_pages(run: StepRun) -> StepResult:
     known = run.known()
     minifying = [ctx.config.minify.html, ctx.config.csp.enabled, minify.versions() if ctx.config.minify.html else None]
     key = pagememo.memo_key(PageSet(run, {}, pages, known), transforms, installed, minifying)
+    reused = cache.reused
     page_set, settled = _transform(run, pages, sources, known, transforms, cache, key)
     if settled and pagememo.cross_changed(page_set, {name: entry for name, (entry, _) in settled.items()}):
+        cache.reused = reused  # the pages settled at first are transformed now: not reused
         page_set, settled = _transform(run, pages, sources, known, transforms, cache, None)
     report_blocked(page_set)
     written: dict[str, str] = {}

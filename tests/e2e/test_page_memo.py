@@ -100,6 +100,9 @@ def test_each_edit_transforms_the_pages_it_reaches_and_gives_a_clean_builds_byte
         run = vango(site, env=debug)
         assert run.returncode == 0, (number, run.stderr)
         assert transformed(run) == expected, number
+        written = next(e["attributes"] for e in run.events
+                       if e.get("event") == "span.finished" and e.get("name") == "html.write")
+        assert written["vango.reused"] <= written["vango.pages"], number  # a page counted once
         assert release_files(site / "dist") == clean_build(site, vango, tmp_path), number
 
 
