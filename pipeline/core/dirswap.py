@@ -140,17 +140,17 @@ def record_published(build_dir: Path, dist: Path, files: list[str],
     numbers: dict[str, list[int]] = {}  # by folder too: the arrays follow the folders' order
     digests: dict[str, list[str]] = {}
     root = str(dist)
+    stats, known = stats or {}, known or {}
     for relative in sorted(files):
-        path = os.path.join(root, relative)
-        found = (stats or {}).get(relative)
+        found = stats.get(relative)
         if found is None:
-            stat = os.stat(path)
+            stat = os.stat(os.path.join(root, relative))
             found = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
-        previous = (known or {}).get(relative)
+        previous = known.get(relative)
         if previous and previous[0] == found[0] and previous[1] == found[1]:
             digest = str(previous[2])  # the same file, linked from the previous publish
         else:
-            digest = hashlib.sha384(Path(path).read_bytes()).hexdigest()
+            digest = hashlib.sha384(Path(root, relative).read_bytes()).hexdigest()
         folder, _, name = relative.rpartition("/")
         names.setdefault(folder, []).append(name)
         # ctime too: an edit that restores the size and the mtime still changes it (utime cannot set it)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
-
 from pipeline.addons.hookspecs import hookimpl
 from pipeline.assets import minify
 from pipeline.assets.sri import csp
 from pipeline.core.errors import display_path
+from pipeline.core.fs import logical
 from pipeline.core.lazy import lazy_module
 from pipeline.engine.maps import OutputFile
 from pipeline.engine.step import Role, Step, StepRun
@@ -22,15 +20,15 @@ blocked = lazy_module("pipeline.assets.sri.blocked")
 def build_css(run: StepRun) -> list[OutputFile]:
     ctx = run.ctx
     cache = open_cache(run)
-    texts: dict[Path, str] = {}
+    digests: dict[str, str] = {}
     outputs = build_text_assets(run, css, cycles="@import", bundle=True,
-                                minify=minify.css if ctx.config.minify.css else None, cache=cache, read=texts)
+                                minify=minify.css if ctx.config.minify.css else None, cache=cache, digests=digests)
     if ctx.config.csp.enabled:
         policy = csp.build_policy(extra=dict(ctx.config.csp.directives))
         for path in run.sources:
-            text = texts[path]
-            key = digest("csp", hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(), policy)
-            findings = cache.memo(key, lambda t=text: blocked.css_findings(t, policy))
+            name = logical(path, ctx.web_dir)
+            key = digest("csp", digests[name], policy)
+            findings = cache.memo(key, lambda n=name, p=path: blocked.css_findings(cache.source_text(n, p), policy))
             for line, message in findings:
                 ctx.logger.warning("%s:%d: %s", display_path(path), line, message, extra={"event": "csp.blocked"})
     cache.save()

@@ -145,14 +145,13 @@ class _Stage:
         ctime = published[3] if len(published) > 3 else None
         if ctime is None or (digest is not None and published_digest != digest):
             return False
-        old, new = os.path.join(self.dist, relative), os.path.join(self.root, relative)
         if self.intact is not None:
             inode = self.intact.get(relative)
             if inode is None:
                 return False
         else:
             try:
-                served = os.stat(old)
+                served = os.stat(os.path.join(self.dist, relative))
             except OSError:
                 return False
             if served.st_size != size or served.st_mtime_ns != mtime or served.st_ctime_ns != ctime:
@@ -163,10 +162,10 @@ class _Stage:
             del self.present[relative]
             self.unchanged[relative] = (size, mtime, ctime)
             return True
-        self.vacate(relative)
+        self.vacate(relative)  # paths joined only here: most files of a publish return above
         self._folder(relative)
         try:
-            os.link(old, new)
+            os.link(os.path.join(self.dist, relative), os.path.join(self.root, relative))
         except OSError:  # another file system, no hard links, or a name taken: copy (never into it) instead
             return False
         return True

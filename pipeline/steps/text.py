@@ -7,7 +7,6 @@ share this code.
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -19,7 +18,6 @@ from pipeline.assets.rewrite import Reference
 from pipeline.config.context import Context
 from pipeline.core.errors import PipelineError
 from pipeline.core.fs import logical
-from pipeline.core.inputs import read_text
 from pipeline.core.lazy import lazy_module
 from pipeline.engine.maps import OutputFile, emit
 from pipeline.engine.step import StepRun
@@ -40,38 +38,43 @@ def open_cache(run: StepRun) -> TextCache:
 def build_text_assets(run: StepRun, rewriter: ModuleType, skip: Callable[[Reference], bool] | None = None,
                       cycles: str = "", bundle: bool = False, minify: Callable[[str], str] | None = None,
                       cache: TextCache | None = None, graph: dict[str, list[str]] | None = None,
-                      unknown: set[str] | None = None, read: dict[Path, str] | None = None) -> list[OutputFile]:
+                      unknown: set[str] | None = None, digests: dict[str, str] | None = None) -> list[OutputFile]:
     """Rewrite and hash the step's claimed files (all of one kind) against the outputs of the steps before it;
     ``minify`` (release builds) runs on each file's final text, before it is hashed. A file whose source and
     resolved references are those of the last run reuses its final text (``cache``; the caller saves a cache
     it passes, else it is saved here). ``graph`` gets, for each file, the files of this step it references, and
     ``unknown`` the files that may reference others too (``rewriter.imports_unknown``, for JS modules), and
-    ``read`` each source's text by path, for a caller that looks at them too (so they are read once)."""
+    ``digests`` each source's SHA-256 by name, for a caller that keys results of its own by them (it reads a
+    text through the cache, ``source_text``, so that no file is read twice and an unchanged one not at all)."""
     ctx = run.ctx
     web, base = ctx.web_dir, ctx.config.base
     known = run.known()
     owned = cache is None
     cache = cache or open_cache(run)
-    texts = {logical(p, web): read_text(p) for p in run.sources}
-    if read is not None:
-        read.update(zip(run.sources, texts.values(), strict=True))
     paths = {logical(p, web): p for p in run.sources}
-    refs = {name: [r for r in cache.references(text, rewriter.references) if not (skip and skip(r))]
-            for name, text in texts.items()}
-    deps = {name: {t for r in rs if (t := local_target(r, name, base)) in texts} for name, rs in refs.items()}
+    shas = {name: cache.source(name, path) for name, path in paths.items()}  # reads only what changed
+    if digests is not None:
+        digests.update(shas)
+
+    def text_of(name: str) -> str:
+        return cache.source_text(name, paths[name])
+
+    def references(name: str) -> list[Reference]:
+        return cache.references_of(shas[name], lambda: text_of(name), rewriter.references)
+
+    refs = {name: [r for r in references(name) if not (skip and skip(r))] for name in paths}
+    targets = {name: [local_target(r, name, base) for r in rs] for name, rs in refs.items()}
+    deps = {name: {t for t in ts if t in paths} for name, ts in targets.items()}
     if graph is not None:
         graph.update({name: sorted(targets) for name, targets in deps.items()})
     if unknown is not None:
-        import hashlib
+        def opens(name: str) -> bool:  # remembered by the text's hash: a parse per changed file, not per file
+            return bool(cache.memo(f"unknown:{shas[name]}",
+                                   lambda: rewriter.imports_unknown(text_of(name), references(name))))
 
-        def opens(text: str) -> bool:  # remembered by the text's hash: a parse per changed file, not per file
-            key = f"unknown:{hashlib.sha256(text.encode('utf-8', 'surrogatepass')).hexdigest()}"
-            return bool(cache.memo(key, lambda: rewriter.imports_unknown(text, cache.references(
-                text, rewriter.references))))
-
-        unknown.update(name for name, text in texts.items() if opens(text))
+        unknown.update(name for name in paths if opens(name))
     if cycles:  # a kind whose imports may not form a cycle (stylesheets): name it
-        cycle = first_cycle(texts, deps)
+        cycle = first_cycle(paths, deps)
         if cycle:
             line = next((r.line for r in refs[cycle[0]] if local_target(r, cycle[0], base) == cycle[1]), None)
             raise PipelineError(f"{cycles} cycle: {' -> '.join(cycle)}; a stylesheet cannot import itself, even "
@@ -93,29 +96,38 @@ def build_text_assets(run: StepRun, rewriter: ModuleType, skip: Callable[[Refere
         new_url = resolver(name, paths[name], lookup, base=base, web_dir=web, skip=skip)
         if at != name:
             new_url = relocated(new_url, name, at, lookup, base)
-        text = rewriter.rewrite(texts[name], new_url, refs[name])
+        text = rewriter.rewrite(text_of(name), new_url, refs[name])
         if not bundle or not deps[name]:  # nothing of this kind to inline
             return text
         replacements = {}
-        for source_rule, rule in zip(cssbundle.import_rules(texts[name]), cssbundle.import_rules(text), strict=False):
+        for source_rule, rule in zip(cssbundle.import_rules(text_of(name)), cssbundle.import_rules(text),
+                                     strict=False):
             target = local_target(Reference(source_rule.url, 0, 0, 0, "import"), name, base)
-            if target in texts:
+            if target in paths:
                 inner = cssbundle.without_charset(render(target, names, at))
                 replacements[rule.start] = cssbundle.wrapped(rule, f"/* {target} */\n{inner}")
         return cssbundle.inline(text, replacements)
 
     settings = [rewriter.__name__, bundle, getattr(minify, "__qualname__", None), minifiers(), base]
+    settings_key = digest(settings)
     keys: dict[str, str] = {}
 
     def key_of(name: str, names: dict[str, str]) -> str | None:
         """Everything the final text depends on; None when it also holds inlined imports (not cached)."""
         if bundle and deps[name]:
             return None
-        new_url = resolver(name, paths[name], lookup_in(names), base=base, web_dir=web, skip=skip)
-        # The name too: two files with the same text and references have the same final bytes but not the
-        # same served path.
-        key = digest(name, texts[name], [(r.url, r.start, r.end, r.kind, new_url(r)) for r in refs[name]],
-                     settings)
+        lookup = lookup_in(names)
+        # What the key depends on besides the name and the text: the served path of each reference's target
+        # (a reference's rewritten URL is its own text with that path's file name) and the settings.
+        parts = [shas[name], [lookup(t) if t is not None else None for t in targets[name]], settings_key]
+        key = cache.fast_key(name, parts)
+        if key is None:
+            new_url = resolver(name, paths[name], lookup, base=base, web_dir=web, skip=skip)
+            # The name too: two files with the same text and references have the same final bytes but not
+            # the same served path.
+            key = digest(name, shas[name], [(r.url, r.start, r.end, r.kind, new_url(r)) for r in refs[name]],
+                         settings)
+            cache.remember_key(name, parts, key)
         keys[name] = key
         return key
 
@@ -139,9 +151,9 @@ def build_text_assets(run: StepRun, rewriter: ModuleType, skip: Callable[[Refere
             raise PipelineError(f"{exc}: the release build cannot minify this file (a syntax error?)",
                                 path=paths[name], location=exc.line) from None
 
-    with spans.span("text.rewrite", **{"vango.step": run.step.name, "vango.files": len(texts)}) as measured:
-        linked = link(texts.keys(), deps, final, reuse)
-        measured.set(**{"vango.parsed": cache.parsed, "vango.reused": cache.reused})
+    with spans.span("text.rewrite", **{"vango.step": run.step.name, "vango.files": len(paths)}) as measured:
+        linked = link(paths.keys(), deps, final, reuse)
+        measured.set(**{"vango.parsed": cache.parsed, "vango.reused": cache.reused, "vango.read": cache.read})
     outputs = [OutputFile.from_fingerprint(item.logical, item.path, item.fingerprint) if item.data is None
                else emit(ctx.out_dir, item.logical, item.data, fp=item.fingerprint, path=item.path)
                for item in linked.values()]

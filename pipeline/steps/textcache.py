@@ -12,7 +12,14 @@ doit re-runs a step when any of its files changed; inside the step, this cache k
   as it is: it neither renders, reads, hashes nor writes the file; a file in an import cycle reads its text
   back from there (and checks it against the SHA-384);
 - ``memo``: other pure results by key (the CSP findings of a stylesheet, what a page read: see
-  :mod:`pipeline.steps.pagememo`).
+  :mod:`pipeline.steps.pagememo`);
+- ``sources``: the SHA-256 of each source's text under the stat of the file (:func:`fs.stat_stamp`), so a file
+  whose stat is the last run's is not read: an edit reads the files that changed, and those it must render
+  again. Like git's "racy" index entries, a stat taken within two seconds of the file's mtime is not kept
+  (a second write in the same tick of a coarse clock would keep it);
+- ``keys``: for each file, what its key was made of that can change without its text changing (the served
+  path each reference resolved to, the settings), so an unchanged file's key is found by comparing those
+  rather than by rewriting each reference again.
 
 Each run keeps only the entries it used, so the file stays the size of the app. The file records the
 pipeline's fingerprint: results of other pipeline code are never reused.
@@ -23,15 +30,27 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from pipeline.assets.rewrite import Reference
-from pipeline.core.fs import write_if_changed
+from pipeline.core.errors import PipelineError
+from pipeline.core.fs import stamp_of, write_if_changed
 from pipeline.core.hashing import Fingerprint
+from pipeline.core.inputs import read_text
 
-VERSION = 4  # 4: texts hold [path, sha384 hex, size, mtime_ns, ctime_ns, inode] by a key that names the file
+# 4: texts hold [path, sha384 hex, size, mtime_ns, ctime_ns, inode] by a key that names the file;
+# 5: sources and keys; a key digests the SHA-256 of the source's text, not the text
+VERSION = 5
+TABLES = ("refs", "texts", "memo", "sources", "keys")
+RACY_NS = 2_000_000_000  # a stat this close to the file's mtime is not trusted next run (see ``sources``)
+
+
+def text_digest(text: str) -> str:
+    """The SHA-256 (hex) a text is known by in the cache."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def digest(*parts: Any) -> str:
@@ -42,9 +61,11 @@ def digest(*parts: Any) -> str:
 class TextCache:
     def __init__(self, path: Path, fingerprint: str, out_dir: Path) -> None:
         self.path, self.fingerprint, self.out_dir = path, fingerprint, out_dir
-        self.parsed = self.reused = 0  # this run's misses of ``refs`` and hits of ``texts``, for its span
-        self.old: dict[str, dict[str, Any]] = {"refs": {}, "texts": {}, "memo": {}}
-        self.new: dict[str, dict[str, Any]] = {"refs": {}, "texts": {}, "memo": {}}
+        # this run's misses of ``refs``, hits of ``texts`` and sources read, for its span
+        self.parsed = self.reused = self.read = 0
+        self.old: dict[str, dict[str, Any]] = {table: {} for table in TABLES}
+        self.new: dict[str, dict[str, Any]] = {table: {} for table in TABLES}
+        self.loaded: dict[str, str] = {}  # the sources read in this run, by name
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -52,13 +73,59 @@ class TextCache:
         if isinstance(data, dict) and data.get("version") == VERSION and data.get("fingerprint") == fingerprint:
             self.old = {table: dict(data.get(table) or {}) for table in self.old}
 
+    def source(self, name: str, path: Path) -> str:
+        """The SHA-256 of the text of source ``name`` (at ``path``): from the last run while the file has the stat
+        it had then, else read (and kept for :meth:`source_text`)."""
+        try:
+            stamp: list[int] | None = stamp_of(os.stat(path))
+        except OSError:
+            stamp = None
+        entry = self.old["sources"].get(name)
+        if stamp is not None and entry is not None and entry[:-1] == stamp:
+            self.new["sources"][name] = entry
+            return entry[-1]
+        text = read_text(path)  # a missing or unreadable file: its one-line error
+        sha = text_digest(text)
+        self.loaded[name] = text
+        self.read += 1
+        if stamp is not None and time.time_ns() - stamp[0] > RACY_NS:
+            self.new["sources"][name] = [*stamp, sha]
+        return sha
+
+    def source_text(self, name: str, path: Path) -> str:
+        """The text of source ``name``, read once per run; a file whose text no longer has the SHA-256
+        :meth:`source` gave it was changed during the build (the run's work would mix two versions)."""
+        text = self.loaded.get(name)
+        if text is None:
+            text = self.loaded[name] = read_text(path)
+            self.read += 1
+            recorded = self.new["sources"].get(name)
+            if recorded is not None and text_digest(text) != recorded[-1]:
+                raise PipelineError("changed while the build was reading it; build again", path=path)
+        return text
+
+    def fast_key(self, name: str, parts: list[Any]) -> str | None:
+        """The key the last run made for ``name`` from the same ``parts`` (see ``keys``), or None."""
+        entry = self.old["keys"].get(name)
+        if entry is not None and entry[0] == parts:
+            self.new["keys"][name] = entry
+            return entry[1]
+        return None
+
+    def remember_key(self, name: str, parts: list[Any], key: str) -> None:
+        self.new["keys"][name] = [parts, key]
+
     def references(self, text: str, parse: Callable[[str], list[Reference]]) -> list[Reference]:
-        key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        return self.references_of(text_digest(text), lambda: text, parse)
+
+    def references_of(self, key: str, load: Callable[[], str],
+                      parse: Callable[[str], list[Reference]]) -> list[Reference]:
+        """The references of the text whose SHA-256 is ``key`` (``load`` gives the text, read only to parse it)."""
         found = self.old["refs"].get(key)
         if found is None:  # parsed already in this run (the JS step asks again whether a module opens others)
             found = self.new["refs"].get(key)
         if found is None:
-            found = [[r.url, r.start, r.end, r.line, r.kind] for r in parse(text)]
+            found = [[r.url, r.start, r.end, r.line, r.kind] for r in parse(load())]
             self.parsed += 1
         self.new["refs"][key] = found
         return [Reference(*fields) for fields in found]

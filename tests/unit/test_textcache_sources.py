@@ -1,0 +1,88 @@
+"""The text steps' source memo (pipeline.steps.textcache): a source whose stat is the last run's is not read,
+one changed within the racy window is read again next run, and one that changes while the build reads it
+is an error rather than a mix of two versions."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from pipeline.core.errors import PipelineError
+from pipeline.steps.textcache import TextCache, text_digest
+
+
+def aged(path: Path, seconds: int = 60) -> None:
+    past = time.time_ns() - seconds * 1_000_000_000
+    os.utime(path, ns=(past, past))
+
+
+def reopened(tmp_path: Path, cache: TextCache | None = None) -> TextCache:
+    if cache is not None:
+        cache.save()
+    return TextCache(tmp_path / "cache.json", "fp", tmp_path)
+
+
+def test_an_unchanged_source_is_not_read_again(tmp_path: Path):
+    sheet = tmp_path / "a.css"
+    sheet.write_text("a { color: red }\n", encoding="utf-8")
+    aged(sheet)
+    first = reopened(tmp_path)
+    assert first.source("a.css", sheet) == text_digest("a { color: red }\n") and first.read == 1
+    again = reopened(tmp_path, first)
+    assert again.source("a.css", sheet) == text_digest("a { color: red }\n") and again.read == 0
+    assert again.source_text("a.css", sheet) == "a { color: red }\n" and again.read == 1  # read when asked
+
+
+def test_an_edit_is_seen_even_with_the_same_size_and_mtime(tmp_path: Path):
+    sheet = tmp_path / "a.css"
+    sheet.write_text("a { color: red }\n", encoding="utf-8")
+    aged(sheet)
+    first = reopened(tmp_path)
+    first.source("a.css", sheet)
+    before = sheet.stat()
+    sheet.write_text("a { color: tan }\n", encoding="utf-8")  # same size
+    os.utime(sheet, ns=(before.st_atime_ns, before.st_mtime_ns))  # mtime put back: the ctime still moves
+    again = reopened(tmp_path, first)
+    assert again.source("a.css", sheet) == text_digest("a { color: tan }\n") and again.read == 1
+
+
+def test_a_source_written_within_the_racy_window_is_read_again(tmp_path: Path):
+    sheet = tmp_path / "a.css"
+    sheet.write_text("a { color: red }\n", encoding="utf-8")  # just now: its stat is not kept
+    first = reopened(tmp_path)
+    first.source("a.css", sheet)
+    again = reopened(tmp_path, first)
+    again.source("a.css", sheet)
+    assert again.read == 1
+
+
+def test_a_source_changed_while_the_build_reads_it_is_an_error(tmp_path: Path):
+    sheet = tmp_path / "a.css"
+    sheet.write_text("a { color: red }\n", encoding="utf-8")
+    aged(sheet)
+    first = reopened(tmp_path)
+    first.source("a.css", sheet)
+    again = reopened(tmp_path, first)
+    again.source("a.css", sheet)  # its stat vouches for the last run's digest
+    stat = sheet.stat()
+    sheet.write_text("a { color: tan }\n", encoding="utf-8")
+    os.utime(sheet, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    with pytest.raises(PipelineError, match="changed while the build was reading it"):
+        again.source_text("a.css", sheet)
+
+
+def test_a_missing_source_is_its_one_line_error(tmp_path: Path):
+    with pytest.raises(PipelineError, match="not found"):
+        reopened(tmp_path).source("gone.css", tmp_path / "gone.css")
+
+
+def test_a_key_is_reused_only_for_the_same_parts(tmp_path: Path):
+    first = reopened(tmp_path)
+    first.remember_key("a.css", ["sha", ["img/x.1234.svg"], "settings"], "key1")
+    again = reopened(tmp_path, first)
+    assert again.fast_key("a.css", ["sha", ["img/x.5678.svg"], "settings"]) is None  # a target renamed
+    assert again.fast_key("b.css", ["sha", ["img/x.1234.svg"], "settings"]) is None  # another file
+    assert again.fast_key("a.css", ["sha", ["img/x.1234.svg"], "settings"]) == "key1"
