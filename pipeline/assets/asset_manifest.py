@@ -61,11 +61,16 @@ def dumps(manifest: Mapping[str, Any], previous: tuple[Any, bytes] | None = None
     10,000 encodes one line, not 10,000. The bytes are the same either way (tested), for entries whose values
     compare equal only when they encode alike (a manifest's: strings, integers, booleans and objects of
     them, never 1 against 1.0 or True)."""
-    lent = _lines_by_entry(previous)
+    lent: dict[str, tuple[Mapping[str, Any], dict[str, str]]] | None = None
     lines = []
     for key in sorted(manifest):
         value = manifest[key]
         if key in PER_LINE and isinstance(value, Mapping) and value:
+            same = _same_block(previous, key, value)
+            if same is not None:  # the very block ``previous`` was written from: its text as it is
+                lines.append(f"  {_compact(key)}: {{\n{same}\n  }}")
+                continue
+            lent = _lines_by_entry(previous) if lent is None else lent
             old, old_lines = lent.get(key, ({}, {}))
             entries = ",\n".join(old_lines[name] if name in old_lines and old[name] == value[name]
                                  else f"    {_compact(name)}: {_compact(value[name])}" for name in sorted(value))
@@ -73,6 +78,23 @@ def dumps(manifest: Mapping[str, Any], previous: tuple[Any, bytes] | None = None
         else:
             lines.append(f"  {_compact(key)}: {_compact(value)}")
     return ("{\n" + ",\n".join(lines) + "\n}\n").encode("utf-8")
+
+
+def _same_block(previous: tuple[Any, bytes] | None, key: str, value: Mapping[str, Any]) -> str | None:
+    """The text of block ``key`` in ``previous``'s bytes when ``value`` is that document's block itself (the
+    same object: the publish writes the index step's assets again, with the retained files), else None."""
+    if previous is None or not isinstance(previous[0], Mapping) or previous[0].get(key) is not value:
+        return None
+    try:
+        text = previous[1].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    opening = f"\n  {_compact(key)}: {{\n"  # a top-level key: lines inside a block are indented further
+    start = text.find(opening)
+    end = text.find("\n  }", start + len(opening))
+    if start < 0 or end < 0 or text[start + len(opening):end].count("\n") != len(value) - 1:
+        return None
+    return text[start + len(opening):end]
 
 
 def _lines_by_entry(previous: tuple[Any, bytes] | None) -> dict[str, tuple[Mapping[str, Any], dict[str, str]]]:

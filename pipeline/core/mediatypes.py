@@ -33,6 +33,10 @@ _ENCODED_TYPES = {"gzip": "application/gzip", "br": "application/x-brotli", "bzi
 
 
 def content_type(path: str) -> str:
+    name = path[path.rfind("/") + 1:]
+    _, dot, last = name.lstrip(".").rpartition(".")
+    if dot and not name.endswith(".") and f".{last}".lower() not in _ENCODING_SUFFIXES:
+        return _by_suffixes(f".{last}")  # the type of nearly every file: its last suffix's (a hashed name's too)
     suffixes = _suffixes(path)[-2:]  # what the type depends on: data.tar.gz needs two
     if len(suffixes) > 1 and suffixes[-1].lower() in _ENCODING_SUFFIXES:
         return _by_suffixes("".join(suffixes))

@@ -127,6 +127,9 @@ def namespace(settings: Settings, *, remembered: bool = True) -> dict[str, Any]:
     registry declares (the context and the addons are loaded now: doit collects the names before calling any).
     With ``remembered``, a run whose task list is in ``build/plan.json`` and still valid, and whose tasks
     are all up to date, takes it from there and loads nothing of the pipeline (:mod:`pipeline.engine.plan`)."""
+    from pipeline.core import gcpolicy
+
+    gcpolicy.for_build()
     if remembered:
         from pipeline.engine import plan
 

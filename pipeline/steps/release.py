@@ -80,8 +80,9 @@ def _stage(ctx: Context, stage: _Stage, indexed: tuple[dict[str, Any], bytes], c
     """Put this release's files into staging; what it wrote anew (a file linked or kept is one already served).
     ``indexed``: the index step's manifest, parsed and as bytes."""
     copied = [MANIFEST_NAME]
+    settled = stage.settle(current)
     for relative in current:
-        if relative == MANIFEST_NAME:  # written below: this release's, never the last one's
+        if relative == MANIFEST_NAME or relative in settled:  # the manifest is written below: this release's
             continue
         if not stage.keep(relative, stage.hashes.get(relative)):
             stage.copy(ctx.out_dir / relative, relative)
@@ -134,6 +135,22 @@ class _Stage:
                         pending.append(relative)
                     else:
                         self.present[relative] = entry.inode()
+
+    def settle(self, current: list[str]) -> set[str]:
+        """Leave as they are the files of ``current`` the spare already holds as dist/ serves them (the same
+        inode, untouched since the publish, with the hash this release wants), and return them: what
+        :meth:`keep` finds of each, for all at once, as set operations (most files of an edit's publish)."""
+        if self.intact is None:
+            return set()
+        published = self.published
+        shared = {path for path, _ in self.present.items() & self.intact.items()}
+        served = {path: entry[2] for path, entry in published.items() if len(entry) > 3 and entry[3] is not None}
+        settled = shared & {path for path, _ in self.hashes.items() & served.items()}
+        settled.discard(MANIFEST_NAME)
+        self.unchanged.update({path: (published[path][0], published[path][1], published[path][3]) for path in settled})
+        self.placed.update({path.casefold(): path for path in current if path in settled})
+        self.present = {path: inode for path, inode in self.present.items() if path not in settled}
+        return settled
 
     def keep(self, relative: str, digest: str | None) -> bool:
         """Whether the file dist/ serves now is the one wanted (its hash as published, untouched since: the same

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from pipeline.core.mediatypes import content_type
+from pipeline.core.mediatypes import _ENCODING_SUFFIXES, _by_suffixes, _suffixes, content_type
 
 
 @pytest.mark.parametrize(
@@ -48,3 +50,14 @@ def test_gzip_files_are_not_labelled_with_their_decoded_type(path: str) -> None:
     application/x-tar / text/csv although its bytes are gzip. Python's own http.server maps .gz to
     application/gzip for exactly this reason."""
     assert content_type(path) in {"application/gzip", "application/x-gzip", "application/octet-stream"}
+
+
+@given(st.text(alphabet="aZ.-_/gzbrtxj1", max_size=24))
+def test_the_last_suffix_shortcut_types_as_the_suffixes_do(path: str) -> None:
+    """``content_type`` takes most names by their last suffix; what it gives is what the suffix rules give."""
+    suffixes = _suffixes(path)[-2:]
+    if len(suffixes) > 1 and suffixes[-1].lower() in _ENCODING_SUFFIXES:
+        expected = _by_suffixes("".join(suffixes))
+    else:
+        expected = _by_suffixes(suffixes[-1] if suffixes else "")
+    assert content_type(path) == expected
