@@ -92,9 +92,14 @@ def _same_block(previous: tuple[Any, bytes] | None, key: str, value: Mapping[str
     opening = f"\n  {_compact(key)}: {{\n"  # a top-level key: lines inside a block are indented further
     start = text.find(opening)
     end = text.find("\n  }", start + len(opening))
-    if start < 0 or end < 0 or text[start + len(opening):end].count("\n") != len(value) - 1:
+    block = text[start + len(opening):end] if start >= 0 and end >= 0 else ""
+    if not block or block.count("\n") != len(value) - 1:
         return None
-    return text[start + len(opening):end]
+    first, last = min(value), max(value)  # the block's first and last lines name them
+    if not (block.startswith(f"    {_compact(first)}: ") and block[block.rfind("\n") + 1:].startswith(
+            f"    {_compact(last)}: ")):
+        return None
+    return block
 
 
 def _lines_by_entry(previous: tuple[Any, bytes] | None) -> dict[str, tuple[Mapping[str, Any], dict[str, str]]]:

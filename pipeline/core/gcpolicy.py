@@ -19,6 +19,8 @@ BUILD_THRESHOLDS = (10_000, 10, 10)
 
 
 def for_build() -> None:
-    """Use :data:`BUILD_THRESHOLDS` unless the process already collects less often."""
-    if gc.get_threshold()[0] < BUILD_THRESHOLDS[0]:
-        gc.set_threshold(*BUILD_THRESHOLDS)
+    """Use :data:`BUILD_THRESHOLDS` unless the process already collects less often (a threshold of 0 turns
+    collecting off; each older generation keeps a threshold raised beyond the build's)."""
+    young, middle, old = gc.get_threshold()
+    if young and young < BUILD_THRESHOLDS[0]:
+        gc.set_threshold(BUILD_THRESHOLDS[0], max(middle, BUILD_THRESHOLDS[1]), max(old, BUILD_THRESHOLDS[2]))

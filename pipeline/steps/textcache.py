@@ -15,8 +15,8 @@ doit re-runs a step when any of its files changed; inside the step, this cache k
   :mod:`pipeline.steps.pagememo`);
 - ``sources``: the SHA-256 of each source's text under the stat of the file (:func:`fs.stat_stamp`), so a file
   whose stat is the last run's is not read: an edit reads the files that changed, and those it must render
-  again. Like git's "racy" index entries, a stat taken within two seconds of the file's mtime is not kept
-  (a second write in the same tick of a coarse clock would keep it);
+  again. Like git's "racy" index entries, a stat taken within two seconds of the file's mtime or ctime is not
+  kept (a second write in the same tick of a coarse clock would keep it);
 - ``keys``: for each file, what its key was made of that can change without its text changing (the served
   path each reference resolved to, the settings), so an unchanged file's key is found by comparing those
   rather than by rewriting each reference again.
@@ -45,7 +45,8 @@ from pipeline.core.inputs import read_text
 # 5: sources and keys; a key digests the SHA-256 of the source's text, not the text
 VERSION = 5
 TABLES = ("refs", "texts", "memo", "sources", "keys")
-RACY_NS = 2_000_000_000  # a stat this close to the file's mtime is not trusted next run (see ``sources``)
+RACY_NS = 2_000_000_000  # a stat this close to the file's mtime or ctime is not trusted next run (``sources``)
+now_ns = time.time_ns  # the clock the racy rule reads (tests set another)
 
 
 def text_digest(text: str) -> str:
@@ -81,14 +82,16 @@ class TextCache:
         except OSError:
             stamp = None
         entry = self.old["sources"].get(name)
-        if stamp is not None and entry is not None and entry[:-1] == stamp:
+        if stamp is not None and isinstance(entry, list) and entry[:-1] == stamp and isinstance(entry[-1], str):
             self.new["sources"][name] = entry
             return entry[-1]
         text = read_text(path)  # a missing or unreadable file: its one-line error
         sha = text_digest(text)
         self.loaded[name] = text
         self.read += 1
-        if stamp is not None and time.time_ns() - stamp[0] > RACY_NS:
+        # The ctime too: a tool that puts the mtime back (rsync -a, tar x) leaves the ctime of the write, and a
+        # second write in the same tick of a coarse ctime clock would have this very stamp.
+        if stamp is not None and now_ns() - max(stamp[0], stamp[1]) > RACY_NS:
             self.new["sources"][name] = [*stamp, sha]
         return sha
 
@@ -101,13 +104,22 @@ class TextCache:
             self.read += 1
             recorded = self.new["sources"].get(name)
             if recorded is not None and text_digest(text) != recorded[-1]:
+                self.forget_source(name)  # so that building again reads it
                 raise PipelineError("changed while the build was reading it; build again", path=path)
         return text
+
+    def forget_source(self, name: str) -> None:
+        """Drop the last run's digest of source ``name`` from the file now, the rest as the last run left it
+        (a failing step does not save this run's tables)."""
+        self.old["sources"].pop(name, None)
+        self.new["sources"].pop(name, None)
+        body = {"version": VERSION, "fingerprint": self.fingerprint, **self.old}
+        write_if_changed(self.path, json.dumps(body, sort_keys=True, separators=(",", ":")).encode())
 
     def fast_key(self, name: str, parts: list[Any]) -> str | None:
         """The key the last run made for ``name`` from the same ``parts`` (see ``keys``), or None."""
         entry = self.old["keys"].get(name)
-        if entry is not None and entry[0] == parts:
+        if isinstance(entry, list) and len(entry) == 2 and entry[0] == parts:
             self.new["keys"][name] = entry
             return entry[1]
         return None

@@ -30,6 +30,18 @@ def test_a_process_that_collects_less_often_keeps_its_setting(thresholds) -> Non
     assert gc.get_threshold() == (10**6, 50, 50)
 
 
+def test_a_process_with_the_collector_off_keeps_it_off(thresholds) -> None:
+    gc.set_threshold(0)
+    gcpolicy.for_build()
+    assert gc.get_threshold()[0] == 0
+
+
+def test_older_generations_keep_thresholds_raised_beyond_the_builds(thresholds) -> None:
+    gc.set_threshold(700, 50, 5)
+    gcpolicy.for_build()
+    assert gc.get_threshold() == (gcpolicy.BUILD_THRESHOLDS[0], 50, gcpolicy.BUILD_THRESHOLDS[2])
+
+
 def test_the_dodo_namespace_sets_them(tmp_path) -> None:
     """Both ways in, ``vango build`` and a dodo file, go through the loader's namespace."""
     (tmp_path / "vango.json").write_text('{"name": "gc"}', encoding="utf-8")

@@ -192,5 +192,7 @@ def test_dumps_takes_the_text_of_a_block_it_wrote_for_that_very_object(built: di
     assert manifest.dumps(published, (built, before)) == manifest.dumps(published)
     marked = before.replace(b'"size": 15, "type": "text/css"}', b'"size": 15,  "type": "text/css"}', 1)
     assert b"15,  " in manifest.dumps(published, (built, marked))  # taken from the previous bytes
-    # Bytes of another shape for the same object lend nothing.
+    # Bytes of another shape, or of other names as many, for the same object lend nothing.
     assert manifest.dumps(published, (built, json.dumps(built, indent=2).encode())) == manifest.dumps(published)
+    renamed = manifest.dumps({**built, "assets": {f"{k}x": v for k, v in built["assets"].items()}})
+    assert manifest.dumps(published, (built, renamed)) == manifest.dumps(published)
