@@ -7,6 +7,7 @@ revalidated on every load (``no-cache``). ``no-transform`` keeps CDNs from alter
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote
@@ -26,7 +27,10 @@ def _url_paths(base: str, path: str, entry: str) -> list[str]:
     urls = [base + path]
     if path == entry or path.endswith("/index.html"):
         urls.insert(0, base + path[: -len("index.html")])  # the folder URL serves its index.html
-    return [quote(url, safe="/") for url in urls]
+    return [url if _PLAIN.match(url) else quote(url, safe="/") for url in urls]
+
+
+_PLAIN = re.compile(r"[A-Za-z0-9_.~/-]*\Z")  # what quote(url, safe="/") leaves as it is: most served paths
 
 
 def netlify_headers(assets: Mapping[str, Mapping[str, Any]], *, base: str, entry: str, csp: str | None) -> str:

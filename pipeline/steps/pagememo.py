@@ -43,12 +43,19 @@ def source_digest(data: bytes) -> str:
 def settled_pages(cache: TextCache, key: str, pages: PageSet, sources: dict[str, bytes]) -> dict[str, Any]:
     """The last run's entries of the pages that can be taken as they were, by name."""
     found = {}
+    now: dict[str, Any] = {}  # each read's value now, looked up once: pages share most of their reads
+
+    def current(read: str) -> Any:
+        if read not in now:
+            now[read] = pages.current(*read.split("\0", 1))
+        return now[read]
+
     for name, data in sources.items():
         entry = cache.recall(f"page:{name}")
         if not isinstance(entry, dict) or entry.get("key") != key or entry.get("source") != source_digest(data):
             continue
         try:
-            if any(pages.current(*read.split("\0", 1)) != value for read, value in entry["reads"].items()):
+            if any(current(read) != value for read, value in entry["reads"].items()):
                 continue
         except (KeyError, ValueError, TypeError, AttributeError):  # an entry this code did not write
             continue

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from pipeline.assets.serverconf import IMMUTABLE, REVALIDATE, netlify_headers, nginx_snippet, retained_files
 
 
@@ -46,3 +49,13 @@ def test_retention_ages_and_expires_files():
     assert retained_files(previous, current=still_used, keep=2) == {"a.2222222222222222.css": 2}
     assert retained_files(previous, current=[], keep=0) == {}
     assert retained_files(None, current=[], keep=2) == {}
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12))
+def test_a_plain_path_is_left_as_quote_leaves_it(path: str) -> None:
+    """``_url_paths`` skips ``quote`` for the paths it would leave alone; every path gets what quote gives."""
+    from urllib.parse import quote
+
+    from pipeline.assets.serverconf import _url_paths
+
+    assert _url_paths("/", path, "index.html")[-1] == quote("/" + path, safe="/")
