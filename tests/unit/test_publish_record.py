@@ -251,3 +251,33 @@ def test_a_record_from_a_machine_of_the_other_byte_order_is_read_in_its_order(tm
     record.update(stats=base64.b64encode(stats.tobytes()).decode(), byteorder=other)
     (build / "published.json").write_text(json.dumps(record))
     assert drifted(build, dist) == []
+
+
+def test_the_publish_takes_the_stats_the_check_just_took(tmp_path: Path, monkeypatch):
+    """The release's check stats every published file right before the publish, which needs the same stats
+    (with the inodes): taken once. Older than ``FRESH_S``, or for another record, they are taken again."""
+    import time
+    import types
+
+    from pipeline.core import dirswap
+
+    build, dist = publish(tmp_path)
+    calls: list[str] = []
+    real = dirswap.packed_stats
+    monkeypatch.setattr(dirswap, "packed_stats", lambda *a, **k: calls.append("stat") or real(*a, **k))
+    assert drifted(build, dist) == [] and calls == ["stat"]
+    _, intact = served_state(build, dist)
+    assert calls == ["stat"] and intact == {relative: os.stat(dist / relative).st_ino for relative in FILES}
+    assert served_state(build, dist)[1] == intact and calls == ["stat", "stat"]  # taken once, then stat'ed
+
+    drifted(build, dist)
+    later = types.SimpleNamespace(monotonic=lambda: time.monotonic() + dirswap.FRESH_S + 1)
+    monkeypatch.setattr(dirswap, "time", later)
+    (dist / "z.txt").write_bytes(b"ZZ")  # after the check: seen because the publish stats again
+    assert "z.txt" not in served_state(build, dist)[1] and calls.count("stat") == 4
+
+    monkeypatch.undo()
+    monkeypatch.setattr(dirswap, "packed_stats", lambda *a, **k: calls.append("stat") or real(*a, **k))
+    drifted(build, dist)
+    record_published(build, dist, list(FILES))  # a new record: the check's stats were of the last one
+    assert "z.txt" in served_state(build, dist)[1] and calls.count("stat") == 7
