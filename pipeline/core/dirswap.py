@@ -158,6 +158,8 @@ def record_published(build_dir: Path, dist: Path, files: list[str],
         # ctime too: an edit that restores the size and the mtime still changes it (utime cannot set it)
         numbers.setdefault(folder, []).extend(found)
         digests.setdefault(folder, []).append(digest)
+    _DECODED.clear()  # the record and the check's stats of the last one are of the dist/ being replaced
+    _CHECKED.clear()
     packed = packed_int64([n for folder in names for n in numbers[folder]]).tobytes()
     text = json.dumps({"dist": root, "layout": _LAYOUT, "byteorder": sys.byteorder,
                        "folders": [[f, "\0".join(n)] for f, n in names.items()],
@@ -170,7 +172,7 @@ Record = tuple[list[tuple[str, list[str]]], array, str]  # names by folder, pack
 
 # In this process: the last record decoded, by its file and that file's stat (the check and the publish of one
 # run read the same one, 2.4 MB at 10,000 assets), and the stats the check took of the files it lists, for the
-# publish that follows it at once (see :func:`served_state`).
+# publish that follows it at once (see :func:`served_state`). Both are shared: read-only.
 _DECODED: dict[tuple[Path, str], tuple[list[int], Record | None]] = {}
 _CHECKED: dict[tuple[Path, str], tuple[list[int], float, array]] = {}
 FRESH_S = 1.0  # how recent the check's stats must be for the publish to take them
@@ -180,18 +182,23 @@ def _record(build_dir: Path, dist: Path) -> Record | None:
     """The last publish into ``dist`` from this build folder as (names by folder, packed stats, digests), or
     None if it never published there (or the record is unreadable, edited by hand or from an older pipeline:
     then the next run publishes again and rewrites it). Decoded once per version of the file."""
+    return _stamped_record(build_dir, dist)[1]
+
+
+def _stamped_record(build_dir: Path, dist: Path) -> tuple[list[int] | None, Record | None]:
+    """:func:`_record`, with the stat of the file it was decoded from."""
     path = build_dir / PUBLISHED
     try:
         stamp = stat_stamp(path)
     except OSError:
-        return None
+        return None, None
     known = _DECODED.get((path, str(dist)))
     if known is not None and known[0] == stamp:
-        return known[1]
+        return stamp, known[1]
     record = _decode_record(path, dist)
     _DECODED.clear()  # one record at a time: it is the size of the release
     _DECODED[(path, str(dist))] = (stamp, record)
-    return record
+    return stamp, record
 
 
 def _decode_record(path: Path, dist: Path) -> Record | None:
@@ -245,12 +252,12 @@ def served_state(build_dir: Path, dist: Path) -> tuple[dict[str, list[object]], 
     (the caller then stats each file). The files are stat'ed in one packed pass and compared at once, as
     :func:`drifted` does: the publish of a one-file edit of a 10,000-file app keeps 15,000 files as they are,
     and a ``stat`` and a comparison in Python for each took a third of it."""
-    record = _record(build_dir, dist)
+    stamp, record = _stamped_record(build_dir, dist)
     if record is None:
         state = _older_record(build_dir, dist)
         return (state, None) if state is not None else None
     folders, recorded, _ = record
-    current = _checked_stats(build_dir, dist) or packed_stats(str(dist), folders, inode=True)
+    current = _checked_stats(build_dir, dist, stamp) or packed_stats(str(dist), folders, inode=True)
     paths = [f"{folder}/{name}" if folder else name for folder, names in folders for name in names]
     inodes = current[3::4]
     if all(current[field::4] == recorded[field::_STATS] for field in range(_STATS)):
@@ -295,43 +302,40 @@ def drifted(build_dir: Path, dist: Path) -> list[str]:
     This runs for every published file on every run, a no-op too, so each folder is opened once, its files
     are stat'ed by name relative to it (no path joined, no full path resolved per file), and their stats are
     packed as the record's are and compared in one step; only when they differ is a file looked at."""
-    record = _record(build_dir, dist)
-    if record is None:
+    stamp, record = _stamped_record(build_dir, dist)
+    if record is None or stamp is None:
         return [""]
     folders, recorded, digests = record
     root = str(dist)
     current = packed_stats(root, folders, inode=True)  # the inodes too, for the publish that may follow
     _CHECKED.clear()
-    _CHECKED[(build_dir, root)] = (stat_stamp(build_dir / PUBLISHED), time.monotonic(), current)
+    _CHECKED[(build_dir, root)] = (stamp, time.monotonic(), current)
     if all(current[field::4] == recorded[field::_STATS] for field in range(_STATS)):
         return []
-    current = packed_stats(root, folders, inode=False)  # something changed: looked at file by file
     return sorted(_changed(root, folders, recorded, current, digests))
 
 
-def _checked_stats(build_dir: Path, dist: Path) -> array | None:
-    """The stats (with inodes) :func:`drifted` took of the record's files in the last :data:`FRESH_S`
-    seconds, while the record is the one it checked, else None: the check of the release task runs right
-    before the publish, and a stat of 15,000 files is most of either (taken once, then, per publish)."""
+def _checked_stats(build_dir: Path, dist: Path, stamp: list[int] | None) -> array | None:
+    """The stats (with inodes) :func:`drifted` took in the last :data:`FRESH_S` seconds of the files of the
+    record whose file had ``stamp``, else None: the check of the release task runs right before the publish,
+    and a stat of 15,000 files is most of either (taken once, then, per publish)."""
     found = _CHECKED.pop((build_dir, str(dist)), None)
-    if found is None or time.monotonic() - found[1] > FRESH_S:
+    if found is None or stamp is None or found[0] != stamp or time.monotonic() - found[1] > FRESH_S:
         return None
-    try:
-        return found[2] if stat_stamp(build_dir / PUBLISHED) == found[0] else None
-    except OSError:
-        return None
+    return found[2]
 
 
 def _changed(root: str, folders: list[tuple[str, list[str]]], recorded: array, current: array,
              digests: str) -> list[str]:
-    """The files whose stats differ from the record's and whose bytes do too (a touched file is hashed)."""
+    """The files whose stats differ from the record's and whose bytes do too (a touched file is hashed);
+    ``current`` has the inodes too (four numbers a file)."""
     changed = []
     index = 0
     for folder, names in folders:
         directory = os.path.join(root, folder) if folder else root
         for name in names:
             at = _STATS * index
-            now, then = current[at:at + _STATS], recorded[at:at + _STATS]
+            now, then = current[4 * index:4 * index + _STATS], recorded[at:at + _STATS]
             digest = digests[_DIGEST * index:_DIGEST * (index + 1)]
             index += 1
             if now == then:

@@ -265,19 +265,25 @@ def test_the_publish_takes_the_stats_the_check_just_took(tmp_path: Path, monkeyp
     calls: list[str] = []
     real = dirswap.packed_stats
     monkeypatch.setattr(dirswap, "packed_stats", lambda *a, **k: calls.append("stat") or real(*a, **k))
+    monkeypatch.setattr(dirswap, "FRESH_S", 600.0)  # however slow the machine, these calls are "right after"
+    inodes = {relative: os.stat(dist / relative).st_ino for relative in FILES}
     assert drifted(build, dist) == [] and calls == ["stat"]
     _, intact = served_state(build, dist)
-    assert calls == ["stat"] and intact == {relative: os.stat(dist / relative).st_ino for relative in FILES}
+    assert calls == ["stat"] and intact == inodes
     assert served_state(build, dist)[1] == intact and calls == ["stat", "stat"]  # taken once, then stat'ed
 
-    drifted(build, dist)
-    later = types.SimpleNamespace(monotonic=lambda: time.monotonic() + dirswap.FRESH_S + 1)
-    monkeypatch.setattr(dirswap, "time", later)
-    (dist / "z.txt").write_bytes(b"ZZ")  # after the check: seen because the publish stats again
-    assert "z.txt" not in served_state(build, dist)[1] and calls.count("stat") == 4
+    (dist / "z.txt").write_bytes(b"ZZZ")  # drift: the check's stats (with the inodes) serve the publish too
+    assert drifted(build, dist) == ["z.txt"] and calls.count("stat") == 3
+    assert served_state(build, dist)[1] == {k: v for k, v in inodes.items() if k != "z.txt"}
+    assert calls.count("stat") == 3
 
-    monkeypatch.undo()
-    monkeypatch.setattr(dirswap, "packed_stats", lambda *a, **k: calls.append("stat") or real(*a, **k))
+    record_published(build, dist, list(FILES))
     drifted(build, dist)
-    record_published(build, dist, list(FILES))  # a new record: the check's stats were of the last one
-    assert "z.txt" in served_state(build, dist)[1] and calls.count("stat") == 7
+    monkeypatch.setattr(dirswap, "time", types.SimpleNamespace(monotonic=lambda: time.monotonic() + 601))
+    (dist / "a.txt").write_bytes(b"aaaa")  # after the check: seen because the publish stats again
+    assert "a.txt" not in served_state(build, dist)[1] and calls.count("stat") == 5
+
+    monkeypatch.setattr(dirswap, "time", time)
+    drifted(build, dist)
+    record_published(build, dist, list(FILES))  # a.txt as it is now: a new record, whose files are stat'ed
+    assert served_state(build, dist)[1]["a.txt"] == os.stat(dist / "a.txt").st_ino
