@@ -33,26 +33,34 @@ def reopened(tmp_path: Path, cache: TextCache | None = None) -> TextCache:
 
 
 def test_an_unchanged_source_is_not_read_again(tmp_path: Path, later):
-    sheet = tmp_path / "a.css"
-    sheet.write_text("a { color: red }\n", encoding="utf-8")
-    aged(sheet)
-    first = reopened(tmp_path)
-    assert first.source("a.css", sheet) == text_digest("a { color: red }\n") and first.read == 1
+    sheet, first = stamped(tmp_path)
+    assert first.read == 1
     again = reopened(tmp_path, first)
     assert again.source("a.css", sheet) == text_digest("a { color: red }\n") and again.read == 0
     assert again.source_text("a.css", sheet) == "a { color: red }\n" and again.read == 1  # read when asked
 
 
-def test_an_edit_is_seen_even_with_the_same_size_and_mtime(tmp_path: Path, later):
+def stamped(tmp_path: Path) -> tuple[Path, TextCache]:
+    """A stylesheet an hour old, and a cache that has just taken its digest."""
     sheet = tmp_path / "a.css"
     sheet.write_text("a { color: red }\n", encoding="utf-8")
     aged(sheet)
-    first = reopened(tmp_path)
-    first.source("a.css", sheet)
+    cache = reopened(tmp_path)
+    cache.source("a.css", sheet)
+    return sheet, cache
+
+
+def rewritten(sheet: Path, text: str) -> None:
+    """New bytes of the same size with the mtime put back (``rsync -a``, ``tar x``): only the ctime moves."""
     before = sheet.stat()
+    sheet.write_text(text, encoding="utf-8")
+    os.utime(sheet, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+def test_an_edit_is_seen_even_with_the_same_size_and_mtime(tmp_path: Path, later):
+    sheet, first = stamped(tmp_path)
     time.sleep(0.05)  # past a tick of a coarse ctime clock (what the racy rule covers when the clock is real)
-    sheet.write_text("a { color: tan }\n", encoding="utf-8")  # same size
-    os.utime(sheet, ns=(before.st_atime_ns, before.st_mtime_ns))  # mtime put back: the ctime still moves
+    rewritten(sheet, "a { color: tan }\n")
     again = reopened(tmp_path, first)
     assert again.source("a.css", sheet) == text_digest("a { color: tan }\n") and again.read == 1
 
@@ -73,16 +81,10 @@ def test_a_source_written_within_the_racy_window_is_read_again(tmp_path: Path, m
 
 
 def test_a_source_changed_while_the_build_reads_it_is_an_error(tmp_path: Path, later):
-    sheet = tmp_path / "a.css"
-    sheet.write_text("a { color: red }\n", encoding="utf-8")
-    aged(sheet)
-    first = reopened(tmp_path)
-    first.source("a.css", sheet)
+    sheet, first = stamped(tmp_path)
     again = reopened(tmp_path, first)
     again.source("a.css", sheet)  # its stat vouches for the last run's digest
-    stat = sheet.stat()
-    sheet.write_text("a { color: tan }\n", encoding="utf-8")
-    os.utime(sheet, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    rewritten(sheet, "a { color: tan }\n")
     with pytest.raises(PipelineError, match="changed while the build was reading it"):
         again.source_text("a.css", sheet)
     # The failing step saves nothing, but that digest is gone from the file: building again reads the file.
