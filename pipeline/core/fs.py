@@ -100,6 +100,11 @@ def walk_files(root: Path, skip: Iterable[Path] = ()) -> list[tuple[str, Path]]:
     return [(name, Path(path)) for name, path in walk_names(root, skip)]
 
 
+# A stat taken this soon after a file's or folder's last change is not trusted by a memo kept under it (git's
+# "racy" rule): a further write within the same tick of a coarse clock would leave the very same stat.
+RACY_NS = 2_000_000_000
+
+
 def stat_stamp(path: str | os.PathLike[str]) -> list[int]:
     """What changes whenever a file's bytes or a folder's listing may have, for memos kept under the stat of
     their inputs: the mtime and size, and the ctime, inode and device (a tool that restores mtimes, ``tar x``

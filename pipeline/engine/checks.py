@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from pipeline.core.fs import RACY_NS
+
 
 def outputs_exist(map_file: Path, out_dir: Path) -> Callable[[], bool]:
     """A step is stale if a file its map lists went missing from build/out."""
@@ -218,7 +220,6 @@ def source_stamps(groups: Grouped) -> tuple[bytes, array]:
 _STAMP = 4  # numbers per file in the stamps
 _NAMES = _HASH = 32  # bytes of a SHA-256
 _RACY = -2  # the mtime a listing keeps for a file changed just before its stamp was taken: never a match
-RACY_NS = 2_000_000_000  # a file written this recently may be written again within the same clock tick
 
 
 class _Listing(NamedTuple):

@@ -19,10 +19,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pipeline.core.fs import WalkRecord, stat_stamp, write_atomic
+from pipeline.core.fs import RACY_NS, WalkRecord, stat_stamp, write_atomic
 
 NAME = "claims.json"
-RACY_NS = 2_000_000_000
 VERSION = 2  # 2: stat_stamp's five values per folder
 
 Claims = dict[str, list[str]]

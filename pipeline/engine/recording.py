@@ -18,13 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.config.settings import Settings
-from pipeline.core.fs import stamp_of
+from pipeline.core.fs import RACY_NS, stamp_of
 from pipeline.observe import log
 
 if TYPE_CHECKING:
     from pipeline.config.context import Context
 
-RACY_NS = 2_000_000_000
 WEAK = "folder"  # the stamp of a folder above the app that holds build/, dist/ or the cache: only that it is one
 
 _REAL_STAT = os.stat

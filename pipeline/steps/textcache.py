@@ -37,7 +37,7 @@ from typing import Any
 
 from pipeline.assets.rewrite import Reference
 from pipeline.core.errors import PipelineError
-from pipeline.core.fs import stamp_of, write_if_changed
+from pipeline.core.fs import RACY_NS, stamp_of, write_if_changed
 from pipeline.core.hashing import Fingerprint
 from pipeline.core.inputs import read_text
 
@@ -45,7 +45,6 @@ from pipeline.core.inputs import read_text
 # 5: sources and keys; a key digests the SHA-256 of the source's text, not the text
 VERSION = 5
 TABLES = ("refs", "texts", "memo", "sources", "keys")
-RACY_NS = 2_000_000_000  # a stat this close to the file's mtime or ctime is not trusted next run (``sources``)
 now_ns = time.time_ns  # the clock the racy rule reads (tests set another)
 
 
@@ -113,8 +112,7 @@ class TextCache:
         (a failing step does not save this run's tables)."""
         self.old["sources"].pop(name, None)
         self.new["sources"].pop(name, None)
-        body = {"version": VERSION, "fingerprint": self.fingerprint, **self.old}
-        write_if_changed(self.path, json.dumps(body, sort_keys=True, separators=(",", ":")).encode())
+        self._write(self.old)
 
     def fast_key(self, name: str, parts: list[Any]) -> str | None:
         """The key the last run made for ``name`` from the same ``parts`` (see ``keys``), or None."""
@@ -126,9 +124,6 @@ class TextCache:
 
     def remember_key(self, name: str, parts: list[Any], key: str) -> None:
         self.new["keys"][name] = [parts, key]
-
-    def references(self, text: str, parse: Callable[[str], list[Reference]]) -> list[Reference]:
-        return self.references_of(text_digest(text), lambda: text, parse)
 
     def references_of(self, key: str, load: Callable[[], str],
                       parse: Callable[[str], list[Reference]]) -> list[Reference]:
@@ -199,5 +194,8 @@ class TextCache:
         self.new["memo"][key] = value
 
     def save(self) -> None:
-        body = {"version": VERSION, "fingerprint": self.fingerprint, **self.new}
+        self._write(self.new)
+
+    def _write(self, tables: dict[str, dict[str, Any]]) -> None:
+        body = {"version": VERSION, "fingerprint": self.fingerprint, **tables}
         write_if_changed(self.path, json.dumps(body, sort_keys=True, separators=(",", ":")).encode())
