@@ -107,13 +107,22 @@ def retained_files(previous: Mapping[str, Any] | None, current: Iterable[str], k
     """
     if not previous or keep <= 0:
         return {}
+    return retained_of(previous.get("assets", {}).values(), (previous.get("retained") or {}).items(), current, keep)
+
+
+def retained_of(assets: Iterable[Mapping[str, Any]], retained: Iterable[tuple[str, Mapping[str, Any]]],
+                current: Iterable[str], keep: int) -> dict[str, int]:
+    """:func:`retained_files` from the last manifest's asset entries and retained entries, taken as they come:
+    the publish reads them from the text a block of lines at a time, never the whole manifest decoded."""
+    if keep <= 0:
+        return {}
     current_paths = set(current)
     kept: dict[str, int] = {}
-    for asset in previous.get("assets", {}).values():
+    for asset in assets:
         if asset.get("hashed"):
             for path in [asset["path"], *(e["path"] for e in asset.get("encodings", {}).values())]:
                 kept[path] = 1
-    for path, info in (previous.get("retained") or {}).items():
+    for path, info in retained:
         age = int(info.get("releases_ago", keep + 1)) + 1
         if age <= keep:
             kept.setdefault(path, age)

@@ -9,11 +9,12 @@ from typing import Any
 
 from pipeline.addons.hookspecs import hookimpl
 from pipeline.assets.asset_manifest import MANIFEST_NAME, build_manifest, dumps, served_files, validate_manifest
+from pipeline.assets.manifest_lines import lend
 from pipeline.assets.unreferenced import size_text, unreferenced
 from pipeline.config.context import Context
 from pipeline.core.errors import PipelineError
 from pipeline.core.fs import write_if_changed
-from pipeline.core.jsonio import read_document, remember_document
+from pipeline.core.jsonio import remember_document
 from pipeline.engine.step import APP_ROLES, CONTENT_ROLES, Role, Step, StepResult, StepRun
 
 
@@ -32,8 +33,11 @@ def write_manifest(run: StepRun) -> StepResult:
             encodings.setdefault(name, {}).update(by_encoding)
     manifest = build_manifest(ctx.config, files, encodings)
     target = manifest_path(ctx)
-    previous = _previous(ctx, target)  # None, or the last manifest this step wrote (as bytes too)
-    problems = validate_manifest(_changed_part(manifest, previous[0] if previous else None))
+    previous = _previous(ctx, target)  # None, or the bytes of the last manifest this step wrote
+    lent = lend(manifest, previous) if previous is not None else None
+    # The schema checks each entry on its own: only the entries no line is lent for can have become invalid,
+    # so a one-file edit of a 10,000-file app checks one entry, not 10,000.
+    problems = validate_manifest(lent.changed(manifest) if lent is not None else manifest)
     if problems:
         raise PipelineError(f"internal error, the asset manifest is invalid: {problems[0]}")
     # References count from the app's own files, not from generated lists of every file (sw.js, _headers).
@@ -43,7 +47,7 @@ def write_manifest(run: StepRun) -> StepResult:
         ctx.logger.warning("%s (%s) is published but nothing in the app references it; if it is not meant to be "
                            "served, leave it out with publish.exclude", record.logical, size_text(record.size),
                            extra={"event": "publish.unreferenced"})
-    data = dumps(manifest, previous)
+    data = dumps(manifest, lent)
     write_if_changed(target, data)
     remember_document(target, manifest)  # the publish reads it next
     write_if_changed(_digest_path(ctx), hashlib.sha256(data).hexdigest().encode("ascii"))
@@ -51,14 +55,14 @@ def write_manifest(run: StepRun) -> StepResult:
     return StepResult(written=(target,))
 
 
-def _previous(ctx: Context, target: Path) -> tuple[Any, bytes] | None:
-    """The manifest this step wrote last, parsed and as bytes, or None when the file is not those bytes (one
-    changed by hand neither lends ``dumps`` its lines nor vouches for entries as checked)."""
+def _previous(ctx: Context, target: Path) -> bytes | None:
+    """The bytes of the manifest this step wrote last, or None when the file is not those bytes (one changed
+    by hand neither lends ``dumps`` its lines nor vouches for entries as checked)."""
     try:
         data = target.read_bytes()
-        return (read_document(target), data) if written_here(ctx, data) else None
-    except (OSError, ValueError):
+    except OSError:
         return None
+    return data if written_here(ctx, data) else None
 
 
 def _digest_path(ctx: Context) -> Path:
@@ -71,16 +75,6 @@ def written_here(ctx: Context, data: bytes) -> bool:
         return _digest_path(ctx).read_text(encoding="ascii") == hashlib.sha256(data).hexdigest()
     except (OSError, UnicodeDecodeError):
         return False
-
-
-def _changed_part(manifest: dict[str, Any], previous: Any) -> dict[str, Any]:
-    """The manifest with only the assets whose entries differ from the last one written (which passed the
-    schema): the schema checks each entry on its own, so that is all that can have become invalid, and a
-    one-file edit of a 10,000-file app checks one entry, not 10,000."""
-    old = previous.get("assets") if isinstance(previous, dict) else None
-    if not isinstance(old, dict):
-        return manifest
-    return {**manifest, "assets": {k: v for k, v in manifest["assets"].items() if old.get(k) != v}}
 
 
 def _remove_stale(ctx: Context, keep: set[str]) -> None:

@@ -10,6 +10,8 @@ import json
 import pytest
 
 from pipeline.assets import asset_manifest as manifest
+from pipeline.assets import manifest_lines
+from pipeline.assets.manifest_lines import lend
 from pipeline.config.model import AppConfig
 from pipeline.core.hashing import fingerprint
 from pipeline.engine.maps import OutputFile
@@ -166,11 +168,71 @@ def test_dumps_lends_the_previous_lines_of_equal_entries_and_writes_the_same_byt
     edited["assets"]["new.js"] = dict(built["assets"]["css/app.css"], path="new.1.js")  # added
     edited["retained"]["older.99.js"]["releases_ago"] = 3
     for document in (built, edited, {**edited, "retained": {}}, {k: v for k, v in edited.items() if k != "retained"}):
-        assert manifest.dumps(document, (built, before)) == manifest.dumps(document)
+        assert manifest.dumps(document, lend(document, before)) == manifest.dumps(document)
     # A line that is not the one the encoder writes for that entry shows it was lent, and from where.
     marked = before.replace(b'"size": 15, "type": "text/css"}', b'"size": 15,  "type": "text/css"}', 1)
-    assert b"15,  " in manifest.dumps(built, (built, marked))
-    assert b"15,  " not in manifest.dumps(edited, (built, marked))  # that entry changed: encoded again
+    assert b"15,  " in manifest.dumps(built, lend(built, marked))
+    assert b"15,  " not in manifest.dumps(edited, lend(edited, marked))  # that entry changed: encoded again
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 1000])
+def test_lend_gives_spans_of_equal_lines_and_names_the_rest(monkeypatch, built: dict, chunk: int) -> None:
+    """Lines lent one after another are one span, whatever the chunks the old block is decoded in; what is
+    not lent is what the schema checks again."""
+    monkeypatch.setattr(manifest_lines, "CHUNK", chunk)
+    for i in range(6):
+        built["assets"][f"x{i}.css"] = dict(built["assets"]["css/app.css"], path=f"x{i}.1.css")
+    before = manifest.dumps(built)
+    edited = copy.deepcopy(built)
+    edited["assets"]["x2.css"]["size"] += 1
+    del edited["assets"]["x4.css"]
+    edited["assets"]["x30.css"] = dict(built["assets"]["css/app.css"], path="x30.1.css")
+    lent = lend(edited, before)
+    runs = lent.blocks["assets"]
+    assert [run for run in runs if isinstance(run, str)] == ["x2.css", "x30.css"]
+    spans = [before[a:b].decode() for a, b in (run for run in runs if isinstance(run, tuple))]
+    assert len(spans) == 3  # before x2, between x2 and x30, after x4 was dropped
+    (x3,) = [line for line in before.decode().splitlines() if line.startswith('    "x3.css"')]
+    assert spans[1] == x3.rstrip(",")
+    assert lent.changed(edited)["assets"] == {name: edited["assets"][name] for name in ("x2.css", "x30.css")}
+    assert manifest.dumps(edited, lent) == manifest.dumps(edited)
+    assert lend(built, before).blocks["assets"] == [(before.index(b'    "css/'), before.index(b'\n  }'))]
+
+
+def test_entries_reads_the_blocks_a_chunk_at_a_time(monkeypatch, built: dict) -> None:
+    monkeypatch.setattr(manifest_lines, "CHUNK", 2)
+    built["retained"] = {"old.1234.css": {"releases_ago": 1}, "older.99.js": {"releases_ago": 2}}
+    data = manifest.dumps(built)
+    assert dict(manifest_lines.entries(data, "assets")) == built["assets"]
+    assert dict(manifest_lines.entries(data, "retained")) == built["retained"]
+    del built["retained"]
+    assert list(manifest_lines.entries(manifest.dumps(built), "retained")) == []
+    assert list(manifest_lines.entries(manifest.dumps({**built, "assets": {}}), "assets")) == []
+
+
+@pytest.mark.parametrize("shape", ["indented", "one line", "unsorted", "two a line", "missing comma"])
+def test_entries_refuses_text_of_another_shape(built: dict, shape: str) -> None:
+    """The publish reads the last release's manifest this way only while dist/ holds it as published; text of
+    any other layout is refused (and then decoded whole), never misread."""
+    data = manifest.dumps(built)
+    lines = data.decode().split("\n")
+    assets = [i for i, line in enumerate(lines) if line.startswith("    ")]
+    if shape == "indented":
+        data = json.dumps(built, indent=2, sort_keys=True).encode()
+    elif shape == "one line":
+        data = json.dumps(built, sort_keys=True).encode()
+    elif shape == "unsorted":
+        lines[assets[0]], lines[assets[1]] = lines[assets[1]].rstrip(",") + ",", lines[assets[0]]
+        data = "\n".join(lines).encode()
+    elif shape == "two a line":
+        lines[assets[0]] = lines[assets[0]] + " " + lines[assets[1]].strip()
+        del lines[assets[1]]
+        data = "\n".join(lines).encode()
+    else:
+        lines[assets[0]] = lines[assets[0]].rstrip(",")
+        data = "\n".join(lines).encode()
+    with pytest.raises(ValueError):
+        list(manifest_lines.entries(data, "assets"))
 
 
 @pytest.mark.parametrize("previous", [
@@ -181,7 +243,8 @@ def test_dumps_lends_nothing_from_bytes_it_did_not_write(built: dict, previous: 
         document = json.loads(previous)
     except ValueError:
         document = {"assets": {"css/app.css": built["assets"]["css/app.css"]}}
-    assert manifest.dumps(built, (document, previous)) == manifest.dumps(built)
+    assert manifest.dumps(built, lend(built, previous, written_from=document)) == manifest.dumps(built)
+    assert manifest.dumps(built, lend(built, previous)) == manifest.dumps(built)
 
 
 def test_dumps_takes_the_text_of_a_block_it_wrote_for_that_very_object(built: dict) -> None:
@@ -189,10 +252,13 @@ def test_dumps_takes_the_text_of_a_block_it_wrote_for_that_very_object(built: di
     document's own object, and its text is taken as it is; the bytes are what encoding it gives."""
     before = manifest.dumps(built)
     published = {**built, "retained": {"old.1234.css": {"releases_ago": 1}}}
-    assert manifest.dumps(published, (built, before)) == manifest.dumps(published)
+    assert manifest.dumps(published, lend(published, before, written_from=built)) == manifest.dumps(published)
     marked = before.replace(b'"size": 15, "type": "text/css"}', b'"size": 15,  "type": "text/css"}', 1)
-    assert b"15,  " in manifest.dumps(published, (built, marked))  # taken from the previous bytes
+    lent = lend(published, marked, written_from=built)
+    assert b"15,  " in manifest.dumps(published, lent)  # taken from the previous bytes
+    assert lent.blocks["assets"] == [(marked.index(b'    "css/'), marked.index(b'\n  }'))]  # one span, not decoded
     # Bytes of another shape, or of other names as many, for the same object lend nothing.
-    assert manifest.dumps(published, (built, json.dumps(built, indent=2).encode())) == manifest.dumps(published)
+    indented = json.dumps(built, indent=2).encode()
+    assert manifest.dumps(published, lend(published, indented, written_from=built)) == manifest.dumps(published)
     renamed = manifest.dumps({**built, "assets": {f"{k}x": v for k, v in built["assets"].items()}})
-    assert manifest.dumps(published, (built, renamed)) == manifest.dumps(published)
+    assert manifest.dumps(published, lend(published, renamed, written_from=built)) == manifest.dumps(published)
