@@ -12,6 +12,7 @@ import shutil
 import sys
 import time
 from array import array
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from pipeline.core.fs import stat_stamp
@@ -121,7 +122,7 @@ _MISSING = (-1, -1, -1)  # the stats of a file that cannot be stat'ed: never tho
 
 
 def record_published(build_dir: Path, dist: Path, files: list[str],
-                     known: dict[str, list[object]] | None = None,
+                     known: Mapping[str, list[object]] | None = None,
                      stats: dict[str, tuple[int, int, int]] | None = None) -> None:
     """Remember what dist/ held right after a publish (size, mtime, ctime, SHA-384 of each file), so the next
     run can tell a dist/ changed behind the pipeline's back, and knows this dist/ is its own. A file ``known``
@@ -228,25 +229,51 @@ def _decode_record(path: Path, dist: Path) -> Record | None:
     return listed, stats, digests
 
 
-def published_state(build_dir: Path, dist: Path, record: Record | None = None) -> dict[str, list[object]] | None:
+class PublishedFiles(Mapping[str, list[object]]):
+    """The files of a publish record, by relative path: size, mtime, digest, ctime, each list made when it is
+    asked for from the record's packed stats and digests. Made whole, those lists were 40 MB at 50,000 files,
+    held for the length of a publish; this keeps only the paths and where each is in the record."""
+
+    __slots__ = ("_digests", "_index", "_stats")
+
+    def __init__(self, paths: list[str], stats: array, digests: str):
+        self._index = {path: index for index, path in enumerate(paths)}
+        self._stats, self._digests = stats, digests
+
+    def __getitem__(self, path: str) -> list[object]:
+        index = self._index[path]
+        size, mtime, ctime = self._stats[_STATS * index:_STATS * index + _STATS]
+        return [size, mtime, self._digests[_DIGEST * index:_DIGEST * (index + 1)], ctime]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._index)
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._index
+
+    def digest(self, path: str) -> str | None:
+        """The SHA-384 (hex) the file was published with, without the rest of its entry."""
+        index = self._index.get(path)
+        return None if index is None else self._digests[_DIGEST * index:_DIGEST * (index + 1)]
+
+
+def _paths(record: Record) -> list[str]:
+    return [f"{folder}/{name}" if folder else name for folder, names in record[0] for name in names]
+
+
+def published_state(build_dir: Path, dist: Path, record: Record | None = None) -> Mapping[str, list[object]] | None:
     """The files of the last publish into ``dist`` from this build folder (relative path: size, mtime, digest,
     ctime), or None if it never published there (``record``: the record, when the caller has read it)."""
     record = record or _record(build_dir, dist)
     if record is None:
         return _older_record(build_dir, dist)
-    folders, stats, digests = record
-    state: dict[str, list[object]] = {}
-    index = 0
-    for folder, names in folders:
-        for name in names:
-            size, mtime, ctime = stats[_STATS * index:_STATS * index + _STATS]
-            digest = digests[_DIGEST * index:_DIGEST * (index + 1)]
-            state[f"{folder}/{name}" if folder else name] = [size, mtime, digest, ctime]
-            index += 1
-    return state
+    return PublishedFiles(_paths(record), record[1], record[2])
 
 
-def served_state(build_dir: Path, dist: Path) -> tuple[dict[str, list[object]], dict[str, int] | None] | None:
+def served_state(build_dir: Path, dist: Path) -> tuple[Mapping[str, list[object]], dict[str, int] | None] | None:
     """:func:`published_state`, and the inode of each of those files that ``dist`` still holds as published
     (the same size, mtime and ctime), by relative path; the inodes are None for a record of an older layout
     (the caller then stats each file). The files are stat'ed in one packed pass and compared at once, as
@@ -256,16 +283,16 @@ def served_state(build_dir: Path, dist: Path) -> tuple[dict[str, list[object]], 
     if record is None:
         state = _older_record(build_dir, dist)
         return (state, None) if state is not None else None
-    folders, recorded, _ = record
+    folders, recorded, digests = record
     current = _checked_stats(build_dir, dist, stamp) or packed_stats(str(dist), folders, inode=True)
-    paths = [f"{folder}/{name}" if folder else name for folder, names in folders for name in names]
+    paths = _paths(record)  # the same strings key both mappings
     inodes = current[3::4]
     if all(current[field::4] == recorded[field::_STATS] for field in range(_STATS)):
         intact = dict(zip(paths, inodes, strict=True))
     else:  # something in dist/ changed behind the pipeline's back: those files are copied again
         intact = {path: inodes[i] for i, path in enumerate(paths)
                   if current[4 * i:4 * i + _STATS] == recorded[_STATS * i:_STATS * (i + 1)]}
-    return published_state(build_dir, dist, record) or {}, intact
+    return PublishedFiles(paths, recorded, digests), intact
 
 
 def _older_record(build_dir: Path, dist: Path) -> dict[str, list[object]] | None:

@@ -16,6 +16,12 @@ def write_atomic(path: Path, data: bytes) -> None:
     _replace_with(path, lambda handle: handle.write(data))
 
 
+def write_parts_atomic(path: Path, parts: Iterable[bytes | memoryview]) -> None:
+    """:func:`write_atomic` of the parts joined, without joining them (a 20 MB manifest, half of it spans of
+    the last one, is written without a copy of either in memory)."""
+    _replace_with(path, lambda handle: handle.writelines(parts))
+
+
 def copy_atomic(source: Path | str, path: Path) -> None:
     """``source``'s bytes at ``path`` by the same route: a new file renamed over whatever is there (which is
     never opened: it may be a link, or a hard link of a file that must not change)."""

@@ -14,16 +14,17 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from pipeline.addons.hookspecs import hookimpl
-from pipeline.assets.asset_manifest import MANIFEST_NAME, dumps, served_files
+from pipeline.assets.asset_manifest import MANIFEST_NAME, dump_parts, served_files
 from pipeline.assets.manifest_lines import entries, lend
 from pipeline.assets.serverconf import retained_files, retained_of
 from pipeline.config.context import Context
 from pipeline.core.dirswap import (
+    PublishedFiles,
     clear_stale_staging,
     record_published,
     served_state,
@@ -31,7 +32,7 @@ from pipeline.core.dirswap import (
     swap_into_place,
     take_spare,
 )
-from pipeline.core.fs import copy_atomic, write_atomic
+from pipeline.core.fs import copy_atomic, write_parts_atomic
 from pipeline.core.jsonio import read_document, remember_document
 from pipeline.engine.step import Role, Step, StepResult, StepRun
 from pipeline.steps.manifest import manifest_path, written_here
@@ -44,7 +45,6 @@ def publish_release(run: StepRun) -> StepResult:
     clear_stale_staging(dist)
     staging = staging_dir(dist)
     manifest = read_document(manifest_path(ctx))  # as the index step left it, in the same run
-    indexed = manifest_path(ctx).read_bytes()
     current = served_files(manifest)
     before, intact = served_state(ctx.build_dir, dist) or ({}, None)
     retained = _retained(dist, current, ctx.config.deploy.keep_releases, intact)
@@ -57,16 +57,16 @@ def publish_release(run: StepRun) -> StepResult:
         if os.path.isdir(staging) or take_spare(dist, staging):
             try:
                 stage.reuse()
-                copied = _stage(ctx, stage, (manifest, indexed), current, retained)
+                copied = _stage(ctx, stage, manifest, current, retained)
             except OSError:  # a spare changed by hand in a way this cannot mend: stage afresh
                 shutil.rmtree(staging, ignore_errors=True)
                 if os.path.lexists(staging):  # what could not be removed stays out of this release
                     staging = Path(tempfile.mkdtemp(dir=dist.parent, prefix=f".{dist.name}.staging-fresh-",
                                                     suffix=f"-{os.getpid()}"))
                 stage = _Stage(staging, dist, before, stage.hashes, intact)
-                copied = _stage(ctx, stage, (manifest, indexed), current, retained)
+                copied = _stage(ctx, stage, manifest, current, retained)
         else:
-            copied = _stage(ctx, stage, (manifest, indexed), current, retained)
+            copied = _stage(ctx, stage, manifest, current, retained)
         swap_into_place(staging, dist, keep_spare=True)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -76,10 +76,10 @@ def publish_release(run: StepRun) -> StepResult:
     return StepResult(written=tuple(dist / relative for relative in copied))
 
 
-def _stage(ctx: Context, stage: _Stage, indexed: tuple[dict[str, Any], bytes], current: list[str],
+def _stage(ctx: Context, stage: _Stage, indexed: dict[str, Any], current: list[str],
            retained: dict[str, int]) -> list[str]:
     """Put this release's files into staging; what it wrote anew (a file linked or kept is one already served).
-    ``indexed``: the index step's manifest, parsed and as bytes."""
+    ``indexed``: the index step's manifest."""
     copied = [MANIFEST_NAME]
     settled = stage.settle(current)
     for relative in current:
@@ -93,11 +93,11 @@ def _stage(ctx: Context, stage: _Stage, indexed: tuple[dict[str, Any], bytes], c
             stage.copy(ctx.dist_dir / relative, relative)
             copied.append(relative)
     if retained:
-        manifest = _with_retained(indexed[0], retained)
+        manifest = _with_retained(indexed, retained)
         stage.vacate(MANIFEST_NAME)
-        # the assets' lines: the index step's own, for its own block
-        lent = lend(manifest, indexed[1], written_from=indexed[0]) if written_here(ctx, indexed[1]) else None
-        write_atomic(stage.root / MANIFEST_NAME, dumps(manifest, lent))
+        data = manifest_path(ctx).read_bytes()  # the assets' lines: the index step's own, for its own block
+        lent = lend(manifest, data, written_from=indexed) if written_here(ctx, data) else None
+        write_parts_atomic(stage.root / MANIFEST_NAME, dump_parts(manifest, lent))
     else:  # the index step's bytes as they are
         stage.copy(manifest_path(ctx), MANIFEST_NAME)
     stage.sweep()
@@ -112,7 +112,7 @@ class _Stage:
     new file is written beside it and renamed over it, and anything the release does not have is removed.
     String paths, each folder made once: this runs for every file of every publish."""
 
-    def __init__(self, root: Path, dist: Path, published: dict[str, Any], hashes: dict[str, str],
+    def __init__(self, root: Path, dist: Path, published: Mapping[str, Any], hashes: dict[str, str],
                  intact: dict[str, int] | None = None):
         self.root, self.dist, self.published, self.hashes = root, dist, published, hashes
         # the inodes of the published files dist/ holds untouched (dirswap.served_state); None: stat each
@@ -145,11 +145,15 @@ class _Stage:
         if self.intact is None:
             return set()
         published = self.published
+        if not isinstance(published, PublishedFiles):  # a record of an older layout (it has no inodes either)
+            return set()
         shared = {path for path, _ in self.present.items() & self.intact.items()}
-        served = {path: entry[2] for path, entry in published.items() if len(entry) > 3 and entry[3] is not None}
-        settled = shared & {path for path, _ in self.hashes.items() & served.items()}
+        hashes, digest = self.hashes, published.digest
+        settled = {path for path in shared if path in hashes and digest(path) == hashes[path]}
         settled.discard(MANIFEST_NAME)
-        self.unchanged.update({path: (published[path][0], published[path][1], published[path][3]) for path in settled})
+        for path in settled:
+            size, mtime, _, ctime = published[path]
+            self.unchanged[path] = (size, mtime, ctime)
         self.placed.update({path.casefold(): path for path in current if path in settled})
         self.present = {path: inode for path, inode in self.present.items() if path not in settled}
         return settled

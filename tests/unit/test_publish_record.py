@@ -81,7 +81,7 @@ def test_an_older_pipeline_s_record_keeps_the_inodes_of_the_next_publish(tmp_pat
     build, dist = publish(tmp_path)
     state = published_state(build, dist)
     assert state is not None
-    (build / "published.json").write_text(json.dumps({"dist": str(dist), "files": state}))
+    (build / "published.json").write_text(json.dumps({"dist": str(dist), "files": dict(state)}))
     assert published_state(build, dist) == state  # what the next publish links from
     assert drifted(build, dist) == [""]  # and that publish writes the record anew
     folders: dict[str, list[list[object]]] = {}  # the layout before: stats by folder, the digests in one string
@@ -109,7 +109,7 @@ def test_the_publish_knows_which_files_dist_holds_untouched_and_their_inodes(tmp
     state, intact = served_state(build, dist)
     assert state == published_state(build, dist)
     assert intact == {relative: os.stat(dist / relative).st_ino for relative in ("a.txt", "index.html")}
-    (build / "published.json").write_text(json.dumps({"dist": str(dist), "files": state}))  # an older layout
+    (build / "published.json").write_text(json.dumps({"dist": str(dist), "files": dict(state)}))  # an older layout
     assert served_state(build, dist) == (state, None)  # the publish stats each file
     assert served_state(build, tmp_path / "elsewhere") is None
 
