@@ -19,6 +19,26 @@ def dumps(document: Any, *, indent: int | None = 2) -> bytes:
     return (json.dumps(document, indent=indent, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
 
 
+def cache_dumps(document: Any) -> bytes:
+    """Sorted, compact JSON for the pipeline's own caches, which only the pipeline reads: orjson, ten times
+    the standard encoder's speed and straight to bytes (a 500-page site's page memo is 3.7 MB, written on
+    every edit). An integer beyond 64 bits, which orjson refuses, goes through the standard encoder."""
+    import orjson
+
+    try:
+        return orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def loads(data: bytes) -> Any:
+    """A JSON document from its bytes, decoded by orjson (faster, and without a text copy of the bytes);
+    raises ``ValueError`` for bytes that are not JSON."""
+    import orjson
+
+    return orjson.loads(data)
+
+
 def read_json_or_none(path: Path) -> Any:
     """The document, or None when the file is missing or not JSON (a first run, a foreign folder)."""
     try:
@@ -43,6 +63,6 @@ def read_document(path: Path) -> Any:
     known = _DOCUMENTS.get(os.fspath(path))
     if known is not None and known[0] == stamp:
         return known[1]
-    document = json.loads(path.read_bytes())
+    document = loads(path.read_bytes())
     _DOCUMENTS[os.fspath(path)] = (stamp, document)
     return document

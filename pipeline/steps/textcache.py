@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.assets.rewrite import Reference
+from pipeline.core import jsonio
 from pipeline.core.errors import PipelineError
 from pipeline.core.fs import RACY_NS, stamp_of, write_if_changed
 from pipeline.core.hashing import Fingerprint
@@ -67,7 +68,7 @@ class TextCache:
         self.new: dict[str, dict[str, Any]] = {table: {} for table in TABLES}
         self.loaded: dict[str, str] = {}  # the sources read in this run, by name
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = jsonio.loads(path.read_bytes())
         except (OSError, ValueError):
             return
         if isinstance(data, dict) and data.get("version") == VERSION and data.get("fingerprint") == fingerprint:
@@ -198,4 +199,4 @@ class TextCache:
 
     def _write(self, tables: dict[str, dict[str, Any]]) -> None:
         body = {"version": VERSION, "fingerprint": self.fingerprint, **tables}
-        write_if_changed(self.path, json.dumps(body, sort_keys=True, separators=(",", ":")).encode())
+        write_if_changed(self.path, jsonio.cache_dumps(body))

@@ -1,4 +1,4 @@
-"""pipeline.core.jsonio's documents memo: a file is decoded once per version of it in a process."""
+"""pipeline.core.jsonio: the documents memo (decoded once per version of a file) and the caches' JSON."""
 
 from __future__ import annotations
 
@@ -40,3 +40,22 @@ def test_a_remembered_document_is_taken_while_its_file_is_unchanged(tmp_path: Pa
     path.write_text("{not json", encoding="utf-8")
     with pytest.raises(ValueError):
         jsonio.read_document(path)
+
+
+def test_cache_json_is_sorted_and_compact_and_reads_back() -> None:
+    document = {"b": [1, "é\u2028", None, True], "a": {"z": 2**63 + 5, "y": -(2**63)}}
+    data = jsonio.cache_dumps(document)
+    assert data == json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    assert jsonio.loads(data) == document
+
+
+def test_cache_json_of_an_integer_beyond_64_bits_takes_the_standard_encoder() -> None:
+    """An mtime past the year 2554 in nanoseconds (``touch -d``) is such an integer: written all the same."""
+    document = {"stamp": [2**64 + 1, 3]}
+    assert json.loads(jsonio.cache_dumps(document)) == document
+
+
+@pytest.mark.parametrize("data", [b"", b"{", b"[1,]", b"\xff"])
+def test_cache_json_that_is_not_json_raises_value_error(data: bytes) -> None:
+    with pytest.raises(ValueError):
+        jsonio.loads(data)
