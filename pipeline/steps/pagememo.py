@@ -22,7 +22,7 @@ from typing import Any
 from pipeline.engine.pages import PageSet, PageTransform
 from pipeline.steps.textcache import TextCache, digest
 
-VERSION = 1
+VERSION = 2  # 2: reads tell files by a 128-bit prefix of their SHA-384
 
 
 def memo_key(pages: PageSet, transforms: Sequence[PageTransform], installed: bool, minifying: Any) -> str | None:
