@@ -51,9 +51,11 @@ def line_offsets(data: bytes, key: str) -> list[int] | None:
 
 def chunks(data: bytes, offsets: list[int]) -> Iterator[tuple[int, dict[str, Any]]]:
     """The entries of a block (:func:`line_offsets`), a chunk of lines decoded at a time: each chunk's first
-    line and its entries in line order. Raises ``ValueError`` unless each line is one entry that starts with
-    its own name, every line but the last ends with a comma, and the names are sorted and distinct: the shape
-    ``dumps`` writes, whose lines, joined, are the block the whole document holds."""
+    line and its entries in line order. Raises ``ValueError`` unless each chunk holds as many entries as lines,
+    its first and last lines start with their entries' names, every line before the block's last ends with a
+    comma, and the names are sorted and distinct: the shape ``dumps`` writes, whose lines, joined, are the
+    block the whole document holds. (Every line's name is not checked: the callers' bytes are ones ``dumps``
+    wrote, by their SHA-256 or by the publish record.)"""
     lines = len(offsets) - 1
     last = None
     for first in range(0, lines, CHUNK):
@@ -66,10 +68,13 @@ def chunks(data: bytes, offsets: list[int]) -> Iterator[tuple[int, dict[str, Any
         entries = json.loads(b"{" + text + b"}")
         if not isinstance(entries, dict) or len(entries) != stop - first:
             raise ValueError("a line of the block is not one entry")
-        for index, name in enumerate(entries, first):
-            if (last is not None and name <= last) or not data.startswith(head(name).encode(), offsets[index]):
-                raise ValueError("the block's lines are not its entries in order")
-            last = name
+        names = list(entries)
+        if (last is not None and names[0] <= last) or names != sorted(names):  # distinct: as many as lines
+            raise ValueError("the block's entries are not in order")
+        if not (data.startswith(head(names[0]).encode(), offsets[first])
+                and data.startswith(head(names[-1]).encode(), offsets[stop - 1])):
+            raise ValueError("the block's lines are not its entries")
+        last = names[-1]
         yield first, entries
 
 

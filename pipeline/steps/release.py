@@ -148,12 +148,10 @@ class _Stage:
         if not isinstance(published, PublishedFiles):  # a record of an older layout (it has no inodes either)
             return set()
         shared = {path for path, _ in self.present.items() & self.intact.items()}
-        hashes, digest = self.hashes, published.digest
-        settled = {path for path in shared if path in hashes and digest(path) == hashes[path]}
-        settled.discard(MANIFEST_NAME)
-        for path in settled:
-            size, mtime, _, ctime = published[path]
-            self.unchanged[path] = (size, mtime, ctime)
+        shared.discard(MANIFEST_NAME)
+        unchanged = published.unchanged(shared, self.hashes)
+        settled = set(unchanged)
+        self.unchanged.update(unchanged)
         self.placed.update({path.casefold(): path for path in current if path in settled})
         self.present = {path: inode for path, inode in self.present.items() if path not in settled}
         return settled

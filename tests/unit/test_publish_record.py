@@ -10,7 +10,9 @@ import shutil
 from array import array
 from pathlib import Path
 
-from pipeline.core.dirswap import drifted, published_state, record_published, served_state
+import pytest
+
+from pipeline.core.dirswap import PublishedFiles, drifted, published_state, record_published, served_state
 from pipeline.engine.checks import listing_path, outputs_exist, read_listing
 from pipeline.engine.maps import OutputFile, write_map
 
@@ -92,6 +94,27 @@ def test_an_older_pipeline_s_record_keeps_the_inodes_of_the_next_publish(tmp_pat
     digests = "".join(str(state[f"{f}/{e[0]}" if f else e[0]][2]) for f, entries in folders.items() for e in entries)
     (build / "published.json").write_text(json.dumps({"dist": str(dist), "folders": folders, "digests": digests}))
     assert published_state(build, dist) == state and drifted(build, dist) == [""]
+
+
+def test_published_files_are_made_from_the_record_as_asked_for(tmp_path: Path):
+    """``PublishedFiles``: each entry a list made from the record when asked for; ``unchanged`` gives the files
+    published with the digests wanted, with their stats as published (what a publish leaves as it is)."""
+    import hashlib
+
+    build, dist = publish(tmp_path)
+    state = published_state(build, dist)
+    assert isinstance(state, PublishedFiles) and len(state) == len(FILES) and "a.txt" in state
+    st = os.stat(dist / "z.txt")
+    assert state["z.txt"] == state.get("z.txt") == [st.st_size, st.st_mtime_ns, hashlib.sha384(b"zz").hexdigest(),
+                                                     st.st_ctime_ns]
+    assert state.get("nope.txt") is None and "nope.txt" not in state
+    with pytest.raises(KeyError):
+        state["nope.txt"]
+    hashes = {relative: hashlib.sha384(data).hexdigest() for relative, data in FILES.items()}
+    hashes["a.txt"] = "0" * 96  # this release wants other bytes there
+    unchanged = state.unchanged(["a.txt", "z.txt", "js/m.js", "nope.txt"], hashes)
+    assert unchanged == {relative: (state[relative][0], state[relative][1], state[relative][3])
+                         for relative in ("z.txt", "js/m.js")}
 
 
 def test_the_publish_knows_which_files_dist_holds_untouched_and_their_inodes(tmp_path: Path):
