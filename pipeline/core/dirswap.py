@@ -138,7 +138,7 @@ def record_published(build_dir: Path, dist: Path, files: list[str],
     import hashlib
     import json
 
-    from pipeline.core.fs import write_atomic
+    from pipeline.core.fs import write_atomic, write_parts_atomic
 
     names: dict[str, list[str]] = {}
     numbers: dict[str, list[int]] = {}  # by folder too: the arrays follow the folders' order
@@ -163,11 +163,18 @@ def record_published(build_dir: Path, dist: Path, files: list[str],
     _DECODED.clear()  # the record and the check's stats of the last one are of the dist/ being replaced
     _CHECKED.clear()
     packed = packed_int64([n for folder in names for n in numbers[folder]]).tobytes()
-    text = json.dumps({"dist": root, "layout": _LAYOUT, "byteorder": sys.byteorder,
-                       "folders": [[f, "\0".join(n)] for f, n in names.items()],
-                       "stats": base64.b64encode(packed).decode("ascii"),
-                       "digests": "".join(d for folder in names for d in digests[folder])}, separators=(",", ":"))
-    write_atomic(build_dir / PUBLISHED, text.encode("utf-8"))
+    record = {"dist": root, "layout": _LAYOUT, "byteorder": sys.byteorder,
+              "folders": [[f, "\0".join(n)] for f, n in names.items()]}
+    hexes = "".join(d for folder in names for d in digests[folder])
+    if not (hexes.isascii() and hexes.isalnum()):  # a digest kept from a record edited by hand: JSON-escaped
+        record.update(stats=base64.b64encode(packed).decode("ascii"), digests=hexes)
+        write_atomic(build_dir / PUBLISHED, json.dumps(record, separators=(",", ":")).encode("utf-8"))
+        return
+    # The two long strings (base64 and hex: nothing JSON escapes) go in as they are, part by part: the bytes
+    # json.dumps gives for the whole record, without a copy of it as text and another as bytes.
+    head = json.dumps(record, separators=(",", ":"))[:-1].encode("utf-8")
+    write_parts_atomic(build_dir / PUBLISHED, [head, b',"stats":"', base64.b64encode(packed), b'","digests":"',
+                                               hexes.encode("ascii"), b'"}'])
 
 
 Record = tuple[list[tuple[str, list[str]]], array, str]  # names by folder, packed stats, digests

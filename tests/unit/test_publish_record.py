@@ -96,6 +96,22 @@ def test_an_older_pipeline_s_record_keeps_the_inodes_of_the_next_publish(tmp_pat
     assert published_state(build, dist) == state and drifted(build, dist) == [""]
 
 
+def test_the_record_is_the_json_of_its_fields_written_in_parts(tmp_path: Path):
+    """The long strings go in as they are, part by part; the bytes are what json.dumps gives for the record,
+    and a digest kept from a record edited by hand (not hex) is escaped as json.dumps escapes it."""
+    build, dist = publish(tmp_path)
+    data = (build / "published.json").read_bytes()
+    record = json.loads(data)
+    assert list(record) == ["dist", "layout", "byteorder", "folders", "stats", "digests"]
+    assert data == json.dumps(record, separators=(",", ":")).encode()
+    state = dict(published_state(build, dist))
+    state["a.txt"] = [*state["a.txt"][:2], 'x"\\é' + "0" * 92, state["a.txt"][3]]  # linked: its digest is kept
+    record_published(build, dist, list(FILES), known=state)
+    data = (build / "published.json").read_bytes()
+    assert json.loads(data)["digests"].startswith('x"\\é') and data == json.dumps(json.loads(data),
+                                                                                   separators=(",", ":")).encode()
+
+
 def test_published_files_are_made_from_the_record_as_asked_for(tmp_path: Path):
     """``PublishedFiles``: each entry a list made from the record when asked for; ``unchanged`` gives the files
     published with the digests wanted, with their stats as published (what a publish leaves as it is)."""
