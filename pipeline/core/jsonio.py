@@ -42,7 +42,7 @@ def loads(data: bytes) -> Any:
 def read_json_or_none(path: Path) -> Any:
     """The document, or None when the file is missing or not JSON (a first run, a foreign folder)."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return loads(path.read_bytes())
     except (OSError, ValueError):
         return None
 
