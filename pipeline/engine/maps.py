@@ -6,6 +6,7 @@ whose outputs did not change leaves its map byte-identical and nothing downstrea
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,7 +87,7 @@ def _read(path: Path, step: str) -> tuple[tuple[int, int, int], dict[str, Any], 
         known = _READ.get(path)
         if known is not None and known[0] == stamp:
             return known
-        entry = (stamp, jsonio.loads(path.read_bytes()), None)
+        entry = (stamp, json.loads(path.read_bytes()), None)
     except (OSError, ValueError) as exc:
         raise PipelineError(f"step output missing or unreadable ({exc}); run the '{step}' task", path=path) from None
     _READ[path] = entry

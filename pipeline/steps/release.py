@@ -49,6 +49,9 @@ def publish_release(run: StepRun) -> StepResult:
     before, intact = served_state(ctx.build_dir, dist) or ({}, None)
     retained = _retained(dist, current, ctx.config.deploy.keep_releases, intact)
     retained = {path: age for path, age in retained.items() if _relative(path) and (dist / path).is_file()}
+    # The index step's bytes, to lend their asset lines to the manifest written with the retained files (read
+    # before staging, as a failure to is no spare's to mend; dropped before the record is written).
+    indexed = (manifest, manifest_path(ctx).read_bytes() if retained else b"")
     stage = _Stage(staging, dist, before, _hashes(manifest), intact)
     if os.path.lexists(staging) and not (os.path.isdir(staging) and not os.path.islink(staging)):
         os.unlink(staging)  # a file or link where this run's staging folder goes
@@ -57,29 +60,30 @@ def publish_release(run: StepRun) -> StepResult:
         if os.path.isdir(staging) or take_spare(dist, staging):
             try:
                 stage.reuse()
-                copied = _stage(ctx, stage, manifest, current, retained)
+                copied = _stage(ctx, stage, indexed, current, retained)
             except OSError:  # a spare changed by hand in a way this cannot mend: stage afresh
                 shutil.rmtree(staging, ignore_errors=True)
                 if os.path.lexists(staging):  # what could not be removed stays out of this release
                     staging = Path(tempfile.mkdtemp(dir=dist.parent, prefix=f".{dist.name}.staging-fresh-",
                                                     suffix=f"-{os.getpid()}"))
                 stage = _Stage(staging, dist, before, stage.hashes, intact)
-                copied = _stage(ctx, stage, manifest, current, retained)
+                copied = _stage(ctx, stage, indexed, current, retained)
         else:
-            copied = _stage(ctx, stage, manifest, current, retained)
+            copied = _stage(ctx, stage, indexed, current, retained)
         swap_into_place(staging, dist, keep_spare=True)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    del indexed  # 20 MB at 50,000 assets
     record_published(ctx.build_dir, dist, [*current, *retained], known=before, stats=stage.unchanged)
     remember_document(dist / MANIFEST_NAME, _with_retained(manifest, retained))
     return StepResult(written=tuple(dist / relative for relative in copied))
 
 
-def _stage(ctx: Context, stage: _Stage, indexed: dict[str, Any], current: list[str],
+def _stage(ctx: Context, stage: _Stage, indexed: tuple[dict[str, Any], bytes], current: list[str],
            retained: dict[str, int]) -> list[str]:
     """Put this release's files into staging; what it wrote anew (a file linked or kept is one already served).
-    ``indexed``: the index step's manifest."""
+    ``indexed``: the index step's manifest, parsed, and as bytes when there are retained files."""
     copied = [MANIFEST_NAME]
     settled = stage.settle(current)
     for relative in current:
@@ -93,10 +97,10 @@ def _stage(ctx: Context, stage: _Stage, indexed: dict[str, Any], current: list[s
             stage.copy(ctx.dist_dir / relative, relative)
             copied.append(relative)
     if retained:
-        manifest = _with_retained(indexed, retained)
+        manifest = _with_retained(indexed[0], retained)
         stage.vacate(MANIFEST_NAME)
-        data = manifest_path(ctx).read_bytes()  # the assets' lines: the index step's own, for its own block
-        lent = lend(manifest, data, written_from=indexed) if written_here(ctx, data) else None
+        # the assets' lines: the index step's own, for its own block
+        lent = lend(manifest, indexed[1], written_from=indexed[0]) if written_here(ctx, indexed[1]) else None
         write_parts_atomic(stage.root / MANIFEST_NAME, dump_parts(manifest, lent))
     else:  # the index step's bytes as they are
         stage.copy(manifest_path(ctx), MANIFEST_NAME)

@@ -68,7 +68,7 @@ class TextCache:
         self.new: dict[str, dict[str, Any]] = {table: {} for table in TABLES}
         self.loaded: dict[str, str] = {}  # the sources read in this run, by name
         try:
-            data = jsonio.loads(path.read_bytes())
+            data = jsonio.cache_loads(path.read_bytes())
         except (OSError, ValueError):
             return
         if isinstance(data, dict) and data.get("version") == VERSION and data.get("fingerprint") == fingerprint:

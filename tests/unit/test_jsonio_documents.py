@@ -46,16 +46,24 @@ def test_cache_json_is_sorted_and_compact_and_reads_back() -> None:
     document = {"b": [1, "é\u2028", None, True], "a": {"z": 2**63 + 5, "y": -(2**63)}}
     data = jsonio.cache_dumps(document)
     assert data == json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-    assert jsonio.loads(data) == document
+    assert jsonio.cache_loads(data) == document
 
 
-def test_cache_json_of_an_integer_beyond_64_bits_takes_the_standard_encoder() -> None:
-    """An mtime past the year 2554 in nanoseconds (``touch -d``) is such an integer: written all the same."""
-    document = {"stamp": [2**64 + 1, 3]}
-    assert json.loads(jsonio.cache_dumps(document)) == document
+@pytest.mark.parametrize("value", [2**64 + 1, -(2**63) - 1, "\ud800x", {"a": [2**70, "\udfff"]}])
+def test_cache_json_that_orjson_refuses_takes_the_standard_encoder_and_reads_back_exactly(value) -> None:
+    """An mtime past the year 2554 in nanoseconds (``touch -d``) is an integer beyond 64 bits; a stylesheet's
+    CSS escape ``\\d800`` a lone surrogate. Both are written, and read back as they were, not as a float."""
+    data = jsonio.cache_dumps({"stamp": value})
+    assert data.startswith(b" ") and data.isascii()
+    found = jsonio.cache_loads(data)["stamp"]
+    assert found == value and type(found) is type(value)
 
 
-@pytest.mark.parametrize("data", [b"", b"{", b"[1,]", b"\xff"])
+def test_cache_json_written_before_by_the_standard_encoder_still_reads() -> None:
+    assert jsonio.cache_loads(json.dumps({"s": "\ud800", "n": 5}).encode()) == {"s": "\ud800", "n": 5}
+
+
+@pytest.mark.parametrize("data", [b"", b"{", b"[1,]", b"\xff", b" {"])
 def test_cache_json_that_is_not_json_raises_value_error(data: bytes) -> None:
     with pytest.raises(ValueError):
-        jsonio.loads(data)
+        jsonio.cache_loads(data)

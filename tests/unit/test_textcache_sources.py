@@ -104,3 +104,12 @@ def test_a_key_is_reused_only_for_the_same_parts(tmp_path: Path):
     assert again.fast_key("a.css", ["sha", ["img/x.5678.svg"], "settings"]) is None  # a target renamed
     assert again.fast_key("b.css", ["sha", ["img/x.1234.svg"], "settings"]) is None  # another file
     assert again.fast_key("a.css", ["sha", ["img/x.1234.svg"], "settings"]) == "key1"
+
+
+def test_a_memo_holding_what_orjson_refuses_is_kept_and_read_back(tmp_path: Path):
+    """A stylesheet's CSS escape ``\\d800`` in an external URL reaches the memo as a lone surrogate: the cache
+    is still written (by the standard encoder) and read back as it was."""
+    cache = reopened(tmp_path)
+    cache.keep("csp:x", ["https://example.com/\ud800x.png"])
+    again = reopened(tmp_path, cache)
+    assert again.recall("csp:x") == ["https://example.com/\ud800x.png"]
