@@ -49,8 +49,8 @@ def publish_release(run: StepRun) -> StepResult:
     before, intact = served_state(ctx.build_dir, dist) or ({}, None)
     retained = _retained(dist, current, ctx.config.deploy.keep_releases, intact)
     retained = {path: age for path, age in retained.items() if _relative(path) and (dist / path).is_file()}
-    # The index step's bytes, to lend their asset lines to the manifest written with the retained files (read
-    # before staging, as a failure to is no spare's to mend; dropped before the record is written).
+    # The index step's bytes, to lend their asset lines to the manifest written with the retained files: read
+    # before staging (a file that cannot be read is no spare to mend), dropped before the record is written.
     indexed = (manifest, manifest_path(ctx).read_bytes() if retained else b"")
     stage = _Stage(staging, dist, before, _hashes(manifest), intact)
     if os.path.lexists(staging) and not (os.path.isdir(staging) and not os.path.islink(staging)):

@@ -15,4 +15,4 @@ def test_benchmarks_run():
     proc = subprocess.run([sys.executable, "-m", "pytest", "benchmarks", "-q", "-p", "no:cacheprovider",
                            "--benchmark-disable"], cwd=REPO, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert "25 passed" in proc.stdout
+    assert "26 passed" in proc.stdout
