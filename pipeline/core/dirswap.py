@@ -270,11 +270,6 @@ class PublishedFiles(Mapping[str, list[object]]):
     def __contains__(self, path: object) -> bool:
         return path in self._index
 
-    def digest(self, path: str) -> str | None:
-        """The SHA-384 (hex) the file was published with, without the rest of its entry."""
-        index = self._index.get(path)
-        return None if index is None else self._digests[_DIGEST * index:_DIGEST * (index + 1)]
-
     def unchanged(self, paths: Iterable[str], hashes: Mapping[str, str]) -> dict[str, tuple[int, int, int]]:
         """Of ``paths``, those published with the digest ``hashes`` gives them, with their size, mtime and ctime
         as published: the files a publish leaves as they are (all but a few of an edit's 15,000), in one loop."""
