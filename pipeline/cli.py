@@ -299,5 +299,33 @@ def _schema(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def run() -> None:
+    """The ``vango`` program: :func:`main`, then an exit that skips the interpreter's teardown once everything
+    that would run at exit has run. Freeing a build's objects one by one (the maps, manifests and records of
+    every file) is work no one waits for: about 90 ms after an edit of a 10,000-asset app, 30 ms at 1,000.
+    Threads still running are waited for and ``atexit`` handlers run (the trace exporter's flush among them);
+    only the teardown is skipped. A command that raises (a usage error, an interrupt) exits as usual."""
+    import atexit
+
+    returned: list[int] = []
+    atexit.register(_exit_now, returned)  # the first registered runs last: after every other handler
+    code = main()
+    returned.append(code)
+    sys.exit(code)
+
+
+def _exit_now(returned: list[int]) -> None:
+    if not returned:
+        return
+    import contextlib
+    import logging
+
+    logging.shutdown()  # its own handler was registered before this one, so it would run after
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe or stream: the usual exit ignores it too
+            stream.flush()
+    os._exit(returned[0])
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

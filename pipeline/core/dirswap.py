@@ -13,6 +13,7 @@ import sys
 import time
 from array import array
 from collections.abc import Iterable, Iterator, Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -145,15 +146,14 @@ def record_published(build_dir: Path, dist: Path, files: list[str],
     digests: dict[str, list[str]] = {}
     root = str(dist)
     stats, known = stats or {}, known or {}
+    kept = known.kept if isinstance(known, PublishedFiles) else partial(_kept, known)
     for relative in sorted(files):
         found = stats.get(relative)
         if found is None:
             stat = os.stat(os.path.join(root, relative))
             found = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
-        previous = known.get(relative)
-        if previous and previous[0] == found[0] and previous[1] == found[1]:
-            digest = str(previous[2])  # the same file, linked from the previous publish
-        else:
+        digest = kept(relative, found[0], found[1])  # the same file, linked from the previous publish
+        if digest is None:
             digest = hashlib.sha384(Path(root, relative).read_bytes()).hexdigest()
         folder, _, name = relative.rpartition("/")
         names.setdefault(folder, []).append(name)
@@ -166,7 +166,11 @@ def record_published(build_dir: Path, dist: Path, files: list[str],
     record = {"dist": root, "layout": _LAYOUT, "byteorder": sys.byteorder,
               "folders": [[f, "\0".join(n)] for f, n in names.items()]}
     hexes = "".join(d for folder in names for d in digests[folder])
-    if not (hexes.isascii() and hexes.isalnum()):  # a digest kept from a record edited by hand: JSON-escaped
+    try:
+        encoded = hexes.encode("ascii")
+    except UnicodeEncodeError:
+        encoded = b"\0"
+    if not encoded.isalnum():  # a digest kept from a record edited by hand: JSON-escaped (bytes: an ASCII test)
         record.update(stats=base64.b64encode(packed).decode("ascii"), digests=hexes)
         write_atomic(build_dir / PUBLISHED, json.dumps(record, separators=(",", ":")).encode("utf-8"))
         return
@@ -174,7 +178,13 @@ def record_published(build_dir: Path, dist: Path, files: list[str],
     # json.dumps gives for the whole record, without a copy of it as text and another as bytes.
     head = json.dumps(record, separators=(",", ":"))[:-1].encode("utf-8")
     write_parts_atomic(build_dir / PUBLISHED, [head, b',"stats":"', base64.b64encode(packed), b'","digests":"',
-                                               hexes.encode("ascii"), b'"}'])
+                                               encoded, b'"}'])
+
+
+def _kept(known: Mapping[str, list[object]], path: str, size: int, mtime: int) -> str | None:
+    """The digest ``known`` has for ``path`` when it lists it with this size and mtime."""
+    previous = known.get(path)
+    return str(previous[2]) if previous and previous[0] == size and previous[1] == mtime else None
 
 
 Record = tuple[list[tuple[str, list[str]]], array, str]  # names by folder, packed stats, digests
@@ -269,6 +279,16 @@ class PublishedFiles(Mapping[str, list[object]]):
 
     def __contains__(self, path: object) -> bool:
         return path in self._index
+
+    def kept(self, path: str, size: int, mtime: int) -> str | None:
+        """The digest ``path`` was published with, when it was published with this size and mtime."""
+        index = self._index.get(path)
+        if index is None:
+            return None
+        stats, at = self._stats, _STATS * index
+        if stats[at] != size or stats[at + 1] != mtime:
+            return None
+        return self._digests[_DIGEST * index:_DIGEST * (index + 1)]
 
     def unchanged(self, paths: Iterable[str], hashes: Mapping[str, str]) -> dict[str, tuple[int, int, int]]:
         """Of ``paths``, those published with the digest ``hashes`` gives them, with their size, mtime and ctime

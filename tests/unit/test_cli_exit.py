@@ -1,0 +1,61 @@
+"""pipeline.cli.run, the ``vango`` program: main's exit code, everything written and every ``atexit`` handler
+run, and no interpreter teardown after them (what it skips: freeing a build's objects one by one)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+# A main that writes a lot to a pipe, registers an exit handler (as the trace exporter does) and holds an object
+# whose finalizer only a teardown would run.
+PROGRAM = """
+import atexit, logging, sys
+from pathlib import Path
+from pipeline import cli
+
+marker = Path(sys.argv[1])
+
+class Freed:
+    def __del__(self):
+        marker.with_suffix(".freed").write_text("freed")
+
+def main():
+    global held
+    held = Freed()
+    atexit.register(lambda: marker.write_text("handler ran"))
+    sys.stdout.write("x" * 1_000_000 + "end\\n")  # buffered: still to be flushed at exit
+    logging.getLogger("vango").error("logged last")
+    return int(sys.argv[2])
+
+cli.main = main
+cli.run()
+"""
+
+
+@pytest.mark.parametrize("code", [0, 1, 2])
+def test_the_program_exits_with_mains_code_after_its_handlers_and_output(tmp_path: Path, code: int):
+    marker = tmp_path / "marker"
+    proc = subprocess.run([sys.executable, "-c", PROGRAM, str(marker), str(code)], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == code
+    assert proc.stdout == "x" * 1_000_000 + "end\n"
+    assert "logged last" in proc.stderr
+    assert marker.read_text() == "handler ran"
+    assert not marker.with_suffix(".freed").exists()  # the teardown was skipped
+
+
+def test_a_usage_error_exits_as_usual(tmp_path: Path):
+    proc = subprocess.run([sys.executable, "-m", "pipeline.cli", "build", "--typo"], capture_output=True, text=True,
+                          timeout=60, cwd=tmp_path)
+    assert proc.returncode == 3
+    assert "unrecognized arguments: --typo" in proc.stderr
+
+
+def test_a_bad_app_folder_is_a_configuration_error(tmp_path: Path):
+    proc = subprocess.run([sys.executable, "-m", "pipeline.cli", "build", "--app", str(tmp_path / "none")],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
