@@ -155,11 +155,13 @@ def task_function(basename: str, produce: Callable[[], Any], doc: str | None) ->
 
 def doit_config(settings: Settings, session: Any) -> dict[str, Any]:
     """doit's settings of a run; its reporter knows the session (its subscribers) and takes the build folder."""
+    from pipeline.engine.filecheck import RunMD5Checker
     from pipeline.engine.reporter import VangoReporter
 
     paths = settings.paths()
     config: dict[str, Any] = {
         "backend": "sqlite3",
+        "check_file_uptodate": RunMD5Checker,
         "dep_file": str(paths.db_path),
         "default_tasks": ["release"],
         "reporter": VangoReporter,
