@@ -29,26 +29,17 @@ def head(name: str) -> str:
     return f'    "{name}": ' if not _ESCAPED.search(name) else f"    {compact(name)}: "
 
 
-def _block(data: bytes, key: str) -> tuple[int, int] | None:
-    """Where the lines of per-line block ``key`` are in ``data``: the first one's start and the last one's end
-    (its newline); None when ``data`` has no such block."""
+def line_offsets(data: bytes, key: str) -> list[int] | None:
+    """Where each line of per-line block ``key`` starts in ``data``, then one past the block's last byte (so
+    line ``i`` is ``data[o[i]:o[i + 1] - 1]``, its comma included); None when ``data`` has no such block."""
     opening = f"\n  {compact(key)}: {{\n".encode()  # a top-level key: a block's own lines are indented further
     start = data.find(opening)
     if start < 0:
         return None
     start += len(opening)
     end = data.find(b"\n  }", start)
-    return (start, end) if end >= 0 else None
-
-
-def line_offsets(data: bytes, key: str) -> list[int] | None:
-    """Where each line of per-line block ``key`` starts in ``data``, then one past the block's last byte (so
-    line ``i`` is ``data[o[i]:o[i + 1] - 1]``, its comma included); None when ``data`` has no such block."""
-    span = _block(data, key)
-    return _offsets(data, *span) if span is not None else None
-
-
-def _offsets(data: bytes, start: int, end: int) -> list[int]:
+    if end < 0:
+        return None
     offsets = [start]
     newline = data.find(b"\n", start, end)
     while newline >= 0:
@@ -74,69 +65,33 @@ def chunks(data: bytes, offsets: list[int]) -> Iterator[tuple[int, dict[str, Any
             if not text.endswith(b","):
                 raise ValueError("a line of the block does not end with a comma")
             text = text[:-1]
-        entries = _decoded(text, stop - first, last, (data, offsets[first]), (data, offsets[stop - 1]))
-        last = next(reversed(entries))
+        entries = json.loads(b"{" + text + b"}")
+        if not isinstance(entries, dict) or len(entries) != stop - first:
+            raise ValueError("a line of the block is not one entry")
+        names = list(entries)
+        if (last is not None and names[0] <= last) or names != sorted(names):  # distinct: as many as lines
+            raise ValueError("the block's entries are not in order")
+        if not (data.startswith(head(names[0]).encode(), offsets[first])
+                and data.startswith(head(names[-1]).encode(), offsets[stop - 1])):
+            raise ValueError("the block's lines are not its entries")
+        last = names[-1]
         yield first, entries
-
-
-def _decoded(text: bytes, lines: int, last: str | None, first_line: tuple[bytes, int],
-             last_line: tuple[bytes, int]) -> dict[str, Any]:
-    """The entries of ``lines`` lines joined by commas (``text``), checked as :func:`chunks` says: ``last``, the
-    name before them; ``first_line`` and ``last_line``, the bytes and the offset where the first and the last
-    of those lines start."""
-    entries = json.loads(b"{" + text + b"}")
-    if not isinstance(entries, dict) or len(entries) != lines:
-        raise ValueError("a line of the block is not one entry")
-    names = list(entries)
-    if (last is not None and names[0] <= last) or names != sorted(names):  # distinct: as many as lines
-        raise ValueError("the block's entries are not in order")
-    if not (first_line[0].startswith(head(names[0]).encode(), first_line[1])
-            and last_line[0].startswith(head(names[-1]).encode(), last_line[1])):
-        raise ValueError("the block's lines are not its entries")
-    return entries
 
 
 def entries(data: bytes, key: str) -> Iterator[tuple[str, Any]]:
     """Every entry of per-line block ``key`` of ``data``, decoded as they come: none when the document has no
     such key or it is empty; ``ValueError`` as :func:`chunks`, and when ``data`` is not laid out as ``dumps``
     lays a document out (indented, or on one line), which may well hold the key."""
-    span = _laid_out(data, key)
-    if span is not None:
-        for _, found in chunks(data, _offsets(data, *span)):
-            yield from found.items()
-
-
-def entries_apart(data: bytes, other: bytes, key: str) -> Iterator[tuple[str, Any]]:
-    """The entries of :func:`entries` whose lines ``other``'s block ``key`` does not hold word for word, checked
-    as :func:`chunks` checks them: what changed or went between two manifests ``dumps`` wrote (an entry whose
-    line both hold is the same entry), without decoding what did not. A line of a block is what lies between
-    two of its newlines that follow a comma: JSON keeps newlines out of strings."""
-    span = _laid_out(data, key)
-    if span is None:
-        return
-    theirs = _block(other, key)
-    held = set(other[theirs[0]:theirs[1]].split(b",\n")) if theirs is not None else set()
-    apart = [line for line in data[span[0]:span[1]].split(b",\n") if line not in held]
-    del held
-    last = None
-    for first in range(0, len(apart), CHUNK):
-        lines = apart[first:first + CHUNK]
-        found = _decoded(b",".join(lines), len(lines), last, (lines[0], 0), (lines[-1], 0))
-        last = next(reversed(found))
-        yield from found.items()
-
-
-def _laid_out(data: bytes, key: str) -> tuple[int, int] | None:
-    """Where block ``key`` of ``data`` is (:func:`_block`), one entry a line: None when it has no such block or
-    an empty one; ``ValueError`` when it is not laid out as ``dumps`` lays a document out but may hold the key."""
     if not data.startswith(b"{\n  "):
         raise ValueError("not a manifest of one entry a line")
-    span = _block(data, key)
-    if span is None:
+    offsets = line_offsets(data, key)
+    if offsets is None:
         named = f"\n  {compact(key)}: ".encode()
         if named in data and named + b"{}" not in data:
             raise ValueError(f"the {key} block is not one entry a line")
-    return span
+        return
+    for _, found in chunks(data, offsets):
+        yield from found.items()
 
 
 class Lent(NamedTuple):

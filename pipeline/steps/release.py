@@ -20,7 +20,7 @@ from typing import Any
 
 from pipeline.addons.hookspecs import hookimpl
 from pipeline.assets.asset_manifest import MANIFEST_NAME, dump_parts, served_files
-from pipeline.assets.manifest_lines import entries, entries_apart, lend
+from pipeline.assets.manifest_lines import entries, lend
 from pipeline.assets.serverconf import retained_files, retained_of
 from pipeline.config.context import Context
 from pipeline.core.dirswap import (
@@ -47,15 +47,11 @@ def publish_release(run: StepRun) -> StepResult:
     manifest = read_document(manifest_path(ctx))  # as the index step left it, in the same run
     current = served_files(manifest)
     before, intact = served_state(ctx.build_dir, dist) or ({}, None)
-    # The index step's bytes: the lines the last manifest shares with them need not be decoded to find the files
-    # to retain, and they lend their asset lines to the manifest written with the retained files. Read before
-    # staging (a file that cannot be read is no spare to mend), dropped before the record is written.
-    keep = ctx.config.deploy.keep_releases
-    index_bytes = manifest_path(ctx).read_bytes() if keep > 0 else b""
-    retained = _retained(dist, current, keep, intact, index_bytes)
+    retained = _retained(dist, current, ctx.config.deploy.keep_releases, intact)
     retained = {path: age for path, age in retained.items() if _relative(path) and (dist / path).is_file()}
-    indexed = (manifest, index_bytes if retained else b"")
-    del index_bytes
+    # The index step's bytes, to lend their asset lines to the manifest written with the retained files: read
+    # before staging (a file that cannot be read is no spare to mend), dropped before the record is written.
+    indexed = (manifest, manifest_path(ctx).read_bytes() if retained else b"")
     stage = _Stage(staging, dist, before, _hashes(manifest), intact)
     if os.path.lexists(staging) and not (os.path.isdir(staging) and not os.path.islink(staging)):
         os.unlink(staging)  # a file or link where this run's staging folder goes
@@ -262,23 +258,19 @@ def _with_retained(manifest: dict[str, Any], retained: dict[str, int]) -> dict[s
     return {**manifest, "retained": {path: {"releases_ago": age} for path, age in retained.items()}}
 
 
-def _retained(dist: Path, current: list[str], keep: int, intact: dict[str, int] | None,
-              index_bytes: bytes) -> dict[str, int]:
+def _retained(dist: Path, current: list[str], keep: int, intact: dict[str, int] | None) -> dict[str, int]:
     """:func:`retained_files` of the manifest dist/ serves now. When it is the one the last publish wrote
-    (untouched since: in ``intact``), its text is this pipeline's, one entry a line, and only the asset lines
-    the index step's manifest (``index_bytes``, whose files are ``current``) does not share are decoded, a
-    block of lines at a time: an asset whose line is the same has all its files in ``current``, so nothing of
-    it is retained (decoded whole, a 50,000-asset manifest is about 65 MB of dicts, and 40 ms at 10,000
-    assets). Otherwise, or when its text turns out to be of another shape, it is decoded whole, as a manifest
-    edited by hand may be."""
+    (untouched since: in ``intact``), its text is this pipeline's, one entry a line, and its entries are read a
+    block of lines at a time (decoded whole, a 50,000-asset manifest is about 65 MB of dicts); otherwise, or
+    when its text turns out to be of another shape, it is decoded whole, as a manifest edited by hand may be."""
     if keep <= 0:
         return {}
     manifest = dist / MANIFEST_NAME
     if intact is not None and MANIFEST_NAME in intact:
         try:
             data = manifest.read_bytes()
-            return retained_of((entry for _, entry in entries_apart(data, index_bytes, "assets")),
-                               entries(data, "retained"), current, keep)
+            return retained_of((entry for _, entry in entries(data, "assets")), entries(data, "retained"), current,
+                               keep)
         except (OSError, ValueError):  # UnicodeDecodeError included
             pass
     try:
