@@ -303,8 +303,10 @@ def run() -> None:
     """The ``vango`` program: :func:`main`, then the usual exit, its objects frozen first (``gc.freeze``). The
     interpreter's exit runs the cyclic collector over every object still alive, and a build holds the maps,
     manifests and records of every file to the end: about 70 ms after an edit at 10,000 assets, 16 once they
-    are frozen (reference counting still frees them; threads, ``atexit`` handlers and buffers are as usual).
-    Not in :func:`main`, which a test may call in its own process."""
+    are frozen. Reference counting still frees them, and threads, ``atexit`` handlers and ``logging`` end as
+    usual; what is given up is the finalizing of objects in reference cycles (a ``__del__`` there never
+    runs: resources are released with ``with`` or ``atexit``, docs/addons.md). Not in :func:`main`, which a
+    test may call in its own process."""
     import gc
 
     code = main()

@@ -4,9 +4,10 @@ doit's MD5 checker hashes a ``file_dep`` whose mtime changed (and whose size did
 that depends on it, and again when it saves each one's state. The steps' maps are ``file_dep``s of every step
 downstream, so after a stylesheet edit at 10,000 assets the css map (600 kB) was read and hashed ten times,
 the asset manifest (4 MB) twice: 32 ms of MD5. This checker keeps the states doit keeps (mtime, size, MD5)
-and decides as doit's does; it only remembers, in this process, the MD5 of each file by its stat (size, mtime,
-ctime, inode, device): a file written again has another stat (the pipeline writes by rename, so another
-inode too).
+and decides as doit's does; it only remembers each file's MD5 by its stat (size, mtime, ctime, inode,
+device) for as long as it lives: doit makes one checker for each run (each ``Dependency``), so a dev server's
+builds do not share it. A file written again has another mtime and ctime, unless both writes fall within one
+tick of the file system's clock: the limit doit's own rule has (an unchanged mtime is an unchanged file).
 """
 
 from __future__ import annotations
@@ -16,24 +17,22 @@ from typing import Any
 
 from doit.dependency import MD5Checker, get_file_md5
 
-_MD5: dict[tuple[str, int, int, int, int, int], str] = {}  # (path, size, mtime, ctime, inode, device) -> MD5
-_KEPT = 4096  # a dev server runs build after build in one process: its older versions are let go
-
-
-def file_md5(path: str, stat: os.stat_result) -> str:
-    """The MD5 of ``path`` as doit computes it, once per version of the file (its ``stat`` now)."""
-    key = (path, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, stat.st_dev)
-    found = _MD5.get(key)
-    if found is None:
-        if len(_MD5) >= _KEPT:
-            _MD5.clear()
-        found = _MD5[key] = get_file_md5(path)
-    return found
-
 
 class RunMD5Checker(MD5Checker):
     """doit's :class:`~doit.dependency.MD5Checker` (the same states, the same decisions), hashing each version
-    of a file once per run."""
+    of a file once in the run it checks."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._md5: dict[tuple[str, int, int, int, int, int], str] = {}  # (path, size, mtime, ctime, inode, dev)
+
+    def file_md5(self, path: str, stat: os.stat_result) -> str:
+        """The MD5 of ``path`` as doit computes it, once per version of the file (its ``stat`` now)."""
+        key = (path, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, stat.st_dev)
+        found = self._md5.get(key)
+        if found is None:
+            found = self._md5[key] = get_file_md5(path)
+        return found
 
     def check_modified(self, file_path: str, file_stat: os.stat_result, state: Any) -> bool:
         timestamp, size, md5 = state
@@ -41,10 +40,10 @@ class RunMD5Checker(MD5Checker):
             return False
         if file_stat.st_size != size:
             return True
-        return md5 != file_md5(file_path, file_stat)
+        return md5 != self.file_md5(file_path, file_stat)
 
     def get_state(self, dep: str, current_state: Any) -> tuple[float, int, str] | None:
         stat = os.stat(dep)
         if current_state and current_state[0] == stat.st_mtime:
             return None  # saved with this mtime already: doit keeps the state it has
-        return stat.st_mtime, stat.st_size, file_md5(dep, stat)
+        return stat.st_mtime, stat.st_size, self.file_md5(dep, stat)

@@ -64,3 +64,11 @@ def test_a_bad_app_folder_is_a_configuration_error(tmp_path: Path):
                           capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
+
+
+def test_the_installed_program_is_run():
+    """The console script this distribution installs (the one a user types) calls :func:`pipeline.cli.run`."""
+    from importlib.metadata import entry_points
+
+    (script,) = [e for e in entry_points(group="console_scripts") if e.name == "vango"]
+    assert script.value == "pipeline.cli:run"

@@ -1,5 +1,5 @@
 """pipeline.engine.filecheck.RunMD5Checker: doit's MD5 checker's states and decisions, each version of a file
-hashed once in a run."""
+hashed once in a run (doit makes one checker a run, for all its tasks)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import os
 from pathlib import Path
 
 import pytest
-from doit.dependency import MD5Checker
+from doit.dependency import Dependency, MD5Checker, SqliteDB
+from doit.task import Task
 
 from pipeline.engine import filecheck
 from pipeline.engine.loader import doit_config
@@ -15,10 +16,9 @@ from pipeline.engine.loader import doit_config
 
 @pytest.fixture
 def hashed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The files hashed, in order (the memo starts empty)."""
+    """The files hashed, in order."""
     calls: list[str] = []
     real = filecheck.get_file_md5
-    monkeypatch.setattr(filecheck, "_MD5", {})
     monkeypatch.setattr(filecheck, "get_file_md5", lambda path: calls.append(path) or real(path))
     return calls
 
@@ -47,17 +47,43 @@ def test_it_decides_as_doits_checker_does(tmp_path: Path, hashed: list[str], cha
     assert ours.get_state(str(path), state) == doits.get_state(str(path), state)
 
 
-def test_each_version_of_a_file_is_hashed_once(tmp_path: Path, hashed: list[str]):
+def doit_run(db: Path, tasks: list[Task]) -> list[str]:
+    """One doit run's checks and saves, as doit's runner makes them: the status of each task, in order."""
+    dependency = Dependency(SqliteDB, str(db), checker_cls=filecheck.RunMD5Checker)
+    statuses = []
+    for task in tasks:
+        statuses.append(dependency.get_status(task, {t.name: t for t in tasks}).status)
+        if statuses[-1] == "run":
+            task.values, task.result = {}, None
+            dependency.save_success(task)
+    dependency.close()
+    return statuses
+
+
+def test_each_version_of_a_file_is_hashed_once_a_run_through_doit(tmp_path: Path, hashed: list[str]):
+    path, db = tmp_path / "map.json", tmp_path / "doit.sqlite3"
+    rewrite(path, b'{"a": 1}', 1_000_000_000_000)
+    tasks = [Task(f"step{i}", None, file_dep=[str(path)]) for i in range(5)]  # five tasks read one map
+    assert doit_run(db, tasks) == ["run"] * 5
+    assert hashed == [str(path)]  # doit's own checker: five times, as each task's state is saved
+    rewrite(path, b'{"a": 2}', 2_000_000_000_000)  # the same size: only the MD5 tells
+    assert doit_run(db, tasks) == ["run"] * 5
+    assert hashed == [str(path)] * 2  # doit's: ten times, checked and saved for each task
+    assert doit_run(db, tasks) == ["up-to-date"] * 5
+    rewrite(path, b'{"a": 2}', 3_000_000_000_000)  # touched: the same bytes
+    assert doit_run(db, tasks) == ["up-to-date"] * 5
+    assert len(hashed) == 3
+
+
+def test_a_run_hashes_a_version_of_the_same_stat_apart_from_the_last_runs(tmp_path: Path, hashed: list[str]):
+    """Each run has its own checker: a dev server's next build hashes again what changed since."""
     path = tmp_path / "map.json"
     rewrite(path, b'{"a": 1}', 1_000_000_000_000)
     state = filecheck.RunMD5Checker().get_state(str(path), None)
     rewrite(path, b'{"a": 2}', 2_000_000_000_000)
-    checkers = [filecheck.RunMD5Checker() for _ in range(5)]  # five tasks that depend on the file
-    assert all(c.check_modified(str(path), os.stat(path), state) for c in checkers)
-    assert len({c.get_state(str(path), state) for c in checkers}) == 1
-    assert hashed == [str(path)] * 2  # the first version, then the second: once each
-    rewrite(path, b'{"a": 3}', 2_000_000_000_000)  # the same mtime and size, another inode: hashed again
-    assert checkers[0].check_modified(str(path), os.stat(path), state)
+    first, second = filecheck.RunMD5Checker(), filecheck.RunMD5Checker()
+    assert first.check_modified(str(path), os.stat(path), state)
+    assert first.get_state(str(path), state) == second.get_state(str(path), state)
     assert len(hashed) == 3
 
 
