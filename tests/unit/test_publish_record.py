@@ -112,6 +112,30 @@ def test_the_record_is_the_json_of_its_fields_written_in_parts(tmp_path: Path):
                                                                                    separators=(",", ":")).encode()
 
 
+@pytest.mark.parametrize("kind", ["record", "mapping"])
+def test_a_file_kept_from_the_last_publish_is_not_hashed_again(tmp_path: Path, monkeypatch, kind: str):
+    """A file the last publish listed with this size and mtime takes its digest from there (the record's
+    ``PublishedFiles.kept``, or any mapping's entry); a file whose size or mtime changed is read and hashed."""
+    import hashlib
+
+    build, dist = publish(tmp_path)
+    state = published_state(build, dist)
+    known = state if kind == "record" else dict(state)
+    st = os.stat(dist / "z.txt")
+    assert state.kept("z.txt", st.st_size, st.st_mtime_ns) == hashlib.sha384(b"zz").hexdigest()
+    assert state.kept("z.txt", st.st_size + 1, st.st_mtime_ns) is None
+    assert state.kept("z.txt", st.st_size, st.st_mtime_ns + 1) is None and state.kept("nope", 0, 0) is None
+    (dist / "a.txt").write_bytes(b"aa")  # another size
+    hashed: list[bytes] = []
+    real = hashlib.sha384
+    monkeypatch.setattr(hashlib, "sha384", lambda data=b"": hashed.append(data) or real(data))
+    record_published(build, dist, list(FILES), known=known)
+    assert hashed == [b"aa"]
+    monkeypatch.undo()
+    assert published_state(build, dist)["a.txt"][2] == hashlib.sha384(b"aa").hexdigest()
+    assert drifted(build, dist) == []
+
+
 def test_published_files_are_made_from_the_record_as_asked_for(tmp_path: Path):
     """``PublishedFiles``: each entry a list made from the record when asked for; ``unchanged`` gives the files
     published with the digests wanted, with their stats as published (what a publish leaves as it is)."""
